@@ -1,0 +1,93 @@
+//! The only place that knows clap: command-line definitions, turned into a validated config right away.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{AnalyzeConfig, ConfigFile, OutputFormat};
+
+const EXIT_CODES: &str = "Exit codes:
+  0  every input was analysed
+  1  a usage or configuration error (nothing analysed)
+  2  some inputs could not be analysed (the report still covers the rest)";
+
+/// Audits call-center vendors' demo recordings: audio quality, noise, other voices, staged calls, phrases, personal data.
+#[derive(Debug, Parser)]
+#[command(name = "callqa", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse audio files and folders (recursively): measurements, findings, report.
+    #[command(after_help = EXIT_CODES)]
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Text,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// Audio files and folders to analyse.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Write report.json (and the other report files) into this folder.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Terminal output: a human summary or the full JSON report.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: FormatArg,
+    /// Files analysed in parallel (default: number of cores).
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+    /// No progress bar, no summary (errors are still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Also analyse hidden files and folders (names starting with a dot).
+    #[arg(long)]
+    pub hidden: bool,
+    /// TOML file with [thresholds] overriding the defaults.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+impl AnalyzeArgs {
+    /// Checks the arguments and builds the run configuration.
+    pub fn into_config(self) -> anyhow::Result<AnalyzeConfig> {
+        let file = match &self.config {
+            Some(path) => ConfigFile::load(path)?,
+            None => ConfigFile::default(),
+        };
+        let jobs = match self.jobs {
+            Some(0) => bail!("--jobs must be at least 1"),
+            Some(n) => n,
+            None => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+        };
+        for input in &self.inputs {
+            std::fs::symlink_metadata(input).with_context(|| {
+                format!("input {} does not exist (check the path)", input.display())
+            })?;
+        }
+        Ok(AnalyzeConfig {
+            inputs: self.inputs,
+            out_dir: self.out,
+            format: match self.format {
+                FormatArg::Text => OutputFormat::Text,
+                FormatArg::Json => OutputFormat::Json,
+            },
+            jobs,
+            quiet: self.quiet,
+            include_hidden: self.hidden,
+            thresholds: file.thresholds,
+        })
+    }
+}

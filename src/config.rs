@@ -1,0 +1,92 @@
+//! The validated run configuration: thresholds with documented defaults, overridable by a TOML file. No clap here.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+/// Where a measurement turns into a finding. Every field can be set in the `--config` TOML file
+/// under `[thresholds]`; missing fields keep these defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Thresholds {
+    /// SNR below this is a `noise` finding of medium severity, dB.
+    pub snr_medium_db: f64,
+    /// SNR below this is a `noise` finding of high severity, dB.
+    pub snr_high_db: f64,
+    /// Noise floor above this is reported even when SNR is fine, dBFS.
+    pub noise_floor_dbfs: f64,
+    /// Clipped fraction of samples above this is a `recording_quality` finding (0..1).
+    pub clipping_fraction: f64,
+    /// Effective bandwidth below this reads as narrowband telephone audio, Hz.
+    pub narrowband_hz: f64,
+    /// Integrated loudness below this is "too quiet", LUFS.
+    pub quiet_lufs: f64,
+    /// |DC offset| above this is reported, fraction of full scale.
+    pub dc_offset: f64,
+    /// Sample rate below this is reported as low quality, Hz.
+    pub low_sample_rate_hz: u32,
+    /// Bleed louder than this is a `crosstalk` finding, dB relative to the source.
+    pub bleed_db: f64,
+    /// Bleed louder than this is of high severity, dB relative to the source.
+    pub bleed_high_db: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            snr_medium_db: 20.0,
+            snr_high_db: 10.0,
+            noise_floor_dbfs: -50.0,
+            clipping_fraction: 0.001,
+            narrowband_hz: 5000.0,
+            quiet_lufs: -35.0,
+            dc_offset: 0.01,
+            low_sample_rate_hz: 16_000,
+            bleed_db: -40.0,
+            bleed_high_db: -20.0,
+        }
+    }
+}
+
+/// The contents of a `--config` file.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConfigFile {
+    pub thresholds: Thresholds,
+}
+
+impl ConfigFile {
+    /// Reads a TOML config file; the error names the file and what is wrong in it.
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| {
+            format!(
+                "config file {} is not valid (see README, section Configuration)",
+                path.display()
+            )
+        })
+    }
+}
+
+/// How the terminal output of `analyze` looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// One human line per recording, then a summary.
+    Text,
+    /// The full `callqa/1` report as JSON on stdout.
+    Json,
+}
+
+/// Everything `analyze` needs, checked once before any file is touched.
+#[derive(Debug, Clone)]
+pub struct AnalyzeConfig {
+    pub inputs: Vec<PathBuf>,
+    pub out_dir: Option<PathBuf>,
+    pub format: OutputFormat,
+    pub jobs: usize,
+    pub quiet: bool,
+    pub include_hidden: bool,
+    pub thresholds: Thresholds,
+}

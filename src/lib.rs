@@ -1,0 +1,17 @@
+//! callqa: audits call-center vendors' demo recordings.
+//!
+//! Data flows one way: [`discover`] -> [`audio`] -> [`signal`] -> [`text`] ->
+//! [`findings`] -> [`report`]. [`pipeline`] orchestrates; [`cli`] is only the front door.
+
+pub mod audio;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod discover;
+pub mod findings;
+pub mod pipeline;
+pub mod progress;
+pub mod recording;
+pub mod report;
+pub mod signal;
+pub mod text;

@@ -1,0 +1,26 @@
+//! The callqa binary: parse arguments, run the subcommand, exit with its code.
+
+use clap::Parser;
+
+use callqa::cli::{Cli, Command};
+use callqa::commands;
+
+fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Analyze(args) => commands::analyze(&args.into_config()?),
+    }
+}
+
+fn main() {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => std::process::exit(code),
+        Err(err) => {
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            std::process::exit(1);
+        }
+    }
+}

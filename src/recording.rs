@@ -1,0 +1,267 @@
+//! The one result type per recording that flows through the pipeline: each stage fills its fields, reports only read them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::text::transcript::Transcript;
+
+/// The version tag of the JSON contract written by every output.
+pub const SCHEMA: &str = "callqa/1";
+
+/// A span of time inside a recording, in seconds from its start.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TimeRange {
+    pub start_s: f64,
+    pub end_s: f64,
+}
+
+impl TimeRange {
+    pub fn new(start_s: f64, end_s: f64) -> Self {
+        Self { start_s, end_s }
+    }
+
+    pub fn duration_s(&self) -> f64 {
+        self.end_s - self.start_s
+    }
+}
+
+/// How much a finding should worry the buyer, from a remark to a red flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+}
+
+/// What a finding is about; `category` narrows it down (e.g. `pii` / `card_number`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    RecordingQuality,
+    Noise,
+    Crosstalk,
+    Pii,
+    OutdatedPhrase,
+    Manipulation,
+    ServiceError,
+    MissingRequiredPhrase,
+    Misinformation,
+    Inconsistency,
+    Confidential,
+    StagedDialogue,
+    SameVoice,
+}
+
+/// One thing worth the buyer's attention, with the evidence that backs it.
+///
+/// Acoustic findings fill `time_ranges`; text findings also fill `rule`, `excerpt`
+/// (personal data masked), `span` (byte offsets in the scanned text), `line` and `speaker`.
+/// Stage-specific figures (a staged-call score, stated vs expected values ...) go in `details`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub kind: FindingKind,
+    pub category: String,
+    pub severity: Severity,
+    #[serde(default)]
+    pub rule: Option<String>,
+    pub message: String,
+    #[serde(default)]
+    pub excerpt: Option<String>,
+    #[serde(default)]
+    pub span: Option<[usize; 2]>,
+    #[serde(default)]
+    pub line: Option<usize>,
+    #[serde(default)]
+    pub speaker: Option<String>,
+    #[serde(default)]
+    pub time_ranges: Vec<TimeRange>,
+    #[serde(flatten)]
+    pub details: BTreeMap<String, serde_json::Value>,
+}
+
+impl Finding {
+    /// A finding with only the fields every finding has; the optional ones start empty.
+    pub fn new(
+        kind: FindingKind,
+        category: impl Into<String>,
+        severity: Severity,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind,
+            category: category.into(),
+            severity,
+            rule: None,
+            message: message.into(),
+            excerpt: None,
+            span: None,
+            line: None,
+            speaker: None,
+            time_ranges: Vec::new(),
+            details: BTreeMap::new(),
+        }
+    }
+
+    pub fn with_time_ranges(mut self, time_ranges: Vec<TimeRange>) -> Self {
+        self.time_ranges = time_ranges;
+        self
+    }
+}
+
+/// Other talkers heard under or between the main speaker of a channel.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BackgroundVoices {
+    pub detected: bool,
+    /// Level of the background talkers relative to the foreground speech, in dB (positive = quieter).
+    pub level_db_below_foreground: Option<f64>,
+    pub time_ranges: Vec<TimeRange>,
+}
+
+/// The measurements of one audio channel at its native sample rate.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChannelMeasures {
+    pub index: usize,
+    /// Highest absolute sample, dBFS (0 dBFS = full scale); null for digital silence.
+    pub peak_dbfs: Option<f64>,
+    /// Root mean square over the whole channel, dBFS (a full-scale sine reads -3 dBFS).
+    pub rms_dbfs: Option<f64>,
+    /// Mean sample value, as a fraction of full scale.
+    pub dc_offset: f64,
+    /// Fraction (0..1) of samples in clipped runs at or near full scale.
+    pub clipping_fraction: f64,
+    /// Runs of clipped samples, merged when close together.
+    pub clipped_runs: Vec<TimeRange>,
+    /// Integrated loudness, LUFS (EBU R128); null when the channel is too short or silent.
+    pub loudness_lufs: Option<f64>,
+    /// Highest frequency with meaningful energy, Hz (a telephone channel reads 3400-4000).
+    pub bandwidth_hz: Option<f64>,
+    /// Spectral flatness (0 = tonal, 1 = white noise) of the non-speech frames.
+    pub spectral_flatness: Option<f64>,
+    /// Fraction (0..1) of the channel's frames that carry speech.
+    pub speech_fraction: f64,
+    /// Mean power of the speech frames, dBFS.
+    pub active_level_dbfs: Option<f64>,
+    /// Mean power of the non-speech frames, dBFS.
+    pub noise_floor_dbfs: Option<f64>,
+    /// Active speech level minus noise floor, dB; null when there is no speech or no measurable noise.
+    pub snr_db: Option<f64>,
+    /// Mains hum fundamental, Hz: 50, 60 or null.
+    pub hum_hz: Option<u32>,
+    /// Hum level relative to the noise around it, dB.
+    pub hum_level_db: Option<f64>,
+    /// none, hum, hiss, broadband or babble.
+    pub noise_label: String,
+    /// Digital silence or sudden gaps inside speech.
+    pub dropouts: Vec<TimeRange>,
+    pub background_voices: BackgroundVoices,
+    /// Speech regions found by the voice activity detector.
+    pub speech_regions: Vec<TimeRange>,
+}
+
+/// How much of one channel leaks into another while only the first one talks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bleed {
+    pub from_channel: usize,
+    pub to_channel: usize,
+    /// Leak level relative to the source, dB (e.g. -25); -inf is written as null.
+    pub level_db: Option<f64>,
+}
+
+/// A coarse magnitude spectrogram for the report's thumbnail.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Spectrogram {
+    /// Seconds between columns.
+    pub time_step_s: f64,
+    /// Hz between rows, starting at 0 Hz.
+    pub freq_step_hz: f64,
+    /// Power in dBFS, one inner vector per time column (low to high frequency).
+    pub columns_db: Vec<Vec<f32>>,
+}
+
+/// A point of the long-term noise spectrum.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SpectrumPoint {
+    pub hz: f64,
+    pub dbfs: f64,
+}
+
+/// Data kept only to draw the report's plots (first channel, or the mix).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PlotData {
+    pub spectrogram: Option<Spectrogram>,
+    pub noise_spectrum: Vec<SpectrumPoint>,
+}
+
+/// Verdict level by the buyer's rule: 0 doubts green, 1 yellow, 2 orange, 3+ red.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Green,
+    Yellow,
+    Orange,
+    Red,
+}
+
+/// The counted red flags and the level they add up to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub level: Level,
+    pub flags: Vec<String>,
+    pub score: f64,
+}
+
+/// Everything callqa learned about one recording.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Recording {
+    pub path: String,
+    #[serde(default)]
+    pub vendor: Option<String>,
+    pub duration_s: f64,
+    pub sample_rate_hz: u32,
+    pub codec: String,
+    #[serde(default)]
+    pub bits_per_sample: Option<u32>,
+    pub channels: Vec<ChannelMeasures>,
+    pub bleed: Vec<Bleed>,
+    pub findings: Vec<Finding>,
+    /// Decoder complaints that did not stop the analysis (a corrupt packet skipped ...).
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    #[serde(default)]
+    pub transcript: Option<Transcript>,
+    #[serde(default)]
+    pub conversation: Option<serde_json::Value>,
+    #[serde(default)]
+    pub verdict: Option<Verdict>,
+    #[serde(default)]
+    pub plots: PlotData,
+}
+
+/// An input that could not be analysed, with a message a user understands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputError {
+    pub path: String,
+    pub message: String,
+}
+
+/// A file found under the inputs that is not audio.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+/// The whole `callqa/1` report of one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub schema: String,
+    pub recordings: Vec<Recording>,
+    pub errors: Vec<InputError>,
+    #[serde(default)]
+    pub skipped: Vec<Skipped>,
+    #[serde(default)]
+    pub vendors: Vec<serde_json::Value>,
+}

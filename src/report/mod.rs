@@ -1,0 +1,55 @@
+//! The only place that writes outputs: every export format behind one trait, one file each, written atomically.
+
+pub mod json;
+pub mod summary;
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::recording::Report;
+
+/// One output format of the report.
+pub trait Export {
+    /// The file name this format is written to inside `--out DIR`.
+    fn file_name(&self) -> &'static str;
+    /// Writes the whole report in this format.
+    fn write(&self, report: &Report, out: &mut dyn Write) -> std::io::Result<()>;
+}
+
+/// Writes every format into `dir`, each through a temporary file renamed into place,
+/// so an interrupted run never leaves a half-written report over a good one.
+pub fn write_all(report: &Report, dir: &Path, exports: &[&dyn Export]) -> anyhow::Result<()> {
+    use anyhow::Context;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
+    for export in exports {
+        let target = dir.join(export.file_name());
+        write_atomically(&target, |out| export.write(report, out))
+            .with_context(|| format!("cannot write {}", target.display()))?;
+    }
+    Ok(())
+}
+
+/// Writes through `<target>.tmp-<pid>` and renames it over `target` once complete.
+pub fn write_atomically(
+    target: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let file_name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = target.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&temp)?);
+        write(&mut out)?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()
+    })();
+    match result {
+        Ok(()) => std::fs::rename(&temp, target),
+        Err(err) => {
+            let _ = std::fs::remove_file(&temp);
+            Err(err)
+        }
+    }
+}
