@@ -6,6 +6,7 @@
 pub mod crosstalk;
 pub mod levels;
 pub mod spectrum;
+pub mod stft;
 pub mod vad;
 
 use crate::recording::{ChannelMeasures, PlotData};
