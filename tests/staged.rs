@@ -3,6 +3,7 @@
 //!
 //! Run `scripts/eval-staged` (or `cargo test --release --test staged -- --nocapture`) to print the figures.
 
+use callqa::conversation::staged::{LIKELY_FROM, POSSIBLE_FROM};
 use callqa::conversation::{analyze_recording, analyze_text};
 use callqa::recording::{ChannelMeasures, Finding, TimeRange};
 use callqa::text::transcript::{Segment, Transcript, Word};
@@ -665,7 +666,7 @@ fn staged_score_separates_the_synthetic_set() {
     print_levels(&calls, &findings);
     println!("ROC AUC, all calls:        {auc:.3}");
     println!("ROC AUC, hard cases only:  {:.3}", roc_auc(&hard));
-    for threshold in [0.4, 0.7] {
+    for threshold in [POSSIBLE_FROM, LIKELY_FROM] {
         println!(
             "score >= {threshold}: {}/{n_staged} staged flagged, {}/{n_natural} natural flagged (false alarms)",
             flagged(threshold, true),
