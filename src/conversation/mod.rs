@@ -231,6 +231,21 @@ mod tests {
     }
 
     #[test]
+    fn an_undiarized_transcript_says_speakers_were_not_separated() {
+        let mut t = scripted("I would like to hear more about the offer for my account please.");
+        for s in &mut t.segments {
+            s.speaker = None;
+        }
+        let (_, finding) = analyze_recording(&t, &[], 71.0);
+        assert_eq!(finding.category, "not_enough_speech");
+        assert!(
+            finding.message.contains("speakers not separated"),
+            "{}",
+            finding.message
+        );
+    }
+
+    #[test]
     fn pasted_text_uses_lexical_signals_only_and_says_so() {
         let mut t =
             scripted("Um, well, I I think, uh, my bill is, er, too high this month, you know.");

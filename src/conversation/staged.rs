@@ -472,10 +472,15 @@ pub fn enough_speech(turns: &[Turn], timed: bool) -> Result<(), String> {
             .filter(|w| w[0].speaker != w[1].speaker)
             .count()
     };
+    let one_voice = turns.windows(2).all(|w| w[0].speaker == w[1].speaker);
     if words < MIN_WORDS || changes < MIN_SPEAKER_CHANGES {
+        let why = if one_voice && words >= MIN_WORDS {
+            "the transcript has a single speaker (speakers not separated)".to_string()
+        } else {
+            format!("{words} words, {changes} speaker changes; needs {MIN_WORDS} and {MIN_SPEAKER_CHANGES}")
+        };
         return Err(format!(
-            "not enough speech to judge whether the call is staged ({words} words, {changes} speaker changes; \
-             needs {MIN_WORDS} and {MIN_SPEAKER_CHANGES})"
+            "not enough speech to judge whether the call is staged ({why})"
         ));
     }
     Ok(())
@@ -536,6 +541,74 @@ fn message(score: f64, level: Likelihood, signals: &[Signal], timed: bool) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::text::transcript::Word;
+
+    fn word(text: &str, start_s: f64, end_s: f64) -> Word {
+        Word {
+            text: text.into(),
+            start_s,
+            end_s,
+            p: 0.9,
+        }
+    }
+
+    /// One turn of `count` words, 0.3 s each, 0.05 s apart, with a 0.5 s pause before word 10 and a
+    /// 0.5 s pause after a comma before word 20.
+    fn paused_turn(speaker: &str, count: usize) -> Turn {
+        let mut words = Vec::new();
+        let mut t = 0.0;
+        for i in 0..count {
+            t += match i {
+                10 | 20 => 0.5,
+                0 => 0.0,
+                _ => 0.05,
+            };
+            let text = if i == 19 { "word," } else { "word" };
+            words.push(word(text, t, t + 0.3));
+            t += 0.3;
+        }
+        Turn {
+            speaker: speaker.into(),
+            span: Some(TimeRange::new(0.0, t)),
+            text: "word ".repeat(count),
+            words,
+        }
+    }
+
+    #[test]
+    fn hesitations_skip_pauses_after_punctuation() {
+        let turns = [paused_turn("customer", 50)];
+        let s = hesitations(&turns).unwrap();
+        assert!((s.value - 2.0).abs() < 1e-9, "{s:?}");
+    }
+
+    #[test]
+    fn voiced_pauses_need_the_vad_to_hear_voice_in_the_gap() {
+        let turns = [paused_turn("customer", 50)];
+        let gap = TimeRange::new(turns[0].words[9].end_s, turns[0].words[10].start_s);
+        let silent = ChannelMeasures {
+            speech_regions: vec![TimeRange::new(0.0, gap.start_s)],
+            ..Default::default()
+        };
+        let voiced = ChannelMeasures {
+            speech_regions: vec![TimeRange::new(0.0, gap.end_s + 1.0)],
+            ..Default::default()
+        };
+        let agent = ChannelMeasures::default();
+        let count = |customer_channel: &ChannelMeasures| {
+            voiced_pauses(
+                &turns,
+                &[agent.clone(), customer_channel.clone()],
+                Some("customer"),
+            )
+            .unwrap()
+            .value
+        };
+        assert_eq!(count(&silent), 0.0);
+        assert!((count(&voiced) - 2.0).abs() < 1e-9);
+        assert_eq!(voiced_pauses(&turns, &[], Some("customer")), None);
+    }
 
     #[test]
     fn disfluencies_count_fillers_repeats_and_restarts() {
