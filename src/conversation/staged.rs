@@ -301,12 +301,13 @@ fn channel_of<'a>(
     }
 }
 
-/// Seconds of `gap` covered by `regions`.
-fn covered_s(gap: &TimeRange, regions: &[TimeRange]) -> f64 {
-    regions
+/// Whether the speech `regions` cover at least [`VOICED_COVERAGE`] of `gap`.
+fn is_voiced(gap: &TimeRange, regions: &[TimeRange]) -> bool {
+    let covered_s: f64 = regions
         .iter()
         .map(|r| (r.end_s.min(gap.end_s) - r.start_s.max(gap.start_s)).max(0.0))
-        .sum()
+        .sum();
+    covered_s >= VOICED_COVERAGE * gap.duration_s()
 }
 
 fn voiced_pauses(
@@ -314,25 +315,22 @@ fn voiced_pauses(
     channels: &[ChannelMeasures],
     customer: Option<&str>,
 ) -> Option<Signal> {
-    let words = timed_words(turns);
-    let with_vad = |t: &&Turn| {
-        channel_of(&t.speaker, customer, channels).is_some_and(|c| !c.speech_regions.is_empty())
-    };
-    if words < MIN_WORDS || !turns.iter().any(|t| with_vad(&t)) {
+    let heard: Vec<(&Turn, &[TimeRange])> = turns
+        .iter()
+        .filter_map(|t| {
+            let regions = &channel_of(&t.speaker, customer, channels)?.speech_regions;
+            (!regions.is_empty()).then_some((t, regions.as_slice()))
+        })
+        .collect();
+    let words: usize = heard.iter().map(|(t, _)| t.words.len()).sum();
+    if words < MIN_WORDS {
         return None;
     }
-    let count: usize = turns
+    let count: usize = heard
         .iter()
-        .filter(with_vad)
-        .map(|t| {
-            let regions = &channel_of(&t.speaker, customer, channels)
-                .expect("filtered")
-                .speech_regions;
+        .map(|(t, regions)| {
             inner_pauses(t)
-                .filter(|(gap, _)| {
-                    is_hesitation(gap)
-                        && covered_s(gap, regions) >= VOICED_COVERAGE * gap.duration_s()
-                })
+                .filter(|(gap, _)| is_hesitation(gap) && is_voiced(gap, regions))
                 .count()
         })
         .sum();
