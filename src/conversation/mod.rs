@@ -15,13 +15,12 @@ pub use metrics::{metrics, ConversationMetrics};
 pub use turns::{customer_label, speaker_ranges};
 pub use voice::{VoicePrint, VoicePrinter};
 
-use crate::recording::{ChannelMeasures, Finding};
-use crate::text::transcript::Transcript;
 use repeated::Line;
 use staged::Evidence;
 use turns::{has_timing, turns, Turn};
 
-use crate::recording::{FindingKind, Severity};
+use crate::recording::{ChannelMeasures, Finding, FindingKind, Severity};
+use crate::text::transcript::Transcript;
 
 /// Metrics and the `staged_dialogue` finding of a transcribed recording lasting `duration_s` seconds,
 /// with the measures of its channels (agent first, customer second for stereo calls; may be empty).
