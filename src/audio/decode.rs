@@ -23,12 +23,19 @@ use super::codecs::{
     codec_registry, codec_short_name, extension_of, format_probe, hint_for, wave_format_name,
 };
 use super::content::describe_unrecognised;
+use super::resample::{sanitize_sample, MAX_SAMPLE_MAGNITUDE};
 
 /// Frames per channel in a block handed to the caller (a block may exceed it by one packet).
 pub const BLOCK_FRAMES: usize = 16_384;
 
 /// Individual damaged-packet warnings kept; the rest are counted in one summary line.
 const MAX_PACKET_WARNINGS: usize = 10;
+
+/// Sample rates callqa analyses, Hz (call audio is 8-48 kHz; the rest is room to spare).
+pub const SUPPORTED_RATES_HZ: std::ops::RangeInclusive<u32> = 4_000..=384_000;
+
+/// Most channels callqa analyses (each channel gets its own analysers).
+pub const MAX_CHANNELS: usize = 64;
 
 /// Bytes read from the start of a file to explain why it could not be opened.
 const HEAD_BYTES: usize = 4096;
@@ -84,6 +91,8 @@ pub struct AudioStream {
     frames_decoded: u64,
     damaged_packets: usize,
     first_damage: Option<String>,
+    /// Samples that were NaN, infinite or beyond ±[`MAX_SAMPLE_MAGNITUDE`] (damaged float data).
+    insane_samples: u64,
     ended: bool,
 }
 
@@ -176,6 +185,7 @@ impl AudioStream {
             frames_decoded: 0,
             damaged_packets: 0,
             first_damage: None,
+            insane_samples: 0,
             ended: false,
         })
     }
@@ -189,9 +199,29 @@ impl AudioStream {
                 Step::End => return Err(self.no_audio_error()),
             }
         }
+        self.check_layout()?;
         self.info.duration_s = self
             .announced_frames
             .map(|frames| frames as f64 / f64::from(self.info.sample_rate_hz));
+        Ok(())
+    }
+
+    /// Refuses rates and channel counts the analysers are not made for.
+    fn check_layout(&self) -> Result<(), DecodeError> {
+        let rate = self.info.sample_rate_hz;
+        if !SUPPORTED_RATES_HZ.contains(&rate) {
+            return Err(DecodeError::Unsupported(format!(
+                "sample rate {rate} Hz: callqa analyses {} to {} Hz; {CONVERT_ADVICE}",
+                SUPPORTED_RATES_HZ.start(),
+                SUPPORTED_RATES_HZ.end()
+            )));
+        }
+        if self.info.channels > MAX_CHANNELS {
+            return Err(DecodeError::Unsupported(format!(
+                "channel count {}: callqa analyses up to {MAX_CHANNELS} channels",
+                self.info.channels
+            )));
+        }
         Ok(())
     }
 
@@ -299,7 +329,14 @@ impl AudioStream {
         }
         let frames = self.scratch.first().map_or(0, Vec::len);
         for (pending, decoded) in self.pending.iter_mut().zip(&self.scratch) {
-            pending.extend_from_slice(decoded);
+            let start = pending.len();
+            pending.extend(decoded.iter().copied().map(sanitize_sample));
+            let changed = pending[start..]
+                .iter()
+                .zip(decoded)
+                .filter(|(kept, raw)| kept.to_bits() != raw.to_bits())
+                .count();
+            self.insane_samples += changed as u64;
         }
         self.frames_decoded += frames as u64;
         Step::Audio
@@ -377,6 +414,13 @@ impl AudioStream {
             self.warnings.push(format!(
                 "{} damaged stretches skipped in all (only the first {MAX_PACKET_WARNINGS} are listed)",
                 self.damaged_packets
+            ));
+        }
+        if self.insane_samples > 0 {
+            self.warnings.push(format!(
+                "{} samples were NaN, infinite or beyond ±{MAX_SAMPLE_MAGNITUDE} full scale \
+                 (damaged float data) and were replaced by silence or clamped",
+                self.insane_samples
             ));
         }
         if let Some(missing) = self.missing_frames() {

@@ -3,6 +3,7 @@
 mod codecs;
 mod content;
 pub mod decode;
+pub mod harness;
 pub mod resample;
 pub mod sniff;
 
