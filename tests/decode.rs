@@ -191,8 +191,10 @@ fn a_wav_holding_less_than_its_header_claims_decodes_what_is_there() {
     );
 }
 
-/// Each bad fixture, the error kind it must give and words its message must hold.
-fn bad_inputs() -> Vec<(&'static str, fn(&DecodeError) -> bool, &'static str)> {
+/// A bad fixture, a test of the error kind it must give, and words its message must hold.
+type BadInput = (&'static str, fn(&DecodeError) -> bool, &'static str);
+
+fn bad_inputs() -> Vec<BadInput> {
     vec![
         (
             "empty.wav",
@@ -495,4 +497,40 @@ fn the_binary_reports_bad_files_and_analyses_the_good_ones() {
     assert_eq!(errors.len(), bad.len());
     let skipped = report["skipped"].as_array().unwrap();
     assert!(skipped.iter().any(|s| file_name(s) == "notes.txt"));
+}
+
+/// CPU seconds (user + system) this process has used so far, from /proc (Linux only).
+fn cpu_seconds() -> Option<f64> {
+    let stat = fs::read_to_string("/proc/self/stat").ok()?;
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0) // USER_HZ is 100 on Linux
+}
+
+/// Decode-only throughput of the file in CALLQA_BENCH_FILE, in seconds of audio per CPU second:
+/// `CALLQA_BENCH_FILE=long.wav cargo test --release --test decode -- --ignored --nocapture`.
+#[test]
+#[ignore = "benchmark: needs CALLQA_BENCH_FILE"]
+fn decode_throughput() {
+    let path = PathBuf::from(std::env::var("CALLQA_BENCH_FILE").expect("CALLQA_BENCH_FILE"));
+    let cpu_start = cpu_seconds().unwrap();
+    let wall_start = std::time::Instant::now();
+    let mut stream = AudioStream::open(&path).unwrap();
+    let rate = f64::from(stream.info().sample_rate_hz);
+    let channels = stream.info().channels;
+    let mut frames = 0usize;
+    while let Some(block) = stream.next_block().unwrap() {
+        frames += block[0].len();
+    }
+    let cpu = cpu_seconds().unwrap() - cpu_start;
+    let audio_s = frames as f64 / rate;
+    println!(
+        "{}: {audio_s:.0} s of audio, {channels} ch at {rate} Hz; decode {cpu:.2} s CPU \
+         ({:.2} s wall): {:.0}x real time per core",
+        path.display(),
+        wall_start.elapsed().as_secs_f64(),
+        audio_s / cpu.max(0.01)
+    );
+    assert!(frames > 0);
 }

@@ -18,6 +18,7 @@ use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
+use symphonia::core::packet::Packet;
 
 use super::codecs::{
     codec_registry, codec_short_name, extension_of, format_probe, hint_for, wave_format_name,
@@ -279,39 +280,52 @@ impl AudioStream {
     /// Reads and decodes one packet. Errors only before the first audio; afterwards every
     /// problem is a warning and at worst ends the stream early.
     fn step(&mut self) -> Result<Step, DecodeError> {
-        let packet = match self.format.next_packet() {
-            Ok(Some(packet)) => packet,
-            Ok(None) => return Ok(Step::End),
-            Err(err) => return self.container_problem(err),
+        let format = &mut self.format;
+        let packet = match guard(|| format.next_packet()) {
+            Ok(Ok(Some(packet))) => packet,
+            Ok(Ok(None)) => return Ok(Step::End),
+            Ok(Err(err)) => return self.container_problem(err),
+            Err(crash) => return self.crashed(&crash),
         };
         if packet.track_id != self.track_id {
             return Ok(Step::Nothing);
         }
         self.check_continuity(packet.pts.get(), packet.dur.get());
-        match self.decoder.decode(&packet) {
-            Ok(buffer) => {
-                let rate = buffer.spec().rate();
-                let channels = buffer.spec().channels().count();
-                if buffer.frames() == 0 || channels == 0 {
-                    return Ok(Step::Nothing);
-                }
-                buffer.copy_to_vecs_planar::<f32>(&mut self.scratch);
-                Ok(self.accept_decoded(rate, channels))
-            }
-            Err(SymphoniaError::DecodeError(msg)) => {
+        let (decoder, scratch) = (&mut self.decoder, &mut self.scratch);
+        match guard(|| decode_into(decoder.as_mut(), &packet, scratch)) {
+            Ok(Ok(Some((rate, channels)))) => Ok(self.accept_decoded(rate, channels)),
+            Ok(Ok(None)) => Ok(Step::Nothing),
+            Ok(Err(SymphoniaError::DecodeError(msg))) => {
                 self.damaged_packet(msg.to_string());
                 Ok(Step::Nothing)
             }
-            Err(SymphoniaError::IoError(err)) => {
+            Ok(Err(SymphoniaError::IoError(err))) => {
                 self.damaged_packet(err.to_string());
                 Ok(Step::Nothing)
             }
-            Err(err) if self.frames_decoded == 0 => Err(codec_error(err, &self.info.codec)),
-            Err(err) => {
+            Ok(Err(err)) if self.frames_decoded == 0 => Err(codec_error(err, &self.info.codec)),
+            Ok(Err(err)) => {
                 self.stopped_early(&err.to_string());
                 Ok(Step::End)
             }
+            Err(crash) => self.crashed(&crash),
         }
+    }
+
+    /// A panic inside the demuxer or decoder (a library bug met on odd data): fatal before the
+    /// first audio, otherwise the end of the stream with a warning.
+    fn crashed(&mut self, crash: &str) -> Result<Step, DecodeError> {
+        let detail = format!(
+            "the {} decoder failed on this data: {crash}",
+            self.info.codec
+        );
+        if self.frames_decoded == 0 {
+            return Err(DecodeError::Corrupt(format!(
+                "{detail}; the file is damaged, convert it with ffmpeg to WAV or FLAC"
+            )));
+        }
+        self.stopped_early(&detail);
+        Ok(Step::End)
     }
 
     /// Appends the samples in `scratch` to `pending`, unless their format differs from the
@@ -445,6 +459,38 @@ impl AudioStream {
     }
 }
 
+/// Decodes one packet into `scratch` (planar f32); `None` when it yields no samples.
+/// Returns the buffer's sample rate (Hz) and channel count.
+fn decode_into(
+    decoder: &mut dyn AudioDecoder,
+    packet: &Packet,
+    scratch: &mut Vec<Vec<f32>>,
+) -> Result<Option<(u32, usize)>, SymphoniaError> {
+    let buffer = decoder.decode(packet)?;
+    let rate = buffer.spec().rate();
+    let channels = buffer.spec().channels().count();
+    if buffer.frames() == 0 || channels == 0 {
+        return Ok(None);
+    }
+    buffer.copy_to_vecs_planar::<f32>(scratch);
+    Ok(Some((rate, channels)))
+}
+
+/// Runs library code and turns a panic into an error text, so one odd file cannot bring down
+/// a batch. Under `cargo fuzz` (`--cfg fuzzing`) panics go through, for the fuzzer to see.
+fn guard<T>(run: impl FnOnce() -> T) -> Result<T, String> {
+    if cfg!(fuzzing) {
+        return Ok(run());
+    }
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into())
+    })
+}
+
 fn read_head(path: &Path, max: usize) -> io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(max);
     File::open(path)?.take(max as u64).read_to_end(&mut head)?;
@@ -576,6 +622,13 @@ mod tests {
     fn wave_format_tag_ignores_other_files() {
         assert_eq!(wave_format_tag(b"OggS\0\0\0\0\0\0\0\0"), None);
         assert_eq!(wave_format_tag(b"RIFF"), None);
+    }
+
+    #[test]
+    fn a_panic_in_library_code_becomes_an_error_text() {
+        let caught = guard(|| -> u8 { panic!("boom") });
+        assert_eq!(caught.unwrap_err(), "boom");
+        assert_eq!(guard(|| 7), Ok(7));
     }
 
     #[test]
