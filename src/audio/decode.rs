@@ -624,6 +624,26 @@ mod tests {
         assert_eq!(wave_format_tag(b"RIFF"), None);
     }
 
+    fn wav_with_rate(rate_hz: u32) -> Vec<u8> {
+        let mut bytes = wav_header(1);
+        bytes[36..40].copy_from_slice(&rate_hz.to_le_bytes());
+        bytes[40..44].copy_from_slice(&(rate_hz * 2).to_le_bytes());
+        bytes.extend_from_slice(b"data\x08\x00\x00\x00");
+        bytes.extend_from_slice(&[0, 1, 0, 2, 0, 3, 0, 4]);
+        let riff_len = (bytes.len() as u32 - 8).to_le_bytes();
+        bytes[4..8].copy_from_slice(&riff_len);
+        bytes
+    }
+
+    #[test]
+    fn rates_outside_the_analysed_range_are_refused_by_name() {
+        let err = AudioStream::from_bytes(wav_with_rate(2_000), Some("wav"))
+            .err()
+            .expect("2 kHz is refused");
+        assert!(err.to_string().contains("sample rate 2000 Hz"), "{err}");
+        assert!(AudioStream::from_bytes(wav_with_rate(8_000), Some("wav")).is_ok());
+    }
+
     #[test]
     fn a_panic_in_library_code_becomes_an_error_text() {
         let caught = guard(|| -> u8 { panic!("boom") });
