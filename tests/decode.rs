@@ -112,6 +112,7 @@ const GOOD: &[Expect] = &[
     Expect { file: "tone_22k.ogg", codec: "vorbis", rate: 22050, channels: 1, duration_s: 1.0, bits: None, level_tol_db: 0.5 },
     Expect { file: "tone_48k.opus", codec: "opus", rate: 48000, channels: 1, duration_s: 1.0, bits: None, level_tol_db: 0.5 },
     Expect { file: "tone_16k_input.opus", codec: "opus", rate: 48000, channels: 1, duration_s: 0.5, bits: None, level_tol_db: 0.5 },
+    Expect { file: "tone_48k.webm", codec: "opus", rate: 48000, channels: 1, duration_s: 1.0, bits: None, level_tol_db: 0.5 },
     Expect { file: "aac_22k.m4a", codec: "aac", rate: 22050, channels: 1, duration_s: 1.0, bits: None, level_tol_db: 0.5 },
     Expect { file: "alac_16k.m4a", codec: "alac", rate: 16000, channels: 1, duration_s: 0.5, bits: None, level_tol_db: 0.05 },
 ];

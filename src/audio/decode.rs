@@ -382,6 +382,7 @@ impl AudioStream {
 
     /// Notes a jump in packet timestamps once audio flows: data the demuxer skipped (it
     /// resynchronised after damage). Jumps under a millisecond are rounding, not loss.
+    /// `dur` is the packet's duration in ticks (0 when the container does not say).
     fn check_continuity(&mut self, pts: i64, dur: u64) {
         if let (Some(expected), Some(tick_s), true) =
             (self.next_pts, self.tick_s, self.frames_decoded > 0)
@@ -395,7 +396,9 @@ impl AudioStream {
                 self.note_damage(message, "damaged data skipped by the demuxer".into());
             }
         }
-        self.next_pts = Some(pts.saturating_add(i64::try_from(dur).unwrap_or(i64::MAX)));
+        // Containers that give no packet duration (Matroska/WebM) cannot be checked this way.
+        self.next_pts =
+            (dur > 0).then(|| pts.saturating_add(i64::try_from(dur).unwrap_or(i64::MAX)));
     }
 
     fn damaged_packet(&mut self, detail: String) {
