@@ -243,6 +243,17 @@ fn bad_inputs_give_errors_that_say_what_is_wrong() {
 }
 
 #[test]
+fn recorder_formats_callqa_cannot_read_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let amr = dir.path().join("call.amr");
+    fs::write(&amr, b"#!AMR\n\x3c\x48\xf5\x1f\x96\x66\x79\xe1").unwrap();
+    assert_eq!(sniff(&amr).unwrap(), Sniff::Audio);
+    let err = AudioStream::open(&amr).err().unwrap();
+    assert!(matches!(err, DecodeError::Unsupported(_)), "{err:?}");
+    assert!(err.to_string().contains("format AMR narrowband"), "{err}");
+}
+
+#[test]
 fn a_missing_file_is_an_io_error() {
     let err = AudioStream::open(&fixture("no-such-file.wav"))
         .err()

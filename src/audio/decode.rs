@@ -21,7 +21,8 @@ use symphonia::core::meta::MetadataOptions;
 use symphonia::core::packet::Packet;
 
 use super::codecs::{
-    codec_registry, codec_short_name, extension_of, format_probe, hint_for, wave_format_name,
+    codec_registry, codec_short_name, extension_of, format_probe, hint_for,
+    unsupported_format_name, wave_format_name,
 };
 use super::content::describe_unrecognised;
 use super::resample::{sanitize_sample, MAX_SAMPLE_MAGNITUDE};
@@ -142,7 +143,7 @@ impl AudioStream {
                 FormatOptions::default(),
                 MetadataOptions::default(),
             )
-            .map_err(|err| probe_error(err, head, byte_len))?;
+            .map_err(|err| probe_error(err, head, byte_len, extension))?;
         let mut stream = Self::with_reader(format)?;
         stream.prime()?;
         Ok(stream)
@@ -540,10 +541,21 @@ fn bits_per_sample(params: &AudioCodecParameters, codec: &str) -> Option<u32> {
 }
 
 /// Turns a failed probe into a message that says what the file is and what to do.
-fn probe_error(err: SymphoniaError, head: &[u8], byte_len: u64) -> DecodeError {
+fn probe_error(
+    err: SymphoniaError,
+    head: &[u8],
+    byte_len: u64,
+    extension: Option<&str>,
+) -> DecodeError {
+    let unreadable_format = extension.and_then(unsupported_format_name);
     match err {
         SymphoniaError::Unsupported(msg) if msg.contains("no suitable format reader") => {
-            DecodeError::NotAudio(describe_unrecognised(head))
+            match unreadable_format {
+                Some(name) => DecodeError::Unsupported(format!(
+                    "format {name}: callqa cannot read it; {CONVERT_ADVICE}"
+                )),
+                None => DecodeError::NotAudio(describe_unrecognised(head)),
+            }
         }
         SymphoniaError::Unsupported("wav: unsupported wave format") => {
             DecodeError::Unsupported(match wave_format_tag(head) {
