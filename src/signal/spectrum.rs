@@ -873,6 +873,49 @@ mod tests {
         assert_ne!(loudest_row(&spectrogram.columns_db[column - 3]), row);
     }
 
+    /// CPU time this thread has used, seconds (Linux `schedstat`; wall time elsewhere).
+    fn thread_cpu_s(wall: std::time::Instant) -> f64 {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+            .map_or_else(|| wall.elapsed().as_secs_f64(), |ns| ns / 1e9)
+    }
+
+    /// CPU cost of the level and spectral measurements on one hour of speech-like audio with noise:
+    /// `cargo test --release --lib signal::spectrum::tests::throughput -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "timing, run in release by hand"]
+    fn throughput() {
+        let wall = std::time::Instant::now();
+        for rate in [8_000, 16_000, 44_100, 48_000] {
+            let minute = mix(
+                &speech_like(rate, 60.0, -20.0),
+                &Noise(1).pink(60 * rate as usize, -45.0),
+            );
+            let started = thread_cpu_s(wall);
+            let mut levels = super::super::levels::LevelMeter::new(rate);
+            for _ in 0..60 {
+                minute.chunks(4096).for_each(|block| levels.push(block));
+            }
+            let level_stats = levels.finish();
+            let level_s = thread_cpu_s(wall) - started;
+            let started = thread_cpu_s(wall);
+            let mut spectrum = SpectrumAnalyzer::new(rate);
+            for _ in 0..60 {
+                minute.chunks(4096).for_each(|block| spectrum.push(block));
+            }
+            let spectrum_stats = spectrum.finish();
+            let spectrum_s = thread_cpu_s(wall) - started;
+            eprintln!(
+                "{rate} Hz, 1 h: CPU levels {level_s:.2} s, spectrum {spectrum_s:.2} s: \
+                 {:.0}x real time (bandwidth {:?} Hz, loudness {:?} LUFS)",
+                3600.0 / (level_s + spectrum_s),
+                spectrum_stats.bandwidth_hz,
+                level_stats.loudness_lufs,
+            );
+        }
+    }
+
     #[test]
     fn percentile_of_a_histogram() {
         let mut histogram = DbHistogram::new(2);
