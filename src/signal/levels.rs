@@ -315,8 +315,9 @@ impl CeilingRuns {
     /// Samples at a clip level (a run level, give or take one [`LEVEL_STEP`]).
     fn clipped_samples(&mut self) -> u64 {
         self.ranges.forget_below(self.near);
-        let at_clip_level =
-            |key: u32| (key.saturating_sub(1)..=key + 1).any(|k| self.run_levels.contains(&k));
+        let at_clip_level = |key: u32| {
+            (key.saturating_sub(1)..=key.saturating_add(1)).any(|k| self.run_levels.contains(&k))
+        };
         self.samples_by_level
             .iter()
             .filter(|(key, _)| at_clip_level(**key))
@@ -570,6 +571,16 @@ mod tests {
         assert!((rms_minus_20.loudness_lufs.unwrap() + 20.0).abs() < 0.1);
         let too_short = measure(&sine(16_000, 997.0, 0.5, 0.2), 16_000);
         assert_eq!(too_short.loudness_lufs, None);
+    }
+
+    #[test]
+    fn non_finite_samples_do_not_panic() {
+        let mut samples = sine(16_000, 440.0, 0.5, 1.0);
+        samples[100] = f32::NAN;
+        samples[200..210].fill(f32::INFINITY);
+        samples[300] = f32::NEG_INFINITY;
+        let stats = measure(&samples, 16_000);
+        assert!(stats.clipping_fraction <= 1.0);
     }
 
     #[test]

@@ -929,6 +929,15 @@ mod tests {
     }
 
     #[test]
+    fn non_finite_samples_do_not_panic() {
+        let mut samples = speech_with(16_000, 3.0, &[]);
+        samples[1000..1100].fill(f32::INFINITY);
+        samples[5000] = f32::NAN;
+        let stats = analyse(&samples, 16_000);
+        assert!(stats.spectrogram.is_some());
+    }
+
+    #[test]
     fn chunked_equals_whole() {
         let rate = 16_000;
         let samples = speech_with(rate, 6.0, &[(60.0, -40.0)]);
