@@ -10,6 +10,7 @@ pub mod features;
 pub mod levels;
 pub mod noise;
 pub mod spectrum;
+pub mod stft;
 #[cfg(test)]
 pub(crate) mod synth;
 pub mod vad;
