@@ -13,5 +13,6 @@ pub mod pipeline;
 pub mod progress;
 pub mod recording;
 pub mod report;
+pub mod scan_command;
 pub mod signal;
 pub mod text;

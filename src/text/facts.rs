@@ -469,8 +469,10 @@ pub fn misinformation(fact: &Fact, claim: &Claim) -> Option<Finding> {
         fact.id.clone(),
         Severity::High,
         format!(
-            "stated {} {unit} about {}, but the facts say {expected} {unit}",
-            claim.value, fact.id
+            "stated {} about {}, but the facts say {}",
+            with_unit(&claim.value, &unit),
+            fact.id,
+            with_unit(&expected, &unit)
         ),
     );
     f.rule = Some(format!("fact.{}", fact.id));
@@ -486,6 +488,13 @@ pub fn misinformation(fact: &Fact, claim: &Claim) -> Option<Finding> {
         .insert("expected".into(), expected.to_string().into());
     f.details.insert("unit".into(), unit.into());
     Some(f)
+}
+
+/// "3-5 days", "1 day", "300 RUB".
+fn with_unit(value: &Range, unit: &str) -> String {
+    let plural =
+        matches!(unit, "hour" | "day" | "week" | "month" | "year") && *value != Range::single(1.0);
+    format!("{value} {unit}{}", if plural { "s" } else { "" })
 }
 
 /// `inconsistency` findings: for each source, the first claim whose value on a fact differs from
@@ -519,13 +528,11 @@ fn inconsistency(claim: &Claim, other_source: &str, other: &Claim) -> Finding {
         claim.fact.clone(),
         Severity::Medium,
         format!(
-            "said {} {} about {} here (\"{}\"), but {} {} in {} line {} (\"{}\")",
-            claim.value,
-            claim.unit,
+            "said {} about {} here (\"{}\"), but {} in {} line {} (\"{}\")",
+            with_unit(&claim.value, &claim.unit),
             claim.fact,
             claim.excerpt,
-            other.value,
-            other.unit,
+            with_unit(&other.value, &other.unit),
             other_source,
             other.line,
             other.excerpt

@@ -346,8 +346,8 @@ pub fn numbers(norm: &Normalized) -> Vec<Number> {
     out
 }
 
-/// Adjacent numbers joined into digit strings; a comma, semicolon, colon, question or exclamation
-/// mark, or any word between two numbers ends a run.
+/// Adjacent numbers joined into digit strings (commas allowed: ASR writes "four two, seven six");
+/// a semicolon, colon, question or exclamation mark, or any word between two numbers ends a run.
 pub fn digit_runs(norm: &Normalized, source: &str) -> Vec<DigitRun> {
     let mut runs: Vec<DigitRun> = Vec::new();
     let mut last_end_folded = usize::MAX;
@@ -377,7 +377,7 @@ pub fn digit_runs(norm: &Normalized, source: &str) -> Vec<DigitRun> {
 fn has_run_break(between: &str) -> bool {
     between
         .chars()
-        .any(|c| matches!(c, ',' | ';' | ':' | '?' | '!' | '\n'))
+        .any(|c| matches!(c, ';' | ':' | '?' | '!' | '\n'))
 }
 
 #[cfg(test)]

@@ -37,7 +37,10 @@ struct Cues {
     inn: Vec<String>,
     ssn: Vec<String>,
     birth: Vec<String>,
+    /// Broad words for an account (with a 20-digit Russian account number).
     account: Vec<String>,
+    /// Words that make any 8-17 digit number an account number.
+    account_number: Vec<String>,
     routing: Vec<String>,
     plus: Vec<String>,
 }
@@ -103,22 +106,21 @@ fn cues() -> &'static Cues {
             "birthday",
             "born",
             "dob",
-            "дата рождения",
-            "день рождения",
+            "рождени",
             "родил",
             "fecha de nacimiento",
             "naci",
             "cumpleaños",
         ]),
-        account: fold_all(&[
+        account: fold_all(&["счет", "account", "cuenta"]),
+        account_number: fold_all(&[
             "account number",
             "bank account",
-            "счет",
+            "номер счета",
             "расчетн",
             "лицев",
             "número de cuenta",
             "cuenta bancaria",
-            "cuenta",
         ]),
         routing: fold_all(&["routing", "aba"]),
         plus: fold_all(&["plus", "плюс", "más"]),
@@ -148,11 +150,12 @@ pub fn find_pii(text: &str, ctx: &Context, speaker_is_agent: bool) -> Vec<PiiHit
     find_spoken_emails(text, ctx.here, &mut hits);
     find_ibans(text, &mut hits);
     find_spanish_ids(text, &mut hits);
-    if ctx.has(&cues().birth) {
+    let has_digits = text.bytes().any(|b| b.is_ascii_digit());
+    if has_digits && ctx.has(&cues().birth) {
         find_dates(text, ctx.here, &mut hits);
     }
     find_addresses(text, &mut hits);
-    if ctx.has(&cues().passport) {
+    if has_digits && ctx.has(&cues().passport) {
         find_passports(text, ctx.here, &mut hits);
     }
     if !speaker_is_agent {
@@ -710,7 +713,7 @@ fn classify_run(run: &DigitRun, text: &str, ctx: &Context) -> Option<PiiHit> {
             "a SNILS (checksum matches)",
         ));
     }
-    if (8..=17).contains(&n) && ctx.has(&c.account) {
+    if (8..=17).contains(&n) && ctx.has(&c.account_number) {
         return Some(account_hit(span, d));
     }
     None

@@ -173,7 +173,7 @@ fn scan_segment(
         here: norm,
         before: previous,
     };
-    let pii = find_pii(&seg.text, &ctx, agent_turn && agent.is_some());
+    let pii = find_pii(&seg.text, &ctx, agent_turn);
     let phrases: Vec<PhraseHit> = rules
         .find(languages, norm)
         .into_iter()
