@@ -81,17 +81,17 @@ struct ScanReport {
 fn read_config_text(path: &Path, what: &str) -> anyhow::Result<String> {
     let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read {what} file {}", path.display()))?;
-    decode_text(&bytes).map_err(|msg| anyhow::anyhow!("{what} file {}: {msg}", path.display()))
+    decode_text(bytes).map_err(|msg| anyhow::anyhow!("{what} file {}: {msg}", path.display()))
 }
 
 /// UTF-8 text from bytes, or why not: empty, binary, or not UTF-8 (with the line of the bad byte).
-pub fn decode_text(bytes: &[u8]) -> Result<String, String> {
+pub fn decode_text(bytes: Vec<u8>) -> Result<String, String> {
     if bytes[..bytes.len().min(BINARY_SNIFF_BYTES)].contains(&0) {
         return Err("looks like a binary file, not text".into());
     }
-    let text = String::from_utf8(bytes.to_vec()).map_err(|e| {
+    let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
-        let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
         format!("line {line}: not UTF-8 text (invalid byte at offset {at}); convert it to UTF-8")
     })?;
     if text.trim_start_matches('\u{feff}').trim().is_empty() {
@@ -116,7 +116,7 @@ fn read_input(input: &ScanInput) -> Result<String, String> {
         ScanInput::File(path) => std::fs::read(path).map(|b| bytes = b),
     };
     read.map_err(|e| format!("cannot read: {e}"))?;
-    decode_text(&bytes)
+    decode_text(bytes)
 }
 
 /// Moves findings from segment coordinates to input coordinates (input line, byte offsets in the input).
@@ -357,10 +357,14 @@ mod tests {
 
     #[test]
     fn decode_rejects_binary_empty_and_bad_utf8() {
-        assert!(decode_text(b"\x00\x01\x02").unwrap_err().contains("binary"));
-        assert!(decode_text(b"  \n ").unwrap_err().contains("empty"));
-        let err = decode_text(b"ok\nline two \xff\xfe").unwrap_err();
+        assert!(decode_text(b"\x00\x01\x02".to_vec())
+            .unwrap_err()
+            .contains("binary"));
+        assert!(decode_text(b"  \n ".to_vec())
+            .unwrap_err()
+            .contains("empty"));
+        let err = decode_text(b"ok\nline two \xff\xfe".to_vec()).unwrap_err();
         assert!(err.starts_with("line 2:"), "{err}");
-        assert_eq!(decode_text("привет".as_bytes()).unwrap(), "привет");
+        assert_eq!(decode_text("привет".as_bytes().to_vec()).unwrap(), "привет");
     }
 }

@@ -525,6 +525,16 @@ mod tests {
     }
 
     #[test]
+    fn patterns_survive_small_asr_misspellings() {
+        let rules = builtin_rules().unwrap();
+        let rule = |id: &str| rules.iter().find(|r| r.id == id).unwrap();
+        assert!(rule("outdated.what-worries-you.ru").matches("что вас бесспокоит"));
+        assert!(rule("outdated.what-worries-you.en").matches("what woories you"));
+        assert!(rule("outdated.what-worries-you.es").matches("bamos a pensar juntoss"));
+        assert!(rule("manipulation.false-urgency.ru").matches("тольько сегодня"));
+    }
+
+    #[test]
     fn bad_packs_name_the_line() {
         let err = parse_pack("p.toml", "[[rule]]\nid = \"x\"\nkind = \"nope\"\n").unwrap_err();
         assert_eq!(err.origin, "p.toml");
