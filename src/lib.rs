@@ -14,5 +14,6 @@ pub mod pipeline;
 pub mod progress;
 pub mod recording;
 pub mod report;
+pub mod scan_command;
 pub mod signal;
 pub mod text;
