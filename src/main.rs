@@ -2,12 +2,17 @@
 
 use clap::Parser;
 
-use callqa::cli::{Cli, Command};
+use callqa::cli::{Cli, Command, ModelCommand};
 use callqa::commands;
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Analyze(args) => commands::analyze(&args.into_config()?),
+        Command::Model(ModelCommand::Fetch { name }) => commands::model_fetch(&name),
+        Command::Model(ModelCommand::Import { ct2_dir, output }) => {
+            commands::model_import(&ct2_dir, &output)
+        }
+        Command::Model(ModelCommand::List) => commands::model_list(),
     }
 }
 
