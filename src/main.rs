@@ -2,7 +2,7 @@
 
 use clap::Parser;
 
-use callqa::cli::{Cli, Command};
+use callqa::cli::{Cli, Command, ModelCommand};
 use callqa::commands;
 use callqa::scan_command;
 
@@ -11,6 +11,11 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Analyze(args) => commands::analyze(&args.into_config()?),
         Command::Scan(args) => scan_command::scan(&args.into_config()?),
         Command::Rules(cmd) => scan_command::rules(&cmd.into_config()?),
+        Command::Model(ModelCommand::Fetch { name }) => commands::model_fetch(&name),
+        Command::Model(ModelCommand::Import { ct2_dir, output }) => {
+            commands::model_import(&ct2_dir, &output)
+        }
+        Command::Model(ModelCommand::List) => commands::model_list(),
     }
 }
 

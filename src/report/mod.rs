@@ -2,6 +2,7 @@
 
 pub mod json;
 pub mod summary;
+pub mod transcripts;
 
 use std::io::Write;
 use std::path::Path;
