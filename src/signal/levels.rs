@@ -519,6 +519,25 @@ mod tests {
     }
 
     #[test]
+    fn clip_level_nudged_by_dither_still_counts() {
+        let (samples, truth) = clipped_sine(16_000, 200.0, 1.3, 1.0, 1.0);
+        let jitter = noise(samples.len(), 1.0, 9);
+        let dithered: Vec<f32> = to_pcm16(&samples)
+            .iter()
+            .zip(&jitter)
+            .map(|(x, j)| {
+                if *j > 0.6 {
+                    x - x.signum() / 32767.0
+                } else {
+                    *x
+                }
+            })
+            .collect();
+        let got = measure(&dithered, 16_000).clipping_fraction;
+        assert!((got / truth - 1.0).abs() < 0.1, "{got} vs {truth}");
+    }
+
+    #[test]
     fn clean_noise_peaking_at_full_scale_is_not_clipped() {
         let mut samples = noise(48_000, 1.0, 5);
         let peak = samples.iter().fold(0.0f32, |m, x| m.max(x.abs()));
