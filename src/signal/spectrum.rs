@@ -237,8 +237,8 @@ fn effective_bandwidth(grid: &BandGrid, loud_db: &[Option<f64>]) -> Option<f64> 
     let (reference_band, reference_db) = reference;
     let mut last_meaningful = reference_band;
     let mut failures = 0;
-    for band in reference_band..grid.len() {
-        match loud_db[band].map(|db| db >= reference_db - BANDWIDTH_RANGE_DB) {
+    for (band, level) in loud_db.iter().enumerate().skip(reference_band) {
+        match level.map(|db| db >= reference_db - BANDWIDTH_RANGE_DB) {
             Some(true) => {
                 last_meaningful = band;
                 failures = 0;
