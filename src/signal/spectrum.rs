@@ -59,7 +59,9 @@ pub const SPECTROGRAM_ROWS: usize = 64;
 /// The spectral figures of one channel.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SpectrumStats {
-    /// Highest frequency with meaningful speech energy, Hz; `None` for silence.
+    /// Effective bandwidth, Hz: the highest 1/12-octave band (its centre) of the louder segments'
+    /// long-term spectrum still within [`BANDWIDTH_RANGE_DB`] of the strongest speech-range band,
+    /// capped at Nyquist; `None` for silence.
     pub bandwidth_hz: Option<f64>,
     /// Mains hum fundamental, Hz (50 or 60); `None` when no hum stands out.
     pub hum_hz: Option<u32>,
@@ -456,13 +458,13 @@ impl LevelClassSpectra {
     }
 
     /// Mean band powers of the segments within [`LOUD_RANGE_DB`] of the 95th-percentile level;
-    /// `None` when every segment is silent.
+    /// `None` when there is no segment or every segment is silent.
     fn loud_spectrum(&self) -> Option<Vec<f64>> {
         let total: u64 = self.counts.iter().sum();
         let mut above = 0;
         let top_class = (0..CLASSES).rev().find(|c| {
             above += self.counts[*c];
-            above as f64 >= 0.05 * total as f64
+            above > 0 && above as f64 >= 0.05 * total as f64
         })?;
         if top_class == 0 {
             return None;
@@ -918,6 +920,15 @@ mod tests {
         assert_eq!(histogram.percentile(0, 0.5), None);
         let tenth = histogram.percentile(1, 0.1).unwrap();
         assert!((tenth + 90.0).abs() <= 1.0, "{tenth}");
+    }
+
+    #[test]
+    fn too_short_for_a_segment_has_no_bandwidth() {
+        assert_eq!(
+            analyse(&speech_like(16_000, 0.1, -20.0), 16_000).bandwidth_hz,
+            None
+        );
+        assert_eq!(analyse(&[], 16_000), SpectrumStats::default());
     }
 
     #[test]
