@@ -15,3 +15,4 @@ pub mod recording;
 pub mod report;
 pub mod signal;
 pub mod text;
+pub mod verdict;

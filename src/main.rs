@@ -8,6 +8,7 @@ use callqa::commands;
 fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Analyze(args) => commands::analyze(&args.into_config()?),
+        Command::Report(args) => commands::report(&args.into_config()?),
     }
 }
 
