@@ -202,11 +202,17 @@ fn report_of(recordings: Vec<Recording>) -> Report {
     report
 }
 
+/// Two vendors; the last recording has no transcript (timeline from the channels' speech regions).
 fn sample_report() -> Report {
+    let mut untranscribed = recording("in/beta/one.wav", "beta", false, 3);
+    untranscribed.transcript = None;
+    untranscribed
+        .findings
+        .retain(|f| f.kind != FindingKind::Manipulation);
     report_of(vec![
         recording("in/acme/call, \"one\".wav", "acme", true, 6),
         recording("in/acme/<two>.wav", "acme", false, 4),
-        recording("in/beta/one.wav", "beta", false, 3),
+        untranscribed,
     ])
 }
 
@@ -252,6 +258,7 @@ fn json_has_recording_verdicts_and_vendor_scorecards() {
     assert_eq!(vendors[0]["flag_counts"]["noise"], 2);
     assert_eq!(vendors[0]["flag_counts"]["personal_data"], 1);
     assert_eq!(vendors[1]["name"], "beta");
+    assert_eq!(vendors[1]["verdict"]["level"], "orange");
 }
 
 #[test]
@@ -271,7 +278,7 @@ service_errors,missing_required_phrases,personal_data,confidential"
         rows[1],
         "acme,\"in/acme/call, \"\"one\"\".wav\",300.0,en,red,5.5,12.0,-51.0,1,1,0,0,0,0,0,0,1,0,0,1,0"
     );
-    assert!(rows[3].starts_with("beta,in/beta/one.wav,300.0,en,red,"));
+    assert!(rows[3].starts_with("beta,in/beta/one.wav,300.0,,orange,"));
 }
 
 #[test]
@@ -298,6 +305,7 @@ fn html_shows_every_recording_and_finding_escaped_without_scripts() {
     }
     assert_eq!(html.matches("<section class=\"recording\"").count(), 3);
     assert!(html.contains("<mark class=\"high\">only today</mark>"));
+    assert!(html.contains("No transcript."));
     assert!(
         html.contains("Vendor scorecard") && html.contains("<span class=\"level red\">red</span>")
     );

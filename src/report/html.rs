@@ -83,7 +83,7 @@ th{background:#f2f2f2;font-weight:600}td.num{text-align:right}
 .sev-high{color:#b00}.sev-medium{color:#b65c00}.sev-low{color:#666}.sev-info{color:#888}
 mark{padding:0 1px;border-radius:2px}mark.high{background:#ffb3b3}mark.medium{background:#ffd59e}mark.low,mark.info{background:#eee}
 .transcript p{margin:.15em 0}.ts{font-family:ui-monospace,monospace;color:#777;font-size:.85em;margin-right:.4em}
-.speaker{font-weight:600;margin-right:.3em}.plot svg{max-width:100%;height:auto;display:block}
+.speaker{font-weight:600;margin-right:.3em}.plot svg{width:100%;max-width:900px;height:auto;display:block}
 .plot{break-inside:avoid}ul.toc{columns:2;font-size:.9em}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 @media print{body{margin:0;max-width:none}.recording{break-before:page;border:none}a{color:inherit;text-decoration:none}}
@@ -243,11 +243,22 @@ fn recording_section(html: &mut String, index: usize, rec: &Recording, grid: Spe
     flags_line(html, rec);
     key_figures(html, rec);
     findings_list(html, index, rec);
-    plot_block(html, "Speaker timeline", timeline(rec));
-    plot_block(html, "Spectrogram", spectrogram(rec, grid));
     plot_block(
         html,
-        "Noise spectrum",
+        &format!(
+            "Speaker timeline <span class=\"muted\">(seconds; overlaps red, pauses of {} s or more grey)</span>",
+            plots::LONG_PAUSE_S
+        ),
+        timeline(rec),
+    );
+    plot_block(
+        html,
+        "Spectrogram <span class=\"muted\">(seconds × kHz; noise and crosstalk findings shaded)</span>",
+        spectrogram(rec, grid),
+    );
+    plot_block(
+        html,
+        "Noise spectrum <span class=\"muted\">(Hz, log scale × dBFS)</span>",
         plots::noise_spectrum_svg(&rec.plots.noise_spectrum),
     );
     transcript(html, index, rec);

@@ -7,11 +7,14 @@ use plotters::prelude::*;
 use crate::recording::{Spectrogram, SpectrumPoint, TimeRange};
 
 /// Width of every plot, pixels.
-pub const PLOT_WIDTH_PX: u32 = 760;
+pub const PLOT_WIDTH_PX: u32 = 900;
 /// The most points drawn on the noise spectrum line.
 const MAX_SPECTRUM_POINTS: usize = 160;
-/// Dynamic range shown on the spectrogram below its loudest cell, dB.
-const SPECTROGRAM_RANGE_DB: f32 = 80.0;
+/// Most and least dynamic range shown on the spectrogram below its loudest cell, dB.
+const SPECTROGRAM_MAX_RANGE_DB: f32 = 80.0;
+const SPECTROGRAM_MIN_RANGE_DB: f32 = 30.0;
+/// Font size of axis labels and plot texts, pixels.
+const FONT_PX: u32 = 15;
 /// Colour steps of the spectrogram; equal neighbours merge into one rectangle.
 const SPECTROGRAM_LEVELS: usize = 12;
 /// Pauses at least this long (nobody talking) are marked on the timeline, seconds.
@@ -20,6 +23,10 @@ pub const LONG_PAUSE_S: f64 = 2.0;
 const MAX_BARS_PER_LANE: usize = 300;
 
 type PlotResult = Result<String, String>;
+
+fn font() -> FontDesc<'static> {
+    ("sans-serif", FONT_PX).into_font()
+}
 
 fn plot_error(err: impl std::fmt::Display) -> String {
     format!("plot could not be drawn: {err}")
@@ -139,7 +146,8 @@ pub fn timeline_svg(lanes: &[Lane], duration_s: f64) -> PlotResult {
         root.fill(&WHITE).map_err(plot_error)?;
         let mut chart = ChartBuilder::on(&root)
             .margin(6)
-            .x_label_area_size(22)
+            .margin_right(24)
+            .x_label_area_size(26)
             .y_label_area_size(80)
             .build_cartesian_2d(0.0..duration_s, 0.0..rows.len() as f64)
             .map_err(plot_error)?;
@@ -147,8 +155,9 @@ pub fn timeline_svg(lanes: &[Lane], duration_s: f64) -> PlotResult {
             .configure_mesh()
             .disable_y_mesh()
             .y_labels(0)
-            .x_desc("seconds")
             .light_line_style(WHITE)
+            .label_style(font())
+            .x_label_formatter(&|s| format!("{s:.0}"))
             .draw()
             .map_err(plot_error)?;
         for (i, (name, regions, colour)) in rows.iter().enumerate() {
@@ -163,8 +172,8 @@ pub fn timeline_svg(lanes: &[Lane], duration_s: f64) -> PlotResult {
             let (_, y) = chart.backend_coord(&(0.0, (top + bottom) / 2.0));
             root.draw(&Text::new(
                 name.chars().take(12).collect::<String>(),
-                (8, y - 6),
-                ("sans-serif", 12).into_font(),
+                (8, y - 8),
+                font(),
             ))
             .map_err(plot_error)?;
         }
@@ -228,16 +237,27 @@ fn heat_colour(step: usize) -> RGBColor {
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
-fn level_step(db: f32, top_db: f32) -> usize {
-    let fraction = ((db - (top_db - SPECTROGRAM_RANGE_DB)) / SPECTROGRAM_RANGE_DB).clamp(0.0, 1.0);
+/// The dB range the colours span: from the loudest cell down to the quietest tenth of the cells,
+/// kept between the least and the most range shown.
+fn colour_range_db(cells: &[Vec<f32>]) -> (f32, f32) {
+    let mut values: Vec<f32> = cells.iter().flatten().copied().collect();
+    values.sort_by(f32::total_cmp);
+    let top = values.last().copied().unwrap_or(0.0);
+    let quiet = values.get(values.len() / 10).copied().unwrap_or(top);
+    let range = (top - quiet).clamp(SPECTROGRAM_MIN_RANGE_DB, SPECTROGRAM_MAX_RANGE_DB);
+    (top - range, top)
+}
+
+fn level_step(db: f32, (bottom_db, top_db): (f32, f32)) -> usize {
+    let fraction = ((db - bottom_db) / (top_db - bottom_db)).clamp(0.0, 1.0);
     (fraction * (SPECTROGRAM_LEVELS - 1) as f32).round() as usize
 }
 
 /// One rectangle of equal colour along a frequency row: columns `start..end`, row, colour step.
-fn runs_of_row(cells: &[Vec<f32>], row: usize, top_db: f32) -> Vec<(usize, usize, usize)> {
+fn runs_of_row(cells: &[Vec<f32>], row: usize, range_db: (f32, f32)) -> Vec<(usize, usize, usize)> {
     let mut runs: Vec<(usize, usize, usize)> = Vec::new();
     for (c, column) in cells.iter().enumerate() {
-        let step = level_step(column[row], top_db);
+        let step = level_step(column[row], range_db);
         match runs.last_mut() {
             Some(last) if last.2 == step => last.1 = c + 1,
             _ => runs.push((c, c + 1, step)),
@@ -262,32 +282,29 @@ pub fn spectrogram_svg(
         (spectrogram.columns_db[0].len() as f64 * spectrogram.freq_step_hz).max(1.0) / 1000.0;
     let column_s = duration_s / cells.len() as f64;
     let row_khz = top_hz / rows as f64;
-    let top_db = cells
-        .iter()
-        .flatten()
-        .copied()
-        .fold(f32::NEG_INFINITY, f32::max);
+    let range_db = colour_range_db(&cells);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (PLOT_WIDTH_PX, 200)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_error)?;
         let mut chart = ChartBuilder::on(&root)
             .margin(6)
-            .x_label_area_size(22)
-            .y_label_area_size(44)
+            .margin_right(24)
+            .x_label_area_size(26)
+            .y_label_area_size(52)
             .build_cartesian_2d(0.0..duration_s, 0.0..top_hz)
             .map_err(plot_error)?;
         chart
             .configure_mesh()
             .disable_mesh()
-            .x_desc("seconds")
-            .y_desc("kHz")
+            .label_style(font())
+            .x_label_formatter(&|s| format!("{s:.0}"))
             .draw()
             .map_err(plot_error)?;
         for row in 0..rows {
             let (low, high) = (row as f64 * row_khz, (row + 1) as f64 * row_khz);
             chart
-                .draw_series(runs_of_row(&cells, row, top_db).into_iter().map(
+                .draw_series(runs_of_row(&cells, row, range_db).into_iter().map(
                     |(start, end, step)| {
                         Rectangle::new(
                             [
@@ -300,7 +317,7 @@ pub fn spectrogram_svg(
                 ))
                 .map_err(plot_error)?;
         }
-        for mark in marks {
+        for (number, mark) in marks.iter().enumerate() {
             let (start, end) = (
                 mark.range.start_s.max(0.0),
                 mark.range.end_s.min(duration_s),
@@ -320,8 +337,8 @@ pub fn spectrogram_svg(
             chart
                 .draw_series([Text::new(
                     mark.label.clone(),
-                    (start, top_hz),
-                    ("sans-serif", 11).into_font().color(&WHITE),
+                    (start, top_hz * (1.0 - 0.12 * (number % 4) as f64)),
+                    font().color(&WHITE),
                 )])
                 .map_err(plot_error)?;
         }
@@ -384,14 +401,14 @@ pub fn noise_spectrum_svg(points: &[SpectrumPoint]) -> PlotResult {
         root.fill(&WHITE).map_err(plot_error)?;
         let mut chart = ChartBuilder::on(&root)
             .margin(6)
-            .x_label_area_size(22)
-            .y_label_area_size(44)
+            .margin_right(24)
+            .x_label_area_size(26)
+            .y_label_area_size(52)
             .build_cartesian_2d((low_hz..high_hz).log_scale(), bottom..top)
             .map_err(plot_error)?;
         chart
             .configure_mesh()
-            .x_desc("Hz")
-            .y_desc("dBFS")
+            .label_style(font())
             .x_label_formatter(&|hz| format!("{hz:.0}"))
             .draw()
             .map_err(plot_error)?;
@@ -477,11 +494,11 @@ mod tests {
     #[test]
     fn plots_are_svg_with_their_content() {
         let lanes = [Lane {
-            name: "agent".into(),
+            name: "<b>&co".into(),
             regions: vec![range(1.0, 3.0)],
         }];
         let timeline = timeline_svg(&lanes, 10.0).unwrap();
-        assert!(timeline.starts_with("<svg") && timeline.contains("agent"));
+        assert!(timeline.starts_with("<svg") && timeline.contains("&lt;b&gt;&amp;co"));
         let spectrogram = Spectrogram {
             time_step_s: 0.1,
             freq_step_hz: 250.0,
