@@ -21,6 +21,15 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Parses the command line: help and version exit 0, usage errors exit 1 as documented
+/// (clap's own default, 2, means "some inputs failed" here).
+pub fn parse_args() -> Cli {
+    Cli::try_parse().unwrap_or_else(|err| {
+        let _ = err.print();
+        std::process::exit(if err.use_stderr() { 1 } else { 0 });
+    })
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Analyse audio files and folders (recursively): measurements, findings, report.

@@ -1,7 +1,5 @@
 //! The callqa binary: parse arguments, run the subcommand, exit with its code.
 
-use clap::Parser;
-
 use callqa::cli::{Cli, Command};
 use callqa::commands;
 
@@ -13,7 +11,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
 }
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = callqa::cli::parse_args();
     match run(cli) {
         Ok(code) => std::process::exit(code),
         Err(err) => {

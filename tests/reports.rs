@@ -412,7 +412,7 @@ fn fail_on_gives_1_when_a_vendor_reaches_the_level_and_2_wins_for_input_errors()
     assert_eq!(code(&[]), Some(0));
     assert_eq!(code(&["--fail-on", "yellow"]), Some(1));
     assert_eq!(code(&["--fail-on", "orange"]), Some(0));
-    assert_eq!(code(&["--fail-on", "purple"]), Some(2), "clap usage error");
+    assert_eq!(code(&["--fail-on", "purple"]), Some(1), "usage error");
 
     let mut failed = report.clone();
     failed.errors.push(InputError {
