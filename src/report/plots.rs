@@ -20,7 +20,7 @@ const SPECTROGRAM_LEVELS: usize = 12;
 /// Pauses at least this long (nobody talking) are marked on the timeline, seconds.
 pub const LONG_PAUSE_S: f64 = 2.0;
 /// The most bars per timeline lane; closer regions merge to stay under it.
-const MAX_BARS_PER_LANE: usize = 300;
+const MAX_BARS_PER_LANE: usize = 150;
 
 type PlotResult = Result<String, String>;
 
@@ -196,7 +196,12 @@ pub fn pooled(spectrogram: &Spectrogram, grid: SpectrogramGrid) -> Vec<Vec<f32>>
         .map(|cols| {
             row_groups
                 .iter()
-                .map(|rs| mean_db(cols.clone().flat_map(|c| columns[c][rs.clone()].iter())))
+                .map(|rs| {
+                    mean_db(
+                        cols.clone()
+                            .flat_map(|c| columns[c].get(rs.clone()).unwrap_or_default()),
+                    )
+                })
                 .collect()
         })
         .collect()
@@ -475,6 +480,23 @@ mod tests {
         assert_eq!(cells.len(), 1);
         assert!((cells[0][0] - (-3.0103)).abs() < 0.01, "{}", cells[0][0]);
         assert!((cells[0][1] - (-60.0)).abs() < 1e-3);
+    }
+
+    #[test]
+    fn ragged_spectrogram_columns_are_skipped_not_a_panic() {
+        let spectrogram = Spectrogram {
+            time_step_s: 0.5,
+            freq_step_hz: 100.0,
+            columns_db: vec![vec![-20.0, -40.0], vec![-20.0]],
+        };
+        let grid = SpectrogramGrid {
+            columns: 2,
+            rows: 2,
+        };
+        let cells = pooled(&spectrogram, grid);
+        assert!((cells[0][1] - (-40.0)).abs() < 1e-3);
+        assert_eq!(cells[1][1], -200.0);
+        assert!(spectrogram_svg(&spectrogram, &[], grid).is_ok());
     }
 
     #[test]
