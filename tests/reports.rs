@@ -140,6 +140,9 @@ fn recording(path: &str, vendor: &str, planted: bool, lines: usize) -> Recording
             "only today",
         ),
     ];
+    findings[2]
+        .details
+        .insert("stated_price".into(), serde_json::json!("<99 €>"));
     if planted {
         segments.push(segment("customer", lines as f64 * 3.0, &card_line));
         let line = segments.len();
@@ -306,6 +309,7 @@ fn html_shows_every_recording_and_finding_escaped_without_scripts() {
     assert_eq!(html.matches("<section class=\"recording\"").count(), 3);
     assert!(html.contains("<mark class=\"high\">only today</mark>"));
     assert!(html.contains("No transcript."));
+    assert!(html.contains("(stated_price: &lt;99 €&gt;)"));
     assert!(
         html.contains("Vendor scorecard") && html.contains("<span class=\"level red\">red</span>")
     );

@@ -7,7 +7,7 @@ use std::io::Write;
 use super::plots::{self, Lane, Mark, SpectrogramGrid};
 use super::Export;
 use crate::recording::{
-    ChannelMeasures, FindingKind, Recording, Report, Severity, TimeRange, VendorSummary,
+    ChannelMeasures, Finding, FindingKind, Recording, Report, Severity, TimeRange, VendorSummary,
 };
 use crate::text::transcript::{Segment, Transcript};
 use crate::verdict::{level_name, vendor_name, Flag};
@@ -351,6 +351,19 @@ fn kind_name(kind: FindingKind) -> String {
         .unwrap_or_default()
 }
 
+/// A finding's stage-specific figures as `key: value` pairs (strings unquoted).
+fn details(finding: &Finding) -> String {
+    finding
+        .details
+        .iter()
+        .map(|(key, value)| match value {
+            serde_json::Value::String(text) => format!("{key}: {text}"),
+            other => format!("{key}: {other}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn time_ranges(ranges: &[TimeRange]) -> String {
     const SHOWN: usize = 6;
     let mut parts: Vec<String> = ranges
@@ -389,6 +402,13 @@ fn findings_list(html: &mut String, index: usize, rec: &Recording) {
         );
         if let Some(excerpt) = &finding.excerpt {
             let _ = write!(html, " — “{}”", escape(excerpt));
+        }
+        if !finding.details.is_empty() {
+            let _ = write!(
+                html,
+                " <span class=\"muted\">({})</span>",
+                escape(&details(finding))
+            );
         }
         if let Some(speaker) = &finding.speaker {
             let _ = write!(html, " <span class=\"muted\">({})</span>", escape(speaker));

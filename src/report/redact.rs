@@ -39,6 +39,9 @@ pub fn mask_recording(recording: &mut Recording) {
             if let Some(excerpt) = finding.excerpt.as_mut() {
                 mask_quotes(excerpt, secret);
             }
+            for value in finding.details.values_mut() {
+                mask_quotes_in_value(value, secret);
+            }
         }
     }
 }
@@ -116,6 +119,20 @@ fn mask_words(segment: &mut Segment, original: &str, spans: &[Range<usize>]) {
     }
 }
 
+/// Masks quotes in every string inside a JSON value (a finding's stage-specific details).
+fn mask_quotes_in_value(value: &mut serde_json::Value, secret: &str) {
+    match value {
+        serde_json::Value::String(text) => mask_quotes(text, secret),
+        serde_json::Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| mask_quotes_in_value(item, secret)),
+        serde_json::Value::Object(map) => map
+            .values_mut()
+            .for_each(|item| mask_quotes_in_value(item, secret)),
+        _ => {}
+    }
+}
+
 fn mask_quotes(text: &mut String, secret: &str) {
     if text.contains(secret) {
         *text = text.replace(secret, &masked(secret.len()));
@@ -183,6 +200,10 @@ mod tests {
             "said 4111 1111 1111 1111",
         );
         quoting.excerpt = Some("card is 4111 1111 1111 1111".into());
+        quoting.details.insert(
+            "said".into(),
+            serde_json::json!({"values": ["4111 1111 1111 1111"]}),
+        );
         let mut rec = recording_with(
             text,
             &[
