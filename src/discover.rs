@@ -31,7 +31,7 @@ pub fn discover(inputs: &[PathBuf], include_hidden: bool) -> Discovered {
         if input.is_dir() {
             walk_dir(input, include_hidden, &mut found);
         } else {
-            classify(input, None, &mut found);
+            classify(input, None, true, &mut found);
         }
     }
     found.audio.sort_by(|a, b| a.path.cmp(&b.path));
@@ -50,7 +50,7 @@ fn walk_dir(root: &Path, include_hidden: bool, found: &mut Discovered) {
         match entry {
             Ok(entry) if entry.file_type().is_file() => {
                 let vendor = vendor_of(root, entry.path());
-                classify(entry.path(), vendor, found);
+                classify(entry.path(), vendor, false, found);
             }
             Ok(_) => {}
             Err(err) => found.errors.push(InputError {
@@ -85,11 +85,17 @@ fn vendor_of(root: &Path, path: &Path) -> Option<String> {
     Some(first.as_os_str().to_string_lossy().into_owned())
 }
 
-fn classify(path: &Path, vendor: Option<String>, found: &mut Discovered) {
+/// Sorts one file into audio, skipped or error. A file the user named explicitly is
+/// never silently skipped: if it is not audio, that is an error.
+fn classify(path: &Path, vendor: Option<String>, explicit: bool, found: &mut Discovered) {
     match sniff(path) {
         Ok(Sniff::Audio) => found.audio.push(Input {
             path: path.to_path_buf(),
             vendor,
+        }),
+        Ok(Sniff::NotAudio(reason)) if explicit => found.errors.push(InputError {
+            path: path.display().to_string(),
+            message: format!("not an audio file ({reason})"),
         }),
         Ok(Sniff::NotAudio(reason)) => found.skipped.push(Skipped {
             path: path.display().to_string(),
@@ -112,5 +118,89 @@ pub fn io_message(err: &std::io::Error) -> String {
             "permission denied: cannot read this file (check its permissions)".into()
         }
         _ => format!("cannot read this file: {err}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(path: &Path, bytes: &[u8]) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    #[test]
+    fn walks_folders_sorted_with_vendors_skipping_hidden_and_non_audio() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        touch(&root.join("vendor-b/call.wav"), b"RIFF");
+        touch(&root.join("vendor-a/sub/call.wav"), b"RIFF");
+        touch(&root.join("top.wav"), b"RIFF");
+        touch(&root.join("vendor-a/notes.txt"), b"hello");
+        touch(&root.join(".hidden/call.wav"), b"RIFF");
+        let found = discover(&[root.to_path_buf()], false);
+        let names: Vec<_> = found
+            .audio
+            .iter()
+            .map(|i| {
+                (
+                    i.path.strip_prefix(root).unwrap().to_path_buf(),
+                    i.vendor.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                (PathBuf::from("top.wav"), None),
+                (
+                    PathBuf::from("vendor-a/sub/call.wav"),
+                    Some("vendor-a".into())
+                ),
+                (PathBuf::from("vendor-b/call.wav"), Some("vendor-b".into())),
+            ]
+        );
+        assert_eq!(found.skipped.len(), 1);
+        assert!(found.skipped[0].path.ends_with("notes.txt"));
+        assert!(found.errors.is_empty());
+    }
+
+    #[test]
+    fn hidden_files_are_found_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(&dir.path().join(".hidden/call.wav"), b"RIFF");
+        let found = discover(&[dir.path().to_path_buf()], true);
+        assert_eq!(found.audio.len(), 1);
+    }
+
+    #[test]
+    fn an_explicit_non_audio_file_is_an_error_not_a_skip() {
+        let dir = tempfile::tempdir().unwrap();
+        let notes = dir.path().join("notes.txt");
+        touch(&notes, b"hello");
+        let found = discover(&[notes], false);
+        assert!(found.skipped.is_empty());
+        assert_eq!(found.errors.len(), 1);
+        assert!(found.errors[0].message.contains("not an audio file"));
+    }
+
+    #[test]
+    fn the_same_file_given_twice_is_analysed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let call = dir.path().join("call.wav");
+        touch(&call, b"RIFF");
+        let found = discover(&[call.clone(), dir.path().to_path_buf()], false);
+        assert_eq!(found.audio.len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_do_not_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(&dir.path().join("a/call.wav"), b"RIFF");
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("a/loop")).unwrap();
+        let found = discover(&[dir.path().to_path_buf()], false);
+        assert_eq!(found.audio.len(), 1);
     }
 }

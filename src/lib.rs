@@ -7,6 +7,7 @@ pub mod audio;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod conversation;
 pub mod discover;
 pub mod findings;
 pub mod pipeline;

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::conversation::ConversationMetrics;
 use crate::text::transcript::Transcript;
 
 /// The version tag of the JSON contract written by every output.
@@ -232,8 +233,9 @@ pub struct Recording {
     pub warnings: Vec<String>,
     #[serde(default)]
     pub transcript: Option<Transcript>,
+    /// Talk time, pace, silences, overlaps and response gaps (needs a timed transcript).
     #[serde(default)]
-    pub conversation: Option<serde_json::Value>,
+    pub conversation: Option<ConversationMetrics>,
     #[serde(default)]
     pub verdict: Option<Verdict>,
     #[serde(default)]

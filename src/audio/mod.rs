@@ -1,7 +1,12 @@
 //! The only place that knows the audio codecs (symphonia, libopus) and the resampler.
 
+mod codecs;
+mod content;
 pub mod decode;
 pub mod resample;
+pub mod sniff;
 
-pub use decode::{sniff, AudioStream, DecodeError, Sniff, StreamInfo};
+pub use codecs::AUDIO_EXTENSIONS;
+pub use decode::{AudioStream, DecodeError, StreamInfo};
 pub use resample::Resampler16k;
+pub use sniff::{sniff, sniff_content, Sniff};

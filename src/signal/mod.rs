@@ -3,9 +3,16 @@
 //! Feed a channel block by block with [`ChannelAnalyzer::push`], then read everything with
 //! [`ChannelAnalyzer::finish`]; a two-hour file never has to sit in memory.
 
+pub mod background;
 pub mod crosstalk;
+pub mod dropouts;
+pub mod features;
 pub mod levels;
+pub mod noise;
 pub mod spectrum;
+pub mod stft;
+#[cfg(test)]
+pub(crate) mod synth;
 pub mod vad;
 
 use crate::recording::{ChannelMeasures, PlotData};

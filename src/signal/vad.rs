@@ -1,41 +1,344 @@
 //! Voice activity and what it makes measurable: speech level, noise floor, SNR, noise label, dropouts, background voices.
+//!
+//! # The detector
+//! A sub-band energy detector in the spirit of WebRTC's VAD, run offline over compact 10 ms frame
+//! summaries ([`features`](super::features)) so that it can look both ways:
+//! 1. **Noise reference** per speech sub-band (200-500, 500-1000, 1000-2000, 2000-4000 Hz): the
+//!    10th percentile of the frame powers over a sliding 10 s window (minimum-statistics style, so
+//!    it follows slowly changing noise and still works when pauses are rare). Windows that are
+//!    mostly digital silence (a gated or synthetic channel) use an absolute floor instead.
+//! 2. **Frame decision**: a frame is speech when its 30 ms-smoothed sub-band powers rise above the
+//!    reference by more than 9 dB in some band or by more than 5 dB averaged over the bands; both
+//!    margins grow with the swing of the quiet frames (3 × the 30th-minus-10th percentile distance),
+//!    so that babble, which swings, needs more to count as speech than a steady fan.
+//! 3. **Segments**: speech frames closer than 100 ms are joined; segments under 50 ms are dropped.
+//! 4. **Foreground**: each segment's level (speech-band power above the noise reference) is
+//!    compared with the duration-weighted median segment level; segments more than 9 dB below it
+//!    are another, quieter talker ([`background`](super::background)), the rest are the channel's
+//!    own speaker.
+//! 5. **Speech regions** (the reported `speech_regions`, with hangover): foreground segments padded
+//!    by 100 ms each side and merged across gaps shorter than 300 ms.
+//!
+//! # Levels (see [`noise`](super::noise))
+//! - noise floor = mean full-band power of the frames outside the speech regions and away from any
+//!   speech-like segment (digital-silence frames excluded); when fewer than 0.5 s of such frames exist, the full-band 10th-percentile
+//!   reference (+1.5 dB, the mean-over-percentile offset of steady noise) stands in for it;
+//! - active level = mean full-band power of the foreground speech segments minus the noise floor
+//!   (the speech alone, as if the noise were not there);
+//! - SNR = active level − noise floor in dB; null without speech or with no measurable noise
+//!   (below -100 dBFS: digital silence in the pauses).
 
 use crate::recording::{BackgroundVoices, TimeRange};
+
+use super::background;
+use super::dropouts;
+use super::features::{db_to_power, power_to_db, Frame, FrameExtractor, BANDS, FLOOR_DB, HOP_S};
+use super::noise;
 
 /// What the voice activity analysis of one channel found.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ActivityStats {
+    /// Fraction (0..1) of frames inside speech regions.
     pub speech_fraction: f64,
+    /// Speech regions of the channel's own speaker, seconds, with hangover.
     pub speech_regions: Vec<TimeRange>,
+    /// Active speech level (speech frames, noise removed), dBFS.
     pub active_level_dbfs: Option<f64>,
+    /// Mean noise power outside speech, dBFS.
     pub noise_floor_dbfs: Option<f64>,
+    /// Active level minus noise floor, dB.
     pub snr_db: Option<f64>,
+    /// Spectral flatness (0..1) of the non-speech frames.
     pub noise_flatness: Option<f64>,
+    /// none, hum, hiss, broadband or babble.
     pub noise_label: String,
+    /// Digital silence or sudden gaps inside speech, seconds.
     pub dropouts: Vec<TimeRange>,
     pub background_voices: BackgroundVoices,
 }
 
-/// Streaming voice activity analyser.
+/// Streaming voice activity analyser: keeps 16 bytes per 10 ms frame, decides at the end.
 pub struct ActivityAnalyzer {
-    sample_rate_hz: u32,
+    extractor: FrameExtractor,
 }
 
 impl ActivityAnalyzer {
     pub fn new(sample_rate_hz: u32) -> Self {
-        Self { sample_rate_hz }
+        Self {
+            extractor: FrameExtractor::new(sample_rate_hz),
+        }
     }
 
+    /// Feeds the next block of samples (full scale = 1.0).
     pub fn push(&mut self, samples: &[f32]) {
-        let _ = (samples, self.sample_rate_hz);
+        self.extractor.push(samples);
     }
 
     /// `hum_detected` comes from the spectral analysis and decides the `hum` noise label.
     pub fn finish(self, hum_detected: bool) -> ActivityStats {
-        let _ = hum_detected;
+        let frames = self.extractor.finish();
+        let activity = detect(&frames);
+        let levels = noise::measure(&frames, &activity);
+        let label = noise::label(&levels, hum_detected);
+        let speech_frames: usize = activity.regions.iter().map(|&(a, b)| b - a).sum();
         ActivityStats {
-            noise_label: "none".into(),
-            ..ActivityStats::default()
+            speech_fraction: speech_frames as f64 / frames.len().max(1) as f64,
+            speech_regions: to_time_ranges(&activity.regions),
+            active_level_dbfs: levels.active_power.map(power_dbfs),
+            noise_floor_dbfs: levels.noise_power.map(power_dbfs),
+            snr_db: levels.snr_db(),
+            noise_flatness: levels.flatness,
+            noise_label: label.into(),
+            dropouts: to_time_ranges(&dropouts::find(&frames, &activity, &levels)),
+            background_voices: background::assess(&frames, &activity),
         }
     }
 }
+
+/// The frame-level outcome of the detector, in frame indices (10 ms each).
+#[derive(Debug, Clone, Default)]
+pub struct Activity {
+    /// Per frame: the frame itself passed the speech test.
+    pub raw: Vec<bool>,
+    /// Per frame: speech-band noise reference, linear power.
+    pub speech_ref: Vec<f64>,
+    /// Per frame: full-band noise reference (10th percentile), linear power.
+    pub full_ref: Vec<f64>,
+    /// Joined speech segments `[start, end)` of the channel's own speaker.
+    pub foreground: Vec<(usize, usize)>,
+    /// Segments of quieter talkers.
+    pub background: Vec<(usize, usize)>,
+    /// Speech-like blips too short to be a segment.
+    pub short: Vec<(usize, usize)>,
+    /// Speech-band level of the foreground above the noise, dB (duration-weighted median).
+    pub foreground_level_db: Option<f64>,
+    /// Foreground segments with hangover, merged.
+    pub regions: Vec<(usize, usize)>,
+}
+
+impl Activity {
+    /// Per frame: inside a speech region.
+    pub fn in_regions(&self) -> Vec<bool> {
+        let mut mask = vec![false; self.raw.len()];
+        for &(a, b) in &self.regions {
+            mask[a..b].fill(true);
+        }
+        mask
+    }
+
+    /// Per frame: inside a speech region or within the hangover of any speech-like segment.
+    pub fn near_speech(&self) -> Vec<bool> {
+        let mut mask = self.in_regions();
+        let n = mask.len();
+        for &(a, b) in self
+            .foreground
+            .iter()
+            .chain(&self.background)
+            .chain(&self.short)
+        {
+            mask[a.saturating_sub(PAD)..(b + PAD).min(n)].fill(true);
+        }
+        mask
+    }
+
+    /// Speech-band level of a segment above the noise reference, dB.
+    pub fn segment_level_db(&self, frames: &[Frame], (a, b): (usize, usize)) -> f64 {
+        let excess: f64 = (a..b)
+            .map(|t| (frames[t].speech_power() - self.speech_ref[t]).max(0.0))
+            .sum::<f64>()
+            / (b - a).max(1) as f64;
+        f64::from(power_to_db(excess))
+    }
+}
+
+/// Frames over which the noise reference percentile is taken (10 s).
+const REF_WINDOW: usize = 1000;
+/// Frames between recomputations of the noise reference (1 s).
+const REF_STEP: usize = 100;
+/// Percentile of the frame powers taken as the noise reference.
+const REF_QUANTILE: f64 = 0.10;
+/// Upper percentile of the quiet frames, whose distance to the reference measures how much the noise swings.
+const SPREAD_QUANTILE: f64 = 0.30;
+/// The speech thresholds grow to this many times the noise swing (babble swings, fans do not).
+const SPREAD_FACTOR: f32 = 3.0;
+/// A window more than this share digital silence is a gated channel: the reference drops to the floor.
+const GATED_SHARE: f64 = 0.3;
+/// Lowest noise reference per band, dBFS (keeps numerical residue out of the speech).
+const REF_FLOOR_DB: f32 = -120.0;
+/// A frame is speech when one band exceeds its reference by this much, dB ...
+const PEAK_BAND_DB: f32 = 9.0;
+/// ... or the bands exceed theirs by this much on average, dB.
+const MEAN_BAND_DB: f32 = 5.0;
+/// Speech frames closer than this are one segment.
+const JOIN_GAP: usize = 10;
+/// Segments with fewer speech frames are dropped.
+const MIN_SEGMENT: usize = 5;
+/// Segments this far below the foreground level belong to another talker, dB.
+pub const BACKGROUND_GATE_DB: f64 = 9.0;
+/// Hangover added on each side of a foreground segment.
+const PAD: usize = 10;
+/// Speech regions closer than this are merged.
+const MERGE_GAP: usize = 30;
+
+/// Runs the detector over the frame summaries.
+pub fn detect(frames: &[Frame]) -> Activity {
+    let n = frames.len();
+    let flat: Vec<bool> = frames.iter().map(|f| f.flat).collect();
+    let (band_refs, band_spreads): (Vec<Vec<f32>>, Vec<Vec<f32>>) = (0..BANDS)
+        .map(|b| {
+            let db: Vec<f32> = frames.iter().map(|f| f.band_db(b)).collect();
+            noise_reference(&db, &flat)
+        })
+        .unzip();
+    let full_db: Vec<f32> = frames.iter().map(Frame::power_db).collect();
+    let (full_ref, _) = noise_reference(&full_db, &flat);
+    let raw: Vec<bool> = (0..n)
+        .map(|t| !flat[t] && frame_is_speech(frames, &band_refs, &band_spreads, t))
+        .collect();
+    let speech_ref: Vec<f64> = (0..n)
+        .map(|t| (0..BANDS).map(|b| db_to_power(band_refs[b][t])).sum())
+        .collect();
+    let mut activity = Activity {
+        raw,
+        speech_ref,
+        full_ref: full_ref.iter().map(|&d| db_to_power(d)).collect(),
+        ..Activity::default()
+    };
+    let (segments, short) = join_segments(&activity.raw);
+    activity.short = short;
+    let levels: Vec<f64> = segments
+        .iter()
+        .map(|&s| activity.segment_level_db(frames, s))
+        .collect();
+    activity.foreground_level_db = weighted_median(&segments, &levels);
+    if let Some(level) = activity.foreground_level_db {
+        for (&segment, &l) in segments.iter().zip(&levels) {
+            if l >= level - BACKGROUND_GATE_DB {
+                activity.foreground.push(segment);
+            } else {
+                activity.background.push(segment);
+            }
+        }
+    }
+    activity.regions = pad_and_merge(&activity.foreground, n);
+    activity
+}
+
+/// The sliding low-percentile reference of a dB series, floored (gated windows get the floor),
+/// and the spread of the quiet frames (30th minus 10th percentile, dB).
+fn noise_reference(values_db: &[f32], flat: &[bool]) -> (Vec<f32>, Vec<f32>) {
+    let n = values_db.len();
+    let mut out = vec![REF_FLOOR_DB; n];
+    let mut spread = vec![0.0; n];
+    let mut start = 0;
+    while start < n {
+        let end = (start + REF_STEP).min(n);
+        let hi = ((start + end) / 2 + REF_WINDOW / 2).min(n);
+        let lo = hi.saturating_sub(REF_WINDOW);
+        let hi = (lo + REF_WINDOW).min(n);
+        let mut live: Vec<f32> = (lo..hi)
+            .filter(|&t| !flat[t])
+            .map(|t| values_db[t])
+            .collect();
+        let gated = (hi - lo - live.len()) as f64 > GATED_SHARE * (hi - lo) as f64;
+        if !gated && !live.is_empty() {
+            live.sort_unstable_by(f32::total_cmp);
+            let at = |q: f64| live[((live.len() - 1) as f64 * q) as usize];
+            let reference = at(REF_QUANTILE).max(REF_FLOOR_DB);
+            out[start..end].fill(reference);
+            spread[start..end].fill(at(SPREAD_QUANTILE) - at(REF_QUANTILE));
+        }
+        start = end;
+    }
+    (out, spread)
+}
+
+/// The sub-band test of one frame, on powers smoothed over the frame and its two neighbours.
+fn frame_is_speech(
+    frames: &[Frame],
+    band_refs: &[Vec<f32>],
+    spreads: &[Vec<f32>],
+    t: usize,
+) -> bool {
+    let lo = t.saturating_sub(1);
+    let hi = (t + 2).min(frames.len());
+    let mut peak = f32::NEG_INFINITY;
+    let mut mean = 0.0;
+    let mut swing = 0.0f32;
+    for (b, refs) in band_refs.iter().enumerate() {
+        let smoothed = (lo..hi)
+            .map(|i| db_to_power(frames[i].band_db(b)))
+            .sum::<f64>()
+            / (hi - lo) as f64;
+        let excess = power_to_db(smoothed) - refs[t];
+        peak = peak.max(excess);
+        mean += excess.max(0.0) / BANDS as f32;
+        swing = swing.max(spreads[b][t] * SPREAD_FACTOR);
+    }
+    peak > PEAK_BAND_DB.max(swing) || mean > MEAN_BAND_DB.max(swing * MEAN_BAND_DB / PEAK_BAND_DB)
+}
+
+/// Frame ranges `[start, end)`.
+type Ranges = Vec<(usize, usize)>;
+
+/// Runs of speech frames joined across short gaps: (segments, too-short blips).
+fn join_segments(raw: &[bool]) -> (Ranges, Ranges) {
+    let mut segments: Vec<(usize, usize, usize)> = Vec::new();
+    for (t, _) in raw.iter().enumerate().filter(|(_, &s)| s) {
+        match segments.last_mut() {
+            Some(last) if t - last.1 <= JOIN_GAP => {
+                last.1 = t + 1;
+                last.2 += 1;
+            }
+            _ => segments.push((t, t + 1, 1)),
+        }
+    }
+    let (long, short): (Vec<_>, Vec<_>) = segments.into_iter().partition(|s| s.2 >= MIN_SEGMENT);
+    let bounds = |v: Vec<(usize, usize, usize)>| v.into_iter().map(|s| (s.0, s.1)).collect();
+    (bounds(long), bounds(short))
+}
+
+/// The duration-weighted median of the segment levels, dB.
+fn weighted_median(segments: &[(usize, usize)], levels: &[f64]) -> Option<f64> {
+    let mut pairs: Vec<(f64, usize)> = levels
+        .iter()
+        .zip(segments)
+        .map(|(&l, &(a, b))| (l, b - a))
+        .filter(|(l, _)| l.is_finite() && *l > f64::from(FLOOR_DB))
+        .collect();
+    pairs.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let total: usize = pairs.iter().map(|p| p.1).sum();
+    let mut seen = 0;
+    pairs.into_iter().find_map(|(l, len)| {
+        seen += len;
+        (2 * seen >= total).then_some(l)
+    })
+}
+
+/// Segments padded by the hangover on both sides and merged across short gaps.
+fn pad_and_merge(segments: &[(usize, usize)], n: usize) -> Vec<(usize, usize)> {
+    let mut regions: Vec<(usize, usize)> = Vec::new();
+    for &(a, b) in segments {
+        let (a, b) = (a.saturating_sub(PAD), (b + PAD).min(n));
+        match regions.last_mut() {
+            Some(last) if a <= last.1 + MERGE_GAP => last.1 = last.1.max(b),
+            _ => regions.push((a, b)),
+        }
+    }
+    regions
+}
+
+/// Frame ranges as time ranges in seconds.
+pub fn to_time_ranges(ranges: &[(usize, usize)]) -> Vec<TimeRange> {
+    ranges
+        .iter()
+        .map(|&(a, b)| TimeRange::new(a as f64 * HOP_S, b as f64 * HOP_S))
+        .collect()
+}
+
+fn power_dbfs(power: f64) -> f64 {
+    10.0 * power.log10()
+}
+
+#[cfg(test)]
+mod tests;

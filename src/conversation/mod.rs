@@ -1,0 +1,313 @@
+//! Conversation analysis over transcripts: call-analytics metrics, staged-call signals and voice prints.
+//!
+//! Pure functions over plain data (transcripts, channel measures, samples): no I/O.
+
+pub mod lexicon;
+pub mod metrics;
+pub mod repeated;
+pub mod room;
+pub mod staged;
+pub mod stats;
+pub mod turns;
+pub mod voice;
+
+pub use metrics::{metrics, ConversationMetrics};
+pub use turns::{customer_label, speaker_ranges};
+pub use voice::{VoicePrint, VoicePrinter};
+
+use repeated::Line;
+use staged::Evidence;
+use turns::{has_timing, turns, Turn};
+
+use crate::recording::{ChannelMeasures, Finding, FindingKind, Severity};
+use crate::text::transcript::Transcript;
+
+/// Metrics and the `staged_dialogue` finding of a transcribed recording lasting `duration_s` seconds,
+/// with the measures of its channels (agent first, customer second for stereo calls; may be empty).
+pub fn analyze_recording(
+    transcript: &Transcript,
+    channels: &[ChannelMeasures],
+    duration_s: f64,
+) -> (ConversationMetrics, Finding) {
+    let turns = turns(transcript);
+    let customer = customer_label(transcript);
+    let evidence = Evidence {
+        turns: &turns,
+        customer: customer.as_deref(),
+        channels,
+        timed: has_timing(transcript),
+    };
+    (metrics(transcript, duration_s), staged::finding(&evidence))
+}
+
+/// The `staged_dialogue` finding of a pasted transcript: lexical signals only (its timing, if any,
+/// is not trusted), and the finding says that timing was not available.
+pub fn analyze_text(transcript: &Transcript) -> Finding {
+    let turns = turns(transcript);
+    let customer = customer_label(transcript);
+    staged::finding(&Evidence {
+        turns: &turns,
+        customer: customer.as_deref(),
+        channels: &[],
+        timed: false,
+    })
+}
+
+/// One recording of a run as the cross-recording checks see it: its path, its transcript and the
+/// voice print of its customer (null when none could be made).
+pub type RunItem<'a> = (&'a str, &'a Transcript, Option<&'a VoicePrint>);
+
+/// Findings that link recordings of one run: `same_voice` when two customers' voices match, and
+/// `staged_dialogue` / `repeated_wording` when customer lines are nearly identical. Each link is
+/// reported on both recordings, as (path, finding).
+pub fn cross_recording(items: &[RunItem]) -> Vec<(String, Finding)> {
+    let lines: Vec<Vec<Line>> = items.iter().map(|(_, t, _)| customer_lines(t)).collect();
+    let mut out = Vec::new();
+    for i in 0..items.len() {
+        for j in i + 1..items.len() {
+            let (a, b) = (items[i].0, items[j].0);
+            if let (Some(va), Some(vb)) = (items[i].2, items[j].2) {
+                let similarity = va.similarity(vb);
+                if similarity >= voice::SAME_VOICE_FROM {
+                    out.push((a.to_string(), same_voice(b, similarity)));
+                    out.push((b.to_string(), same_voice(a, similarity)));
+                }
+            }
+            let found = repeated::matches(&lines[i], &lines[j]);
+            if !found.is_empty() {
+                let mirrored: Vec<repeated::Match> =
+                    found.iter().map(repeated::Match::mirrored).collect();
+                out.push((a.to_string(), repeated_wording(b, &found)));
+                out.push((b.to_string(), repeated_wording(a, &mirrored)));
+            }
+        }
+    }
+    out
+}
+
+fn customer_lines(transcript: &Transcript) -> Vec<Line> {
+    let Some(customer) = customer_label(transcript) else {
+        return Vec::new();
+    };
+    turns(transcript)
+        .iter()
+        .filter(|t: &&Turn| t.speaker == customer)
+        .filter_map(|t| Line::new(&t.text))
+        .collect()
+}
+
+fn same_voice(other: &str, similarity: f64) -> Finding {
+    let mut f = Finding::new(
+        FindingKind::SameVoice,
+        "same_voice",
+        Severity::Medium,
+        format!(
+            "the customer's voice resembles the customer in {other} (similarity {similarity:.2}): \
+             possibly the same person playing the customer; listen to both to confirm"
+        ),
+    );
+    f.speaker = Some("customer".into());
+    f.details.insert("other_recording".into(), other.into());
+    f.details.insert(
+        "similarity".into(),
+        serde_json::json!((similarity * 1000.0).round() / 1000.0),
+    );
+    f
+}
+
+/// Digits masked, so that a repeated line never leaks a phone or card number.
+fn mask_digits(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_ascii_digit() { '#' } else { c })
+        .collect()
+}
+
+fn repeated_wording(other: &str, found: &[repeated::Match]) -> Finding {
+    let severity = match found.len() {
+        1 => Severity::Info,
+        2 | 3 => Severity::Low,
+        _ => Severity::Medium,
+    };
+    let best = &found[0];
+    let mut f = Finding::new(
+        FindingKind::StagedDialogue,
+        "repeated_wording",
+        severity,
+        format!(
+            "{} customer line(s) nearly identical to the customer in {other} (best Jaccard {:.2}): \
+             scripted customers repeat their lines",
+            found.len(),
+            best.similarity
+        ),
+    );
+    f.speaker = Some("customer".into());
+    f.excerpt = Some(mask_digits(&best.line));
+    f.details.insert("other_recording".into(), other.into());
+    let matches: Vec<serde_json::Value> = found
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "line": mask_digits(&m.line),
+                "other_line": mask_digits(&m.other_line),
+                "jaccard": (m.similarity * 1000.0).round() / 1000.0,
+            })
+        })
+        .collect();
+    f.details.insert("matches".into(), matches.into());
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conversation::turns::tests::{seg, transcript};
+    use crate::conversation::voice::tests::{print_of, synth_voice};
+
+    /// A rigid read-aloud call: 0.8 s gaps, no overlaps, no fillers, full sentences, both channels alike.
+    fn scripted(customer_line: &str) -> Transcript {
+        let mut segments = Vec::new();
+        let mut t = 0.5;
+        for i in 0..12 {
+            let (speaker, text) = if i % 2 == 0 {
+                ("agent", "Good afternoon, thank you for calling, how can I help you today with your account.")
+            } else {
+                ("customer", customer_line)
+            };
+            segments.push(seg(speaker, t, t + 5.0, text));
+            t += 5.8;
+        }
+        transcript(segments)
+    }
+
+    fn same_room() -> Vec<ChannelMeasures> {
+        let channel = |index| ChannelMeasures {
+            index,
+            noise_floor_dbfs: Some(-62.0),
+            bandwidth_hz: Some(7600.0),
+            spectral_flatness: Some(0.4),
+            ..Default::default()
+        };
+        vec![channel(0), channel(1)]
+    }
+
+    #[test]
+    fn a_rigid_scripted_call_reads_likely_staged() {
+        let line = "I saw your special offer with a discount and I would like the premium subscription please.";
+        let (metrics, finding) = analyze_recording(&scripted(line), &same_room(), 71.0);
+        assert_eq!(metrics.speakers.len(), 2);
+        assert_eq!(metrics.overlaps.count, 0);
+        assert!((metrics.median_response_gap_s.unwrap() - 0.8).abs() < 1e-9);
+        assert_eq!(finding.kind, FindingKind::StagedDialogue);
+        assert_eq!(finding.details["level"], "likely", "{}", finding.message);
+        assert_eq!(finding.severity, Severity::Medium);
+        let names: Vec<&str> = finding.details["signals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect();
+        for name in [
+            "median_gap_s",
+            "gap_iqr_s",
+            "overlap_rate",
+            "disfluency_per_100_words",
+            "room_similarity",
+        ] {
+            assert!(names.contains(&name), "{name} missing from {names:?}");
+        }
+    }
+
+    #[test]
+    fn too_little_speech_is_not_judged() {
+        let t = transcript(vec![
+            seg("agent", 0.0, 1.0, "hello"),
+            seg("customer", 1.2, 2.0, "hi there"),
+        ]);
+        let (_, finding) = analyze_recording(&t, &[], 3.0);
+        assert_eq!(finding.category, "not_enough_speech");
+        assert_eq!(finding.severity, Severity::Info);
+        assert!(finding.message.contains("not enough speech"));
+    }
+
+    #[test]
+    fn an_undiarized_transcript_says_speakers_were_not_separated() {
+        let mut t = scripted("I would like to hear more about the offer for my account please.");
+        for s in &mut t.segments {
+            s.speaker = None;
+        }
+        let (_, finding) = analyze_recording(&t, &[], 71.0);
+        assert_eq!(finding.category, "not_enough_speech");
+        assert!(
+            finding.message.contains("speakers not separated"),
+            "{}",
+            finding.message
+        );
+    }
+
+    #[test]
+    fn pasted_text_uses_lexical_signals_only_and_says_so() {
+        let mut t =
+            scripted("Um, well, I I think, uh, my bill is, er, too high this month, you know.");
+        for s in &mut t.segments {
+            s.start_s = None;
+            s.end_s = None;
+        }
+        let finding = analyze_text(&t);
+        assert!(finding.message.contains("timing was not available"));
+        assert_eq!(finding.details["timing_available"], false);
+        let names: Vec<&str> = finding.details["signals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect();
+        assert!(names.contains(&"disfluency_per_100_words"));
+        assert!(!names.contains(&"median_gap_s"));
+        assert_eq!(finding.details["level"], "unlikely");
+    }
+
+    #[test]
+    fn cross_recording_links_same_voices_and_repeated_lines() {
+        let line = "Hello, I would like to know the price of the premium plan for my card 4111.";
+        let a = scripted(line);
+        let b = scripted(line);
+        let c = scripted("My internet keeps dropping every evening since the storm last week.");
+        let voice = print_of(&synth_voice(120.0, 1.0, 1, 0.002, 8.0));
+        let same = print_of(&synth_voice(120.0, 1.0, 2, 0.004, 8.0));
+        let other = print_of(&synth_voice(210.0, 1.17, 3, 0.002, 8.0));
+        let found = cross_recording(&[
+            ("a.wav", &a, Some(&voice)),
+            ("b.wav", &b, Some(&same)),
+            ("c.wav", &c, Some(&other)),
+        ]);
+        let kinds: Vec<(&str, &str, String)> = found
+            .iter()
+            .map(|(p, f)| {
+                (
+                    p.as_str(),
+                    f.category.as_str(),
+                    f.details["other_recording"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        assert!(
+            kinds.contains(&("a.wav", "same_voice", "b.wav".into())),
+            "{kinds:?}"
+        );
+        assert!(kinds.contains(&("b.wav", "same_voice", "a.wav".into())));
+        assert!(kinds.contains(&("a.wav", "repeated_wording", "b.wav".into())));
+        assert!(
+            !kinds.iter().any(|(p, _, o)| *p == "c.wav" || o == "c.wav"),
+            "{kinds:?}"
+        );
+        let repeated = &found
+            .iter()
+            .find(|(_, f)| f.category == "repeated_wording")
+            .unwrap()
+            .1;
+        assert!(
+            repeated.excerpt.as_ref().unwrap().contains("####"),
+            "digits masked"
+        );
+    }
+}

@@ -1,0 +1,56 @@
+//! Dropouts: stretches where the signal vanishes (digital silence, or far below the noise floor) where it should not.
+//!
+//! A frame is dead when its samples are all equal (exact zeros or a stuck value) or, in a channel
+//! with measurable noise, when its power falls 12 dB below the noise reference. A run of dead frames
+//! of at least 50 ms is a dropout when the channel has measurable noise elsewhere (a real line never
+//! goes silent), or, in a channel whose pauses are digital silence anyway, when it cuts speech
+//! abruptly: the frames on both sides are within 8 dB of the active speech level (natural pauses
+//! fade out first).
+
+use super::features::{db_to_power, Frame};
+use super::noise::NoiseLevels;
+use super::vad::Activity;
+
+/// Shortest dropout, frames (50 ms).
+const MIN_FRAMES: usize = 5;
+/// How far below the noise reference a frame must fall to be dead, dB.
+const BELOW_NOISE_DB: f64 = 12.0;
+/// How close to the active level the frames around a cut must be, dB.
+const CUT_EDGE_DB: f64 = 8.0;
+
+/// Dropouts as frame ranges `[start, end)`.
+pub fn find(frames: &[Frame], activity: &Activity, levels: &NoiseLevels) -> Vec<(usize, usize)> {
+    let noisy = levels.noise_power.is_some();
+    let below = 10f64.powf(-BELOW_NOISE_DB / 10.0);
+    let dead: Vec<bool> = frames
+        .iter()
+        .enumerate()
+        .map(|(t, f)| f.flat || (noisy && db_to_power(f.power_db()) < activity.full_ref[t] * below))
+        .collect();
+    let edge = levels
+        .active_power
+        .map(|p| p * 10f64.powf(-CUT_EDGE_DB / 10.0));
+    let loud = |t: usize| edge.is_some_and(|e| db_to_power(frames[t].power_db()) >= e);
+    runs(&dead)
+        .into_iter()
+        .filter(|&(a, b)| b - a >= MIN_FRAMES)
+        .filter(|&(a, b)| noisy || (a > 0 && b < frames.len() && loud(a - 1) && loud(b)))
+        .collect()
+}
+
+/// Maximal runs of `true`, as `[start, end)`.
+fn runs(mask: &[bool]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (t, &on) in mask.iter().chain(std::iter::once(&false)).enumerate() {
+        match (on, start) {
+            (true, None) => start = Some(t),
+            (false, Some(s)) => {
+                out.push((s, t));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    out
+}

@@ -1,0 +1,180 @@
+//! Noise floor, active speech level, SNR and the noise label of one channel, from the detector's frame split.
+//!
+//! Definitions (all powers are mean squares, full scale = 1.0, reported in dBFS):
+//! - **noise floor**: mean full-band power of the frames outside the speech regions and at least
+//!   100 ms away from any speech-like segment (quieter talkers included), digital silence excluded; with under 0.5 s of such frames, the 10th-percentile reference + 1.5 dB.
+//! - **active level**: mean full-band power of the foreground speech segments (widened by 50 ms each side) minus the noise floor,
+//!   i.e. the speech alone (at least 1% of the mixture's power, so it never goes negative).
+//! - **SNR** = active level − noise floor, dB; null without speech or when the noise is below
+//!   -100 dBFS (digital silence has no measurable noise).
+//! - **label**: `none` when the floor is below -60 dBFS or the SNR above 35 dB; else `hum` when the
+//!   spectral analysis found mains hum; `babble` when the noise level swings at syllabic rates
+//!   (more than 1.5 dB standard deviation of 50 ms levels around their 0.5 s mean); `hiss` when
+//!   flat (flatness ≥ 0.3) and high-frequency weighted (≥ 45% of 0.2-8 kHz power above 2 kHz);
+//!   `broadband` otherwise.
+
+use super::features::{db_to_power, Frame};
+use super::vad::Activity;
+
+/// Noise measured below this power is digital silence, not noise (-100 dBFS).
+const MEASURABLE_NOISE: f64 = 1e-10;
+/// Non-speech frames needed to average the noise directly (0.5 s).
+const MIN_NOISE_FRAMES: usize = 50;
+/// Mean-over-10th-percentile offset of steady noise frame powers, dB.
+const PERCENTILE_OFFSET_DB: f64 = 1.5;
+/// Frames added on each side of a foreground segment for the active level (50 ms): they hold
+/// the weak onsets and endings that the detector misses in strong noise.
+const LEVEL_PAD: usize = 5;
+/// Floors quieter than this are no noise worth naming, dBFS.
+const QUIET_FLOOR_DBFS: f64 = -60.0;
+/// SNRs above this make the noise negligible, dB.
+const NEGLIGIBLE_SNR_DB: f64 = 35.0;
+/// Level swing of 50 ms noise levels that marks babble, dB (standard deviation).
+const BABBLE_SWING_DB: f64 = 1.5;
+/// Flatness (0..1) from which a noise counts as flat.
+const HISS_FLATNESS: f64 = 0.3;
+/// Share of the 0.2-8 kHz noise power above 2 kHz from which it counts as high-frequency weighted.
+const HISS_HIGH_SHARE: f64 = 0.45;
+
+/// The levels and character of a channel's noise.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NoiseLevels {
+    /// Noise floor, linear power; None when unmeasurable.
+    pub noise_power: Option<f64>,
+    /// Active speech level, linear power; None without speech.
+    pub active_power: Option<f64>,
+    /// Spectral flatness (0..1) of the noise frames.
+    pub flatness: Option<f64>,
+    /// Share (0..1) of the noise's 0.2-8 kHz power above 2 kHz.
+    pub high_share: Option<f64>,
+    /// Standard deviation of 50 ms noise levels around their 0.5 s mean, dB.
+    pub swing_db: Option<f64>,
+}
+
+impl NoiseLevels {
+    /// Active level over noise floor, dB.
+    pub fn snr_db(&self) -> Option<f64> {
+        match (self.active_power, self.noise_power) {
+            (Some(a), Some(n)) => Some(10.0 * (a / n).log10()),
+            _ => None,
+        }
+    }
+}
+
+/// Measures noise and speech levels given the detector's split of the frames.
+pub fn measure(frames: &[Frame], activity: &Activity) -> NoiseLevels {
+    let in_speech = activity.near_speech();
+    let noise_frames: Vec<usize> = (0..frames.len())
+        .filter(|&t| !in_speech[t] && !frames[t].flat)
+        .collect();
+    let noise_power =
+        noise_floor(frames, activity, &noise_frames).filter(|&p| p > MEASURABLE_NOISE);
+    let active_power = active_power(frames, activity, noise_power.unwrap_or(0.0));
+    let mean_of = |f: &dyn Fn(&Frame) -> f32| {
+        (!noise_frames.is_empty() && noise_power.is_some()).then(|| {
+            noise_frames
+                .iter()
+                .map(|&t| f64::from(f(&frames[t])))
+                .sum::<f64>()
+                / noise_frames.len() as f64
+        })
+    };
+    NoiseLevels {
+        noise_power,
+        active_power,
+        flatness: mean_of(&|f| f.flatness_db()).map(|db| 10f64.powf(db / 10.0)),
+        high_share: mean_of(&|f| f.high_share_db()).map(|db| 10f64.powf(db / 10.0)),
+        swing_db: noise_power.and_then(|_| level_swing_db(frames, &in_speech)),
+    }
+}
+
+/// Mean power of the non-speech frames, or the percentile reference when they are too few.
+fn noise_floor(frames: &[Frame], activity: &Activity, noise_frames: &[usize]) -> Option<f64> {
+    if noise_frames.len() >= MIN_NOISE_FRAMES {
+        let sum: f64 = noise_frames
+            .iter()
+            .map(|&t| db_to_power(frames[t].power_db()))
+            .sum();
+        return Some(sum / noise_frames.len() as f64);
+    }
+    let live: Vec<f64> = (0..frames.len())
+        .filter(|&t| !frames[t].flat)
+        .map(|t| activity.full_ref[t])
+        .collect();
+    (!live.is_empty()).then(|| {
+        live.iter().sum::<f64>() / live.len() as f64 * 10f64.powf(PERCENTILE_OFFSET_DB / 10.0)
+    })
+}
+
+/// Mean power of the foreground speech frames with the noise removed.
+fn active_power(frames: &[Frame], activity: &Activity, noise: f64) -> Option<f64> {
+    let mut in_speech = vec![false; frames.len()];
+    for &(a, b) in &activity.foreground {
+        in_speech[a.saturating_sub(LEVEL_PAD)..(b + LEVEL_PAD).min(frames.len())].fill(true);
+    }
+    let speech: Vec<f64> = (0..frames.len())
+        .filter(|&t| in_speech[t])
+        .map(|t| db_to_power(frames[t].power_db()))
+        .collect();
+    if speech.is_empty() {
+        return None;
+    }
+    let mean = speech.iter().sum::<f64>() / speech.len() as f64;
+    Some((mean - noise).max(0.01 * mean))
+}
+
+/// Standard deviation of 50 ms speech-band levels around their 0.5 s running mean over noise stretches, dB.
+fn level_swing_db(frames: &[Frame], in_speech: &[bool]) -> Option<f64> {
+    const SHORT: usize = 5;
+    const LONG: usize = 50;
+    let mut deviations = Vec::new();
+    let mut t = 0;
+    while t < frames.len() {
+        let start = t;
+        while t < frames.len() && !in_speech[t] && !frames[t].flat {
+            t += 1;
+        }
+        if t - start >= LONG {
+            let short: Vec<f64> = frames[start..t]
+                .chunks_exact(SHORT)
+                .map(|c| {
+                    10.0 * (c.iter().map(Frame::speech_power).sum::<f64>() / SHORT as f64)
+                        .max(1e-20)
+                        .log10()
+                })
+                .collect();
+            let per_long = LONG / SHORT;
+            for block in short.chunks_exact(per_long) {
+                let mean = block.iter().sum::<f64>() / per_long as f64;
+                deviations.extend(block.iter().map(|v| (v - mean).powi(2)));
+            }
+        }
+        t += 1;
+    }
+    (!deviations.is_empty())
+        .then(|| (deviations.iter().sum::<f64>() / deviations.len() as f64).sqrt())
+}
+
+/// The noise label: none, hum, babble, hiss or broadband.
+pub fn label(levels: &NoiseLevels, hum_detected: bool) -> &'static str {
+    let Some(noise) = levels.noise_power else {
+        return "none";
+    };
+    let quiet = 10.0 * noise.log10() < QUIET_FLOOR_DBFS;
+    if quiet || levels.snr_db().is_some_and(|snr| snr > NEGLIGIBLE_SNR_DB) {
+        return "none";
+    }
+    if hum_detected {
+        return "hum";
+    }
+    if levels.swing_db.is_some_and(|s| s > BABBLE_SWING_DB) {
+        return "babble";
+    }
+    let flat = levels.flatness.is_some_and(|f| f >= HISS_FLATNESS);
+    let high = levels.high_share.is_some_and(|h| h >= HISS_HIGH_SHARE);
+    if flat && high {
+        "hiss"
+    } else {
+        "broadband"
+    }
+}
