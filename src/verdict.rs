@@ -166,7 +166,10 @@ pub fn verdict_of<'a>(
     Verdict {
         level: level_for(flags.len(), rules),
         flags: flags.keys().map(|f| f.as_str().to_string()).collect(),
-        score: flags.values().map(|s| severity_weight(*s)).sum(),
+        // fold from +0.0: an empty f64 sum is -0.0, which prints as "-0"
+        score: flags
+            .values()
+            .fold(0.0, |score, s| score + severity_weight(*s)),
     }
 }
 
@@ -263,6 +266,8 @@ mod tests {
         let bleed = finding(FindingKind::Crosstalk, "stereo_bleed", Severity::Medium);
         let pii = finding(FindingKind::Pii, "card_number", Severity::High);
         assert_eq!(level_of(&[]), Level::Green);
+        let green = verdict_of(&[], &VerdictRules::default());
+        assert_eq!(format!("{}", green.score), "0");
         assert_eq!(level_of(std::slice::from_ref(&noise)), Level::Yellow);
         assert_eq!(level_of(&[noise.clone(), voices.clone()]), Level::Orange);
         assert_eq!(

@@ -554,3 +554,62 @@ fn sample_report_renders_into_a_folder() {
     write_everything(&report, &dir);
     assert_no_planted_values(&dir);
 }
+
+/// The real pipeline on `samples/`: whatever the detectors find today, the three outputs agree with
+/// each other, with the verdict rule and with the `--fail-on` exit code.
+#[test]
+fn samples_outputs_agree_with_each_other_and_the_exit_code() {
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let out = tempfile::tempdir().unwrap();
+    let run = callqa(&[
+        "analyze",
+        samples.to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+        "--quiet",
+        "--fail-on",
+        "red",
+    ]);
+    let json: Report = serde_json::from_str(&read(out.path(), "report.json")).unwrap();
+    let any_red = json.vendors.iter().any(|v| v.verdict.level == Level::Red);
+    let expected = match (json.errors.is_empty(), any_red) {
+        (false, _) => 2,
+        (true, true) => 1,
+        (true, false) => 0,
+    };
+    assert_eq!(run.status.code(), Some(expected), "{run:?}");
+    let names: Vec<&str> = json.vendors.iter().map(|v| v.name.as_str()).collect();
+    assert!(
+        names.contains(&"vendor-a") && names.contains(&"vendor-b"),
+        "{names:?}"
+    );
+    let counted: usize = json.vendors.iter().map(|v| v.recordings).sum();
+    assert_eq!(counted, json.recordings.len());
+
+    let csv = read(out.path(), "summary.csv");
+    let rows: Vec<Vec<&str>> = csv
+        .split("\r\n")
+        .filter(|r| !r.is_empty())
+        .map(|r| r.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), json.recordings.len() + 1);
+    let flag_columns = &rows[0][8..];
+    for (row, recording) in rows[1..].iter().zip(&json.recordings) {
+        let verdict = recording.verdict.as_ref().unwrap();
+        let raised: Vec<&str> = flag_columns
+            .iter()
+            .zip(&row[8..])
+            .filter(|(_, cell)| **cell == "1")
+            .map(|(name, _)| *name)
+            .collect();
+        assert_eq!(raised, verdict.flags, "{}", recording.path);
+        let level = verdict::level_for(raised.len(), &VerdictRules::default());
+        assert_eq!(row[4], verdict::level_name(level), "{}", recording.path);
+        assert!(names.contains(&row[0]));
+    }
+    let html = read(out.path(), "report.html");
+    assert_eq!(
+        html.matches("<section class=\"recording\"").count(),
+        json.recordings.len()
+    );
+}

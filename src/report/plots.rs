@@ -279,7 +279,7 @@ pub fn spectrogram_svg(
 ) -> PlotResult {
     let cells = pooled(spectrogram, grid);
     let Some(rows) = cells.first().map(Vec::len) else {
-        return Err("the spectrogram is empty".into());
+        return Err("The spectrogram has no cells.".into());
     };
     let source_columns = spectrogram.columns_db.len();
     let duration_s = (source_columns as f64 * spectrogram.time_step_s).max(1e-3);
@@ -386,7 +386,7 @@ pub fn thinned_spectrum(points: &[SpectrumPoint], max: usize) -> Vec<SpectrumPoi
 pub fn noise_spectrum_svg(points: &[SpectrumPoint]) -> PlotResult {
     let points = thinned_spectrum(points, MAX_SPECTRUM_POINTS);
     let (Some(first), Some(last)) = (points.first(), points.last()) else {
-        return Err("the noise spectrum is empty".into());
+        return Err("No noise spectrum recorded.".into());
     };
     let low_hz = first.hz;
     let high_hz = last.hz.max(low_hz * 1.01);
