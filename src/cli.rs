@@ -5,16 +5,26 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::{AgentChannel, AnalyzeConfig, AsrConfig, ConfigFile, OutputFormat};
+use crate::config::{AgentChannel, AnalyzeConfig, AsrConfig, ConfigFile, OutputFormat, ReportConfig};
+use crate::recording::Level;
 use crate::scan_command::{RulesConfig, ScanConfig, ScanInput};
 use crate::text::parse::InputFormat;
 
 const EXIT_CODES: &str = "Exit codes:
   0  every input was analysed
-  1  a usage or configuration error (nothing analysed)
+  1  a usage or configuration error (nothing analysed), or a vendor reached the --fail-on level
   2  some inputs could not be analysed (the report still covers the rest)";
 
 /// Audits call-center vendors' demo recordings: audio quality, noise, other voices, staged calls, phrases, personal data.
+/// Parses the command line: help and version exit 0, usage errors exit 1 as documented
+/// (clap's own default, 2, means "some inputs failed" here).
+pub fn parse_args() -> Cli {
+    Cli::try_parse().unwrap_or_else(|err| {
+        let _ = err.print();
+        std::process::exit(if err.use_stderr() { 1 } else { 0 });
+    })
+}
+
 #[derive(Debug, Parser)]
 #[command(name = "callqa", version, after_help = EXIT_CODES)]
 pub struct Cli {
@@ -27,6 +37,9 @@ pub enum Command {
     /// Analyse audio files and folders (recursively): measurements, findings, report.
     #[command(after_help = EXIT_CODES)]
     Analyze(AnalyzeArgs),
+    /// Re-render report.html and summary.csv from a saved report.json.
+    #[command(after_help = EXIT_CODES)]
+    Report(ReportArgs),
     /// Install, import and list the speech-recognition models.
     #[command(subcommand)]
     Model(ModelCommand),
@@ -178,6 +191,24 @@ pub enum ModelCommand {
     List,
 }
 
+/// A verdict level for --fail-on.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FailOnArg {
+    Yellow,
+    Orange,
+    Red,
+}
+
+impl From<FailOnArg> for Level {
+    fn from(arg: FailOnArg) -> Self {
+        match arg {
+            FailOnArg::Yellow => Level::Yellow,
+            FailOnArg::Orange => Level::Orange,
+            FailOnArg::Red => Level::Red,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum AgentChannelArg {
     Left,
@@ -211,7 +242,7 @@ pub struct AnalyzeArgs {
     /// Also analyse hidden files and folders (names starting with a dot).
     #[arg(long)]
     pub hidden: bool,
-    /// TOML file with [thresholds] overriding the defaults.
+    /// TOML file with [thresholds] and [verdict] overriding the defaults.
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Whisper ggml model file (default: $CALLQA_MODEL, then models/; fetched on first use).
@@ -232,6 +263,50 @@ pub struct AnalyzeArgs {
     /// Also write a .txt, .srt and .vtt transcript per recording into this folder.
     #[arg(long)]
     pub transcripts: Option<PathBuf>,
+    /// Exit with code 1 when any vendor's verdict reaches this level (input errors still give 2).
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOnArg>,
+    /// Score every recording of this run as one vendor of this name (instead of by top-level folder).
+    #[arg(long)]
+    pub vendor: Option<String>,
+    /// Leave personal data unmasked in every output (masked by default).
+    #[arg(long)]
+    pub show_pii: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// A report.json written by `callqa analyze --out DIR`.
+    pub report_json: PathBuf,
+    /// Folder to write report.html and summary.csv into.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// TOML file whose [verdict] rules recompute the verdicts (default: keep the saved ones).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Exit with code 1 when any vendor's verdict reaches this level (input errors still give 2).
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOnArg>,
+    /// Leave personal data unmasked (masked by default).
+    #[arg(long)]
+    pub show_pii: bool,
+}
+
+impl ReportArgs {
+    /// Checks the arguments and builds the re-render configuration.
+    pub fn into_config(self) -> anyhow::Result<ReportConfig> {
+        let verdict = match &self.config {
+            Some(path) => Some(ConfigFile::load(path)?.verdict),
+            None => None,
+        };
+        Ok(ReportConfig {
+            report_json: self.report_json,
+            out_dir: self.out,
+            verdict,
+            fail_on: self.fail_on.map(Level::from),
+            show_pii: self.show_pii,
+        })
+    }
 }
 
 impl AnalyzeArgs {
@@ -248,6 +323,9 @@ impl AnalyzeArgs {
                 .map(|n| n.get())
                 .unwrap_or(1),
         };
+        if self.vendor.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            bail!("--vendor needs a non-empty name");
+        }
         for input in &self.inputs {
             std::fs::symlink_metadata(input).with_context(|| {
                 format!("input {} does not exist (check the path)", input.display())
@@ -276,6 +354,10 @@ impl AnalyzeArgs {
                 fast: self.fast,
                 transcripts_dir: self.transcripts,
             },
+            verdict: file.verdict,
+            vendor: self.vendor.map(|v| v.trim().to_string()),
+            fail_on: self.fail_on.map(Level::from),
+            show_pii: self.show_pii,
         })
     }
 }

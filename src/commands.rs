@@ -2,17 +2,40 @@
 
 use std::io::Write;
 
+use anyhow::{bail, Context};
+
 use crate::asr::model::{import_ct2, known_model, list_installed, models_dir};
 use crate::asr::run::{check_language, prepare_engine};
-use crate::config::{AnalyzeConfig, OutputFormat};
+use crate::config::{AnalyzeConfig, OutputFormat, ReportConfig, VerdictRules};
 use crate::pipeline;
+use crate::recording::{Level, Report, SCHEMA};
 use crate::report::transcripts::write_transcripts;
-use crate::report::{self, json::JsonExport, summary::write_summary, Export};
+use crate::report::{
+    self, csv::CsvExport, html::HtmlExport, json::JsonExport, redact, summary::write_summary,
+    Export,
+};
+use crate::verdict;
 
 /// Every input analysed.
 pub const EXIT_OK: i32 = 0;
 /// Some inputs could not be analysed; the report covers the rest.
 pub const EXIT_INPUT_ERRORS: i32 = 2;
+/// A vendor's verdict reached the `--fail-on` level (and every input was analysed).
+pub const EXIT_FAIL_ON: i32 = 1;
+
+/// The exit code of a finished report: input errors (2) first, then `--fail-on` (1), else 0.
+pub fn exit_code(report: &Report, fail_on: Option<Level>) -> i32 {
+    let reached = fail_on.is_some_and(|level| {
+        verdict::worst_vendor_level(report).is_some_and(|worst| worst >= level)
+    });
+    if !report.errors.is_empty() {
+        EXIT_INPUT_ERRORS
+    } else if reached {
+        EXIT_FAIL_ON
+    } else {
+        EXIT_OK
+    }
+}
 
 /// `callqa analyze`: runs the pipeline, writes the report, prints the summary.
 pub fn analyze(config: &AnalyzeConfig) -> anyhow::Result<i32> {
@@ -27,9 +50,13 @@ pub fn analyze(config: &AnalyzeConfig) -> anyhow::Result<i32> {
         }
         _ => None,
     };
-    let report = pipeline::analyze_with(config, engine.as_ref());
+    let mut report = pipeline::analyze_with(config, engine.as_ref());
+    verdict::apply(&mut report, config.vendor.as_deref(), &config.verdict);
+    if !config.show_pii {
+        redact::mask_report(&mut report);
+    }
     if let Some(dir) = &config.out_dir {
-        report::write_all(&report, dir, &[&JsonExport])?;
+        report::write_all(&report, dir, &[&JsonExport, &HtmlExport, &CsvExport])?;
     }
     if let Some(dir) = &config.asr.transcripts_dir {
         write_transcripts(&report, dir)?;
@@ -47,11 +74,36 @@ pub fn analyze(config: &AnalyzeConfig) -> anyhow::Result<i32> {
             eprintln!("error: {}: {}", err.path, err.message);
         }
     }
-    Ok(if report.errors.is_empty() {
-        EXIT_OK
-    } else {
-        EXIT_INPUT_ERRORS
-    })
+    Ok(exit_code(&report, config.fail_on))
+}
+
+/// `callqa report`: re-renders report.html and summary.csv from a saved report.json; verdicts are
+/// recomputed with `--config` rules, or when the saved report has none.
+pub fn report(config: &ReportConfig) -> anyhow::Result<i32> {
+    let path = &config.report_json;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut report: Report = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a callqa report.json", path.display()))?;
+    if report.schema != SCHEMA {
+        bail!(
+            "{} has schema {:?}; this callqa reads {SCHEMA:?}",
+            path.display(),
+            report.schema
+        );
+    }
+    let missing_verdicts = report.recordings.iter().any(|r| r.verdict.is_none())
+        || report.vendors.is_empty() && !report.recordings.is_empty();
+    match &config.verdict {
+        Some(rules) => verdict::apply(&mut report, None, rules),
+        None if missing_verdicts => verdict::apply(&mut report, None, &VerdictRules::default()),
+        None => {}
+    }
+    if !config.show_pii {
+        redact::mask_report(&mut report);
+    }
+    report::write_all(&report, &config.out_dir, &[&HtmlExport, &CsvExport])?;
+    Ok(exit_code(&report, config.fail_on))
 }
 
 /// `callqa model fetch NAME`: pinned wheels -> verified ggml file in the models folder.

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
+use crate::recording::{Level, Severity};
+
 /// Where a measurement turns into a finding. Every field can be set in the `--config` TOML file
 /// under `[thresholds]`; missing fields keep these defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,6 +56,51 @@ impl Default for Thresholds {
 #[serde(default, deny_unknown_fields)]
 pub struct ConfigFile {
     pub thresholds: Thresholds,
+    pub verdict: VerdictRules,
+}
+
+/// How findings add up to a verdict (the buyer's rule: one doubt is a question, two an orange zone,
+/// three or more a red one). Set in the `--config` file under `[verdict]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VerdictRules {
+    /// Findings below this severity do not count as flags.
+    pub min_severity: Severity,
+    /// Distinct flags from which the verdict is yellow.
+    pub yellow_flags: usize,
+    /// Distinct flags from which the verdict is orange.
+    pub orange_flags: usize,
+    /// Distinct flags from which the verdict is red.
+    pub red_flags: usize,
+}
+
+impl Default for VerdictRules {
+    fn default() -> Self {
+        Self {
+            min_severity: Severity::Medium,
+            yellow_flags: 1,
+            orange_flags: 2,
+            red_flags: 3,
+        }
+    }
+}
+
+impl VerdictRules {
+    /// Checks that the levels start at one flag and climb strictly: yellow < orange < red.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.yellow_flags == 0
+            || self.yellow_flags >= self.orange_flags
+            || self.orange_flags >= self.red_flags
+        {
+            anyhow::bail!(
+                "[verdict] needs 1 <= yellow_flags < orange_flags < red_flags (got {}, {}, {})",
+                self.yellow_flags,
+                self.orange_flags,
+                self.red_flags
+            );
+        }
+        Ok(())
+    }
 }
 
 impl ConfigFile {
@@ -61,12 +108,16 @@ impl ConfigFile {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
-        toml::from_str(&text).with_context(|| {
+        let file: Self = toml::from_str(&text).with_context(|| {
             format!(
                 "config file {} is not valid (see README, section Configuration)",
                 path.display()
             )
-        })
+        })?;
+        file.verdict
+            .validate()
+            .with_context(|| format!("config file {} is not valid", path.display()))?;
+        Ok(file)
     }
 }
 
@@ -91,6 +142,24 @@ pub struct AnalyzeConfig {
     pub thresholds: Thresholds,
     /// Transcription settings.
     pub asr: AsrConfig,
+    pub verdict: VerdictRules,
+    /// Vendor name for every recording of this run (overrides the folder names).
+    pub vendor: Option<String>,
+    /// Exit with code 1 when any vendor's verdict reaches this level.
+    pub fail_on: Option<Level>,
+    /// Leave personal data unmasked in every output.
+    pub show_pii: bool,
+}
+
+/// Everything `report` needs to re-render a saved `report.json`.
+#[derive(Debug, Clone)]
+pub struct ReportConfig {
+    pub report_json: PathBuf,
+    pub out_dir: PathBuf,
+    /// Recompute the verdicts with these rules (from `--config`) instead of keeping the saved ones.
+    pub verdict: Option<VerdictRules>,
+    pub fail_on: Option<Level>,
+    pub show_pii: bool,
 }
 
 /// Which stereo channel carries the agent.

@@ -18,3 +18,4 @@ pub mod report;
 pub mod scan_command;
 pub mod signal;
 pub mod text;
+pub mod verdict;

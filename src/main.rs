@@ -1,7 +1,5 @@
 //! The callqa binary: parse arguments, run the subcommand, exit with its code.
 
-use clap::Parser;
-
 use callqa::cli::{Cli, Command, ModelCommand};
 use callqa::commands;
 use callqa::scan_command;
@@ -16,11 +14,12 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             commands::model_import(&ct2_dir, &output)
         }
         Command::Model(ModelCommand::List) => commands::model_list(),
+        Command::Report(args) => commands::report(&args.into_config()?),
     }
 }
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = callqa::cli::parse_args();
     match run(cli) {
         Ok(code) => std::process::exit(code),
         Err(err) => {

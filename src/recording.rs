@@ -265,5 +265,18 @@ pub struct Report {
     #[serde(default)]
     pub skipped: Vec<Skipped>,
     #[serde(default)]
-    pub vendors: Vec<serde_json::Value>,
+    pub vendors: Vec<VendorSummary>,
+}
+
+/// One vendor's scorecard: its verdict over all its recordings and how often each flag came up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VendorSummary {
+    pub name: String,
+    pub verdict: Verdict,
+    /// Number of recordings analysed for this vendor.
+    pub recordings: usize,
+    /// Total duration of those recordings, minutes.
+    pub total_minutes: f64,
+    /// Per flag, the number of this vendor's recordings that raised it.
+    pub flag_counts: BTreeMap<String, usize>,
 }

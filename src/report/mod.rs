@@ -1,6 +1,10 @@
 //! The only place that writes outputs: every export format behind one trait, one file each, written atomically.
 
+pub mod csv;
+pub mod html;
 pub mod json;
+pub mod plots;
+pub mod redact;
 pub mod summary;
 pub mod transcripts;
 

@@ -2,7 +2,8 @@
 
 use std::io::Write;
 
-use crate::recording::{ChannelMeasures, Recording, Report, Severity};
+use crate::recording::{ChannelMeasures, Recording, Report, Severity, VendorSummary};
+use crate::verdict::level_name;
 
 fn opt(value: Option<f64>, unit: &str) -> String {
     value.map_or_else(|| "-".into(), |v| format!("{v:.0}{unit}"))
@@ -41,10 +42,30 @@ fn recording_line(rec: &Recording) -> String {
     )
 }
 
+/// A vendor's verdict and the flags behind it.
+fn vendor_line(vendor: &VendorSummary) -> String {
+    let flags = if vendor.verdict.flags.is_empty() {
+        "no flags".to_string()
+    } else {
+        vendor.verdict.flags.join(", ")
+    };
+    format!(
+        "vendor {}: {} ({} recording(s), {:.1} min) [{}]",
+        vendor.name,
+        level_name(vendor.verdict.level).to_uppercase(),
+        vendor.recordings,
+        vendor.total_minutes,
+        flags
+    )
+}
+
 /// Writes the terminal summary of a report.
 pub fn write_summary(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     for rec in &report.recordings {
         writeln!(out, "{}", recording_line(rec))?;
+    }
+    for vendor in &report.vendors {
+        writeln!(out, "{}", vendor_line(vendor))?;
     }
     for err in &report.errors {
         writeln!(out, "error: {}: {}", err.path, err.message)?;
@@ -56,4 +77,39 @@ pub fn write_summary(report: &Report, out: &mut dyn Write) -> std::io::Result<()
         report.errors.len(),
         report.skipped.len()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recording::{Level, Verdict, SCHEMA};
+
+    #[test]
+    fn summary_ends_with_each_vendor_verdict() {
+        let vendor = VendorSummary {
+            name: "acme".into(),
+            verdict: Verdict {
+                level: Level::Orange,
+                flags: vec!["noise".into(), "bleed".into()],
+                score: 2.0,
+            },
+            recordings: 2,
+            total_minutes: 7.5,
+            flag_counts: Default::default(),
+        };
+        let report = Report {
+            schema: SCHEMA.into(),
+            recordings: vec![],
+            errors: vec![],
+            skipped: vec![],
+            vendors: vec![vendor],
+        };
+        let mut out = Vec::new();
+        write_summary(&report, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("vendor acme: ORANGE (2 recording(s), 7.5 min) [noise, bleed]"),
+            "{text}"
+        );
+    }
 }
