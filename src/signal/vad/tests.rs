@@ -275,3 +275,29 @@ fn background_voices_are_found_in_mixes_and_not_in_steady_noise() {
 fn background_voice_rates_over_20_mixes_of_each_kind() {
     check_background_rates(100..120);
 }
+
+/// Throughput of the activity analysis at 48 kHz; run in an optimised build:
+/// `CARGO_PROFILE_DEV_OPT_LEVEL=3 cargo test --lib activity_throughput -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing, meaningful only in an optimised build"]
+fn activity_throughput() {
+    let rate = 48000;
+    let voice = synth::talker(1, rate, 60.0, 120.0);
+    let x = synth::mix(
+        &voice.samples,
+        &synth::pink(2, rate, voice.samples.len(), -50.0),
+    );
+    let started = std::time::Instant::now();
+    let mut analyzer = ActivityAnalyzer::new(rate);
+    for block in x.chunks(4096) {
+        analyzer.push(block);
+    }
+    let stats = analyzer.finish(false);
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "activity: 60 s at 48 kHz in {seconds:.3} s = {:.0}x real time ({:?} dB SNR)",
+        60.0 / seconds,
+        stats.snr_db
+    );
+    assert!(stats.snr_db.is_some());
+}
