@@ -68,6 +68,32 @@ fn snr_and_noise_floor_match_the_truth_for_white_pink_and_babble() {
 }
 
 #[test]
+fn snr_holds_at_telephone_and_studio_rates() {
+    for rate in [8000, 44100] {
+        let clean = synth::talker(21, rate, 12.0, 140.0);
+        let truth_active = 10.0 * clean.active_power().log10();
+        let len = clean.samples.len();
+        for (name, n, snr) in [
+            ("white", synth::white(22, len, truth_active - 20.0), 20.0),
+            (
+                "pink",
+                synth::pink(23, rate, len, truth_active - 10.0),
+                10.0,
+            ),
+        ] {
+            let stats = analyze(&synth::mix(&clean.samples, &n), rate);
+            let error = stats.snr_db.expect("speech and noise") - snr;
+            let floor_error = stats.noise_floor_dbfs.expect("noise") - (truth_active - snr);
+            eprintln!("{rate} Hz {name} {snr} dB: SNR error {error:+.2} dB, floor error {floor_error:+.2} dB");
+            assert!(
+                error.abs() <= 3.0 && floor_error.abs() <= 2.0,
+                "{rate} Hz {name}: {error:.2} / {floor_error:.2}"
+            );
+        }
+    }
+}
+
+#[test]
 fn speech_regions_cover_the_words_of_clean_speech() {
     let clean = speech(3, 15.0);
     let stats = analyze(&clean.samples, RATE);
