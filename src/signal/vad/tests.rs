@@ -278,7 +278,7 @@ fn background_rate(kind: &str, seeds: std::ops::Range<u64>) -> (f64, f64) {
     )
 }
 
-fn check_background_rates(seeds: std::ops::Range<u64>) {
+fn check_background_rates(seeds: std::ops::Range<u64>, min_hits: f64) {
     let (hits, level_error) = background_rate("voice", seeds.clone());
     eprintln!("second talker 10-20 dB under: detected in {:.0}%, level off by {level_error:.1} dB on average", hits * 100.0);
     for control in ["clean", "white", "pink", "brown", "hum"] {
@@ -286,20 +286,21 @@ fn check_background_rates(seeds: std::ops::Range<u64>) {
         eprintln!("{control}: reported in {:.0}%", false_alarms * 100.0);
         assert!(false_alarms <= 0.05, "{control}: {false_alarms}");
     }
-    assert!(hits >= 0.9, "{hits}");
+    assert!(hits >= min_hits, "{hits}");
     assert!(level_error <= 4.0, "{level_error}");
 }
 
+/// A quick smoke check on 10 mixes of each kind; the accuracy target is checked by the sweep below.
 #[test]
 fn background_voices_are_found_in_mixes_and_not_in_steady_noise() {
-    check_background_rates(0..5);
+    check_background_rates(0..10, 0.7);
 }
 
 /// The full sweep of the accuracy target (20 mixes of each kind); run with `--ignored`.
 #[test]
 #[ignore = "statistical sweep, about a minute in debug builds"]
 fn background_voice_rates_over_20_mixes_of_each_kind() {
-    check_background_rates(100..120);
+    check_background_rates(100..120, 0.9);
 }
 
 /// Throughput of the activity analysis at 48 kHz; run in an optimised build:
