@@ -448,11 +448,13 @@ fn find_spanish_ids(text: &str, hits: &mut Vec<PiiHit>) {
         &NIE,
         r"(?-u:\b)([XYZxyz])[ -]?(\d{7})[ -]?([A-Za-z])(?-u:\b)",
     );
-    for caps in dni.captures_iter(text) {
+    let dni_matches = dni.is_match(text).then(|| dni.captures_iter(text));
+    for caps in dni_matches.into_iter().flatten() {
         let number: u32 = caps[1].parse().unwrap_or(0);
         push_id_if_valid(hits, &caps, number, &caps[2], &caps[1]);
     }
-    for caps in nie.captures_iter(text) {
+    let nie_matches = nie.is_match(text).then(|| nie.captures_iter(text));
+    for caps in nie_matches.into_iter().flatten() {
         let prefix = match caps[1].to_ascii_uppercase().as_str() {
             "X" => "0",
             "Y" => "1",
