@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::{AgentChannel, AnalyzeConfig, AsrConfig, ConfigFile, OutputFormat, ReportConfig};
+use crate::config::{
+    AgentChannel, AnalyzeConfig, AsrConfig, ConfigFile, OutputFormat, ReportConfig,
+};
 use crate::recording::Level;
 use crate::scan_command::{RulesConfig, ScanConfig, ScanInput};
 use crate::text::parse::InputFormat;
@@ -272,6 +274,13 @@ pub struct AnalyzeArgs {
     /// Leave personal data unmasked in every output (masked by default).
     #[arg(long)]
     pub show_pii: bool,
+    /// TOML file of the vendor's facts ([[fact]] id, about, value, unit): claims in the calls that
+    /// contradict them are misinformation.
+    #[arg(long)]
+    pub facts: Option<PathBuf>,
+    /// Extra rule pack (TOML) on top of the built-in packs; may be repeated.
+    #[arg(long = "rules")]
+    pub rules: Vec<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -358,6 +367,8 @@ impl AnalyzeArgs {
             vendor: self.vendor.map(|v| v.trim().to_string()),
             fail_on: self.fail_on.map(Level::from),
             show_pii: self.show_pii,
+            facts_file: self.facts,
+            rules_files: self.rules,
         })
     }
 }

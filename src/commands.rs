@@ -14,6 +14,8 @@ use crate::report::{
     self, csv::CsvExport, html::HtmlExport, json::JsonExport, redact, summary::write_summary,
     Export,
 };
+use crate::scan_command::{load_facts, load_packs};
+use crate::text::RuleSet;
 use crate::verdict;
 
 /// Every input analysed.
@@ -50,7 +52,14 @@ pub fn analyze(config: &AnalyzeConfig) -> anyhow::Result<i32> {
         }
         _ => None,
     };
-    let mut report = pipeline::analyze_with(config, engine.as_ref());
+    let rules = RuleSet::with_extra(load_packs(&config.rules_files)?)?;
+    let facts = config.facts_file.as_deref().map(load_facts).transpose()?;
+    let stages = pipeline::Stages {
+        asr: engine.as_ref(),
+        rules: &rules,
+        facts: facts.as_ref(),
+    };
+    let mut report = pipeline::analyze_with(config, &stages);
     verdict::apply(&mut report, config.vendor.as_deref(), &config.verdict);
     if !config.show_pii {
         redact::mask_report(&mut report);

@@ -149,6 +149,10 @@ pub struct AnalyzeConfig {
     pub fail_on: Option<Level>,
     /// Leave personal data unmasked in every output.
     pub show_pii: bool,
+    /// `--facts FILE`: the vendor's facts that claims are checked against.
+    pub facts_file: Option<PathBuf>,
+    /// `--rules FILE`: extra phrase packs on top of the built-in ones.
+    pub rules_files: Vec<PathBuf>,
 }
 
 /// Everything `report` needs to re-render a saved `report.json`.

@@ -7,34 +7,59 @@ use crate::asr::run::transcribe_recording;
 use crate::asr::transcribe::Engine;
 use crate::audio::{AudioStream, DecodeError};
 use crate::config::AnalyzeConfig;
+use crate::conversation::{self, VoicePrint, VoicePrinter};
 use crate::discover::{discover, io_message, Input};
 use crate::findings::assess;
 use crate::progress::Progress;
-use crate::recording::{InputError, Recording, Report, SCHEMA};
+use crate::recording::{ChannelMeasures, InputError, Recording, Report, TimeRange, SCHEMA};
 use crate::signal::crosstalk::BleedAnalyzer;
 use crate::signal::ChannelAnalyzer;
+use crate::text::{self, Claim, FactSet, RuleSet, ScanOptions};
+
+/// What the stages after the acoustic measurements need, prepared once per run.
+pub struct Stages<'a> {
+    /// The loaded speech recogniser; `None` with `--no-transcribe`.
+    pub asr: Option<&'a Engine>,
+    /// Compiled phrase and personal-data rules.
+    pub rules: &'a RuleSet,
+    /// The vendor's facts that claims are checked against (`--facts`).
+    pub facts: Option<&'a FactSet>,
+}
+
+/// One analysed recording plus what the cross-recording checks need from it.
+struct Analysed {
+    recording: Recording,
+    claims: Vec<Claim>,
+    customer_voice: Option<VoicePrint>,
+}
 
 /// Runs `analyze` over the configured inputs without speech recognition; never fails as a whole.
 pub fn analyze(config: &AnalyzeConfig) -> Report {
-    analyze_with(config, None)
+    let rules = RuleSet::builtin();
+    let stages = Stages {
+        asr: None,
+        rules: &rules,
+        facts: None,
+    };
+    analyze_with(config, &stages)
 }
 
-/// Runs `analyze` over the configured inputs, transcribing with `asr` when given (the model is
-/// loaded once by the caller and shared by every worker); never fails as a whole.
-pub fn analyze_with(config: &AnalyzeConfig, asr: Option<&Engine>) -> Report {
+/// Runs `analyze` over the configured inputs through every stage in `stages` (the model and the
+/// rules are loaded once by the caller and shared by every worker); never fails as a whole.
+pub fn analyze_with(config: &AnalyzeConfig, stages: &Stages) -> Report {
     let found = discover(&config.inputs, config.include_hidden);
     let progress = Progress::new(found.audio.len() as u64, config.quiet);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.jobs)
         .build()
         .expect("a thread pool with a positive thread count");
-    let results: Vec<Result<Recording, InputError>> = pool.install(|| {
+    let results: Vec<Result<Analysed, InputError>> = pool.install(|| {
         use rayon::prelude::*;
         found
             .audio
             .par_iter()
             .map(|input| {
-                let result = analyze_input(input, config, asr);
+                let result = analyze_input(input, config, stages);
                 progress.file_done(&input.path);
                 result
             })
@@ -48,21 +73,51 @@ pub fn analyze_with(config: &AnalyzeConfig, asr: Option<&Engine>) -> Report {
         skipped: found.skipped,
         vendors: Vec::new(),
     };
+    let mut analysed = Vec::with_capacity(results.len());
     for result in results {
         match result {
-            Ok(recording) => report.recordings.push(recording),
+            Ok(one) => analysed.push(one),
             Err(error) => report.errors.push(error),
         }
     }
     report.errors.sort_by(|a, b| a.path.cmp(&b.path));
+    link_recordings(&mut analysed);
+    report.recordings = analysed.into_iter().map(|a| a.recording).collect();
     report
+}
+
+/// Checks across the recordings of a run: the same claim with different values (`inconsistency`),
+/// the same customer voice or wording in several calls (`same_voice`, `repeated_wording`).
+fn link_recordings(analysed: &mut [Analysed]) {
+    let claims: Vec<(String, Vec<Claim>)> = analysed
+        .iter()
+        .map(|a| (a.recording.path.clone(), a.claims.clone()))
+        .collect();
+    let mut links = text::facts::inconsistencies(&claims);
+    let items: Vec<conversation::RunItem> = analysed
+        .iter()
+        .filter_map(|a| {
+            let transcript = a.recording.transcript.as_ref()?;
+            Some((
+                a.recording.path.as_str(),
+                transcript,
+                a.customer_voice.as_ref(),
+            ))
+        })
+        .collect();
+    links.extend(conversation::cross_recording(&items));
+    for (path, finding) in links {
+        if let Some(one) = analysed.iter_mut().find(|a| a.recording.path == path) {
+            one.recording.findings.push(finding);
+        }
+    }
 }
 
 fn analyze_input(
     input: &Input,
     config: &AnalyzeConfig,
-    asr: Option<&Engine>,
-) -> Result<Recording, InputError> {
+    stages: &Stages,
+) -> Result<Analysed, InputError> {
     let mut recording = measure_file(&input.path).map_err(|err| InputError {
         path: input.path.display().to_string(),
         message: decode_message(&err),
@@ -74,10 +129,101 @@ fn analyze_input(
         &recording.bleed,
         &config.thresholds,
     );
-    if let Some(engine) = asr {
+    if let Some(engine) = stages.asr {
         transcribe_into(&mut recording, &input.path, engine, config);
     }
-    Ok(recording)
+    let claims = scan_words(&mut recording, stages, config.show_pii);
+    let customer_voice = analyze_conversation(&mut recording, &input.path);
+    Ok(Analysed {
+        recording,
+        claims,
+        customer_voice,
+    })
+}
+
+/// The text rules on the recording's transcript: findings go on the recording, claims are returned
+/// for the cross-recording consistency check.
+fn scan_words(recording: &mut Recording, stages: &Stages, show_pii: bool) -> Vec<Claim> {
+    let Some(transcript) = &recording.transcript else {
+        return Vec::new();
+    };
+    let options = ScanOptions {
+        languages: &[],
+        show_pii,
+        facts: stages.facts,
+    };
+    let (findings, claims) = text::scan_with_claims(stages.rules, transcript, &options);
+    recording.findings.extend(findings);
+    claims
+}
+
+/// Conversation metrics and the staged-call finding; returns the customer's voice print.
+fn analyze_conversation(recording: &mut Recording, path: &Path) -> Option<VoicePrint> {
+    let transcript = recording.transcript.as_ref()?;
+    let customer = conversation::customer_label(transcript)?;
+    let ranges = conversation::speaker_ranges(transcript, &customer);
+    let channel = customer_channel(&recording.channels, &ranges);
+    let ordered = agent_first(&recording.channels, channel);
+    let (metrics, finding) =
+        conversation::analyze_recording(transcript, &ordered, recording.duration_s);
+    recording.conversation = Some(metrics);
+    recording.findings.push(finding);
+    match voice_print(path, channel, &ranges) {
+        Ok(print) => print,
+        Err(err) => {
+            recording
+                .warnings
+                .push(format!("voice print not made: {err}"));
+            None
+        }
+    }
+}
+
+/// The channel that carries the customer: the one whose speech regions cover most of the
+/// customer's talk (channel 0 for mono).
+fn customer_channel(channels: &[ChannelMeasures], customer: &[TimeRange]) -> usize {
+    let covered = |ch: &ChannelMeasures| -> f64 {
+        customer
+            .iter()
+            .map(|c| {
+                ch.speech_regions
+                    .iter()
+                    .map(|s| (c.end_s.min(s.end_s) - c.start_s.max(s.start_s)).max(0.0))
+                    .sum::<f64>()
+            })
+            .sum()
+    };
+    (0..channels.len())
+        .max_by(|&a, &b| covered(&channels[a]).total_cmp(&covered(&channels[b])))
+        .unwrap_or(0)
+}
+
+/// Channel measures with the agent's channel first and the customer's second (stereo calls).
+fn agent_first(channels: &[ChannelMeasures], customer: usize) -> Vec<ChannelMeasures> {
+    let mut ordered = channels.to_vec();
+    if ordered.len() == 2 && customer == 0 {
+        ordered.swap(0, 1);
+    }
+    ordered
+}
+
+/// A third, cheap decoding pass: the customer's voice print over their speech on their channel.
+fn voice_print(
+    path: &Path,
+    channel: usize,
+    ranges: &[TimeRange],
+) -> Result<Option<VoicePrint>, DecodeError> {
+    if ranges.is_empty() {
+        return Ok(None);
+    }
+    let mut stream = AudioStream::open(path)?;
+    let mut printer = VoicePrinter::new(stream.info().sample_rate_hz, ranges);
+    while let Some(block) = stream.next_block()? {
+        if let Some(samples) = block.get(channel) {
+            printer.push(samples);
+        }
+    }
+    Ok(printer.finish())
 }
 
 /// The transcription pass; a failure becomes a warning on the recording, the acoustic report stays.

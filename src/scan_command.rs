@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use serde::Serialize;
 
+use crate::conversation;
 use crate::recording::{Finding, InputError, SCHEMA};
 use crate::text::facts::{self, Claim, FactSet};
 use crate::text::parse::{parse_input, InputFormat, ParsedInput};
@@ -100,13 +101,20 @@ pub fn decode_text(bytes: Vec<u8>) -> Result<String, String> {
     Ok(text)
 }
 
-fn load_packs(files: &[PathBuf]) -> anyhow::Result<Vec<Rule>> {
+/// Reads extra rule packs (`--rules FILE`), each error naming its file and line.
+pub fn load_packs(files: &[PathBuf]) -> anyhow::Result<Vec<Rule>> {
     let mut rules = Vec::new();
     for path in files {
         let text = read_config_text(path, "rules")?;
         rules.extend(parse_pack(&path.display().to_string(), &text)?);
     }
     Ok(rules)
+}
+
+/// Reads a `--facts` file, errors naming the file and line.
+pub fn load_facts(path: &Path) -> anyhow::Result<FactSet> {
+    let text = read_config_text(path, "facts")?;
+    Ok(FactSet::parse(&path.display().to_string(), &text)?)
 }
 
 fn read_input(input: &ScanInput) -> Result<String, String> {
@@ -148,13 +156,7 @@ pub fn scan(config: &ScanConfig) -> anyhow::Result<i32> {
             );
         }
     }
-    let facts = match &config.facts_file {
-        Some(path) => {
-            let text = read_config_text(path, "facts")?;
-            Some(FactSet::parse(&path.display().to_string(), &text)?)
-        }
-        None => None,
-    };
+    let facts = config.facts_file.as_deref().map(load_facts).transpose()?;
     let options = ScanOptions {
         languages: &config.languages,
         show_pii: config.show_pii,
@@ -175,6 +177,7 @@ pub fn scan(config: &ScanConfig) -> anyhow::Result<i32> {
                 let (mut findings, mut claims) =
                     scan_with_claims(&rules, &parsed.transcript, &options);
                 to_input_coordinates(&mut findings, &mut claims, &parsed);
+                findings.push(conversation::analyze_text(&parsed.transcript));
                 sources.push(SourceFindings {
                     source: name.clone(),
                     findings,

@@ -61,6 +61,7 @@ fn set_dir() -> PathBuf {
 }
 
 /// The label of a finding: `pii/<category>@<line>`, `<kind>@<line>` or `missing_required_phrase/<category>`.
+/// The label of a text-rule finding; staged-call findings (issue 6, on every scan) are not labelled here.
 fn label_of(f: &Value) -> String {
     let kind = f["kind"].as_str().unwrap();
     let category = f["category"].as_str().unwrap();
@@ -129,6 +130,7 @@ fn labelled_set_meets_accuracy_bars() {
             .as_array()
             .unwrap()
             .iter()
+            .filter(|f| f["kind"] != "staged_dialogue")
             .map(label_of)
             .collect();
         let expected: BTreeSet<String> = t.expect.iter().cloned().collect();
@@ -458,4 +460,27 @@ fn throughput() {
         text.len() as f64 / 1e6,
         text.len() as f64 / 1e6 / seconds
     );
+}
+
+#[test]
+fn pasted_transcripts_get_a_staged_call_finding_without_timing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("call.txt");
+    let mut text = String::new();
+    for turn in 0..6 {
+        text.push_str(&format!(
+            "Agent: Thank you for waiting, I checked the order number {turn} and the courier is on the way today.\n\
+             Customer: Well, um, okay, so it comes before six, or maybe tomorrow morning, right?\n"
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    let out = run(&["scan", "--json", path.to_str().unwrap()]);
+    let report = json(&out);
+    let findings = report["sources"][0]["findings"].as_array().unwrap();
+    let staged = findings
+        .iter()
+        .find(|f| f["kind"] == "staged_dialogue")
+        .expect("a staged_dialogue finding on every scanned transcript");
+    let message = staged["message"].as_str().unwrap();
+    assert!(message.contains("timing was not available"), "{staged}");
 }
