@@ -254,6 +254,19 @@ fn recorder_formats_callqa_cannot_read_are_named() {
 }
 
 #[test]
+fn fuzzer_findings_are_errors_not_crashes() {
+    // Found by `cargo fuzz`: a WAVE_FORMAT_EXTENSIBLE header claiming 16383 channels makes
+    // symphonia 0.6.1's channel-mask fix-up overflow a shift (a panic with overflow checks on).
+    let err = AudioStream::open(&fixture("fuzz_wav_16383_channels.wav"))
+        .err()
+        .expect("a damaged header is refused");
+    assert!(
+        matches!(err, DecodeError::Corrupt(_) | DecodeError::Unsupported(_)),
+        "{err:?}"
+    );
+}
+
+#[test]
 fn a_missing_file_is_an_io_error() {
     let err = AudioStream::open(&fixture("no-such-file.wav"))
         .err()

@@ -136,14 +136,23 @@ impl AudioStream {
         extension: Option<&str>,
     ) -> Result<Self, DecodeError> {
         let mss = MediaSourceStream::new(source, Default::default());
-        let format = format_probe()
-            .probe(
+        let probed = guard(|| {
+            format_probe().probe(
                 &hint_for(extension),
                 mss,
                 FormatOptions::default(),
                 MetadataOptions::default(),
             )
-            .map_err(|err| probe_error(err, head, byte_len, extension))?;
+        });
+        let format = match probed {
+            Ok(result) => result.map_err(|err| probe_error(err, head, byte_len, extension))?,
+            Err(crash) => {
+                return Err(DecodeError::Corrupt(format!(
+                    "the container reader failed on this file's header ({crash}); \
+                     the file is damaged — check it with `ffprobe` or export it again"
+                )))
+            }
+        };
         let mut stream = Self::with_reader(format)?;
         stream.prime()?;
         Ok(stream)
@@ -482,7 +491,7 @@ fn decode_into(
 
 /// Runs library code and turns a panic into an error text, so one odd file cannot bring down
 /// a batch. Under `cargo fuzz` (`--cfg fuzzing`) panics go through, for the fuzzer to see.
-fn guard<T>(run: impl FnOnce() -> T) -> Result<T, String> {
+pub(super) fn guard<T>(run: impl FnOnce() -> T) -> Result<T, String> {
     if cfg!(fuzzing) {
         return Ok(run());
     }
@@ -510,9 +519,14 @@ fn make_decoder(
             "codec {codec}: callqa has no decoder for it; {CONVERT_ADVICE}"
         )));
     }
-    codec_registry()
-        .make_audio_decoder(params, &AudioDecoderOptions::default())
-        .map_err(|err| codec_error(err, codec))
+    let made =
+        guard(|| codec_registry().make_audio_decoder(params, &AudioDecoderOptions::default()));
+    match made {
+        Ok(result) => result.map_err(|err| codec_error(err, codec)),
+        Err(crash) => Err(DecodeError::Corrupt(format!(
+            "the {codec} decoder failed on this file's parameters ({crash}); the file is damaged"
+        ))),
+    }
 }
 
 const CONVERT_ADVICE: &str =

@@ -13,6 +13,7 @@ use symphonia::core::meta::MetadataOptions;
 
 use super::codecs::{extension_of, hint_for, is_audio_extension};
 use super::content::looks_like_text;
+use super::decode::guard;
 
 /// Bytes read from the start of a file to sniff it.
 pub const SNIFF_BYTES: usize = 64 * 1024;
@@ -62,12 +63,18 @@ pub fn sniff_content(head: Vec<u8>, extension: Option<&str>) -> Sniff {
         return Sniff::NotAudio("text file".into());
     }
     let mss = MediaSourceStream::new(Box::new(Cursor::new(head)), Default::default());
-    let probed = SNIFF_PROBE.probe(
-        &hint_for(extension),
-        mss,
-        FormatOptions::default(),
-        MetadataOptions::default(),
-    );
+    let probed = guard(|| {
+        SNIFF_PROBE.probe(
+            &hint_for(extension),
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+    });
+    // A reader that crashes on the header found a marker: audio, the decoder will explain.
+    let Ok(probed) = probed else {
+        return Sniff::Audio;
+    };
     match probed {
         Ok(format) if format.first_track(TrackType::Audio).is_some() => Sniff::Audio,
         Ok(_) => Sniff::NotAudio("media file without an audio track".into()),
