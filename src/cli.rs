@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{AnalyzeConfig, ConfigFile, OutputFormat, ReportConfig};
 use crate::recording::Level;
+use crate::scan_command::{RulesConfig, ScanConfig, ScanInput};
+use crate::text::parse::InputFormat;
 
 const EXIT_CODES: &str = "Exit codes:
   0  every input was analysed
@@ -38,6 +40,13 @@ pub enum Command {
     /// Re-render report.html and summary.csv from a saved report.json.
     #[command(after_help = EXIT_CODES)]
     Report(ReportArgs),
+    /// Scan transcripts (plain text, "Speaker: text" lines, SRT, VTT, callqa JSON) for personal
+    /// data, outdated or manipulative phrases, service errors, missing required phrases and false claims.
+    #[command(after_help = SCAN_EXIT_CODES)]
+    Scan(ScanArgs),
+    /// List the phrase rules, or check the examples of rule packs.
+    #[command(subcommand)]
+    Rules(RulesCommand),
 }
 
 /// A verdict level for --fail-on.
@@ -55,6 +64,124 @@ impl From<FailOnArg> for Level {
             FailOnArg::Orange => Level::Orange,
             FailOnArg::Red => Level::Red,
         }
+    }
+}
+
+const SCAN_EXIT_CODES: &str = "Exit codes:
+  0  every input was scanned (findings or not)
+  1  a usage or configuration error (bad --rules or --facts file, unknown language)
+  2  some inputs could not be read (the others were still scanned)";
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum InputFormatArg {
+    Text,
+    Speakers,
+    Srt,
+    Vtt,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScanArgs {
+    /// Transcript files; `-` reads standard input.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Print `{"schema": "callqa/1", "sources": [...]}` instead of the human listing.
+    #[arg(long)]
+    pub json: bool,
+    /// TOML file of facts ([[fact]] id, about, value, unit) to check claims against.
+    #[arg(long)]
+    pub facts: Option<PathBuf>,
+    /// Extra rule pack (TOML), on top of the built-in packs; may be repeated.
+    #[arg(long = "rules")]
+    pub rules: Vec<PathBuf>,
+    /// Languages of the phrase rules to run (en, ru, es; comma-separated). Default: guessed per input.
+    #[arg(long, value_delimiter = ',')]
+    pub lang: Vec<String>,
+    /// Show personal data unmasked in excerpts.
+    #[arg(long)]
+    pub show_pii: bool,
+    /// Input layout (default: from the file extension, else from the content).
+    #[arg(long, value_enum)]
+    pub input_format: Option<InputFormatArg>,
+}
+
+fn check_languages(languages: &[String]) -> anyhow::Result<()> {
+    for lang in languages {
+        if lang.len() != 2 || !lang.chars().all(|c| c.is_ascii_lowercase()) {
+            bail!("--lang {lang:?} is not a two-letter language code (en, ru, es)");
+        }
+    }
+    Ok(())
+}
+
+impl ScanArgs {
+    /// Checks the arguments and builds the scan configuration.
+    pub fn into_config(self) -> anyhow::Result<ScanConfig> {
+        check_languages(&self.lang)?;
+        if self.inputs.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+            bail!("`-` (standard input) can be given only once");
+        }
+        Ok(ScanConfig {
+            inputs: self
+                .inputs
+                .into_iter()
+                .map(|p| {
+                    if p.as_os_str() == "-" {
+                        ScanInput::Stdin
+                    } else {
+                        ScanInput::File(p)
+                    }
+                })
+                .collect(),
+            json: self.json,
+            facts_file: self.facts,
+            rules_files: self.rules,
+            languages: self.lang,
+            show_pii: self.show_pii,
+            format: match self.input_format {
+                None => None,
+                Some(InputFormatArg::Text) => Some(InputFormat::Text),
+                Some(InputFormatArg::Speakers) => Some(InputFormat::SpeakerLines),
+                Some(InputFormatArg::Srt) => Some(InputFormat::Srt),
+                Some(InputFormatArg::Vtt) => Some(InputFormat::Vtt),
+                Some(InputFormatArg::Json) => Some(InputFormat::Json),
+            },
+        })
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Print every rule: id, kind/category, languages, severity and why it matters.
+    List {
+        /// Extra rule pack (TOML) to list with the built-in ones; may be repeated.
+        #[arg(long = "rules")]
+        rules: Vec<PathBuf>,
+        /// Only rules for these languages (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        lang: Vec<String>,
+    },
+    /// Check that every rule's examples match and its counter_examples do not (exit 1 if any fails).
+    Test {
+        /// Rule packs (TOML) to test; none: the built-in packs.
+        files: Vec<PathBuf>,
+    },
+}
+
+impl RulesCommand {
+    /// Checks the arguments and builds the rules configuration.
+    pub fn into_config(self) -> anyhow::Result<RulesConfig> {
+        Ok(match self {
+            RulesCommand::List { rules, lang } => {
+                check_languages(&lang)?;
+                RulesConfig::List {
+                    rules_files: rules,
+                    languages: lang,
+                }
+            }
+            RulesCommand::Test { files } => RulesConfig::Test { files },
+        })
     }
 }
 

@@ -14,6 +14,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod recording;
 pub mod report;
+pub mod scan_command;
 pub mod signal;
 pub mod text;
 pub mod verdict;

@@ -2,11 +2,14 @@
 
 use callqa::cli::{Cli, Command};
 use callqa::commands;
+use callqa::scan_command;
 
 fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Analyze(args) => commands::analyze(&args.into_config()?),
         Command::Report(args) => commands::report(&args.into_config()?),
+        Command::Scan(args) => scan_command::scan(&args.into_config()?),
+        Command::Rules(cmd) => scan_command::rules(&cmd.into_config()?),
     }
 }
 

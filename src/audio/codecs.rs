@@ -10,9 +10,41 @@ use symphonia_adapter_libopus::OpusDecoder;
 
 /// File extensions treated as audio even when their content does not probe, so that the decoder
 /// gets to explain what is wrong with them.
-pub const AUDIO_EXTENSIONS: [&str; 10] = [
-    "wav", "mp3", "flac", "ogg", "oga", "opus", "m4a", "mp4", "aac", "webm",
+pub const AUDIO_EXTENSIONS: [&str; 16] = [
+    "wav", "mp3", "flac", "ogg", "oga", "opus", "m4a", "mp4", "aac", "webm", "mka", "aif", "aiff",
+    "caf", "m4b", "3gp",
 ];
+
+/// Audio formats call recorders use that callqa cannot read, by extension, with their names.
+/// Files with these extensions are audio for discovery and get an "unsupported" error.
+pub const UNSUPPORTED_FORMATS: [(&str, &str); 13] = [
+    ("wma", "Windows Media Audio"),
+    ("asf", "Windows Media (ASF)"),
+    ("amr", "AMR narrowband"),
+    ("awb", "AMR wideband"),
+    ("au", "Sun/NeXT AU"),
+    ("snd", "Sun/NeXT AU"),
+    ("gsm", "raw GSM 6.10"),
+    ("vox", "Dialogic VOX ADPCM"),
+    ("spx", "Speex"),
+    ("ra", "RealAudio"),
+    ("ape", "Monkey's Audio"),
+    ("wv", "WavPack"),
+    ("ac3", "AC-3"),
+];
+
+/// True for extensions (lower case) that mark a file as audio whatever its content.
+pub fn is_audio_extension(ext: &str) -> bool {
+    AUDIO_EXTENSIONS.contains(&ext) || unsupported_format_name(ext).is_some()
+}
+
+/// The name of an audio format callqa cannot read, from its extension (lower case).
+pub fn unsupported_format_name(ext: &str) -> Option<&'static str> {
+    UNSUPPORTED_FORMATS
+        .iter()
+        .find(|(known, _)| *known == ext)
+        .map(|(_, name)| *name)
+}
 
 static CODECS: LazyLock<CodecRegistry> = LazyLock::new(|| {
     let mut registry = CodecRegistry::new();
@@ -179,6 +211,14 @@ mod tests {
         assert!(codec_registry()
             .get_audio_decoder(CODEC_ID_PCM_MULAW)
             .is_some());
+    }
+
+    #[test]
+    fn unreadable_recorder_formats_count_as_audio() {
+        assert!(is_audio_extension("amr"));
+        assert!(is_audio_extension("wav"));
+        assert!(!is_audio_extension("txt"));
+        assert_eq!(unsupported_format_name("wma"), Some("Windows Media Audio"));
     }
 
     #[test]

@@ -18,17 +18,26 @@ use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::{MediaSource, MediaSourceStream};
 use symphonia::core::meta::MetadataOptions;
+use symphonia::core::packet::Packet;
 
 use super::codecs::{
-    codec_registry, codec_short_name, extension_of, format_probe, hint_for, wave_format_name,
+    codec_registry, codec_short_name, extension_of, format_probe, hint_for,
+    unsupported_format_name, wave_format_name,
 };
 use super::content::describe_unrecognised;
+use super::resample::{sanitize_sample, MAX_SAMPLE_MAGNITUDE};
 
 /// Frames per channel in a block handed to the caller (a block may exceed it by one packet).
 pub const BLOCK_FRAMES: usize = 16_384;
 
 /// Individual damaged-packet warnings kept; the rest are counted in one summary line.
 const MAX_PACKET_WARNINGS: usize = 10;
+
+/// Sample rates callqa analyses, Hz (call audio is 8-48 kHz; the rest is room to spare).
+pub const SUPPORTED_RATES_HZ: std::ops::RangeInclusive<u32> = 4_000..=384_000;
+
+/// Most channels callqa analyses (each channel gets its own analysers).
+pub const MAX_CHANNELS: usize = 64;
 
 /// Bytes read from the start of a file to explain why it could not be opened.
 const HEAD_BYTES: usize = 4096;
@@ -84,6 +93,8 @@ pub struct AudioStream {
     frames_decoded: u64,
     damaged_packets: usize,
     first_damage: Option<String>,
+    /// Samples that were NaN, infinite or beyond ±[`MAX_SAMPLE_MAGNITUDE`] (damaged float data).
+    insane_samples: u64,
     ended: bool,
 }
 
@@ -132,7 +143,7 @@ impl AudioStream {
                 FormatOptions::default(),
                 MetadataOptions::default(),
             )
-            .map_err(|err| probe_error(err, head, byte_len))?;
+            .map_err(|err| probe_error(err, head, byte_len, extension))?;
         let mut stream = Self::with_reader(format)?;
         stream.prime()?;
         Ok(stream)
@@ -176,6 +187,7 @@ impl AudioStream {
             frames_decoded: 0,
             damaged_packets: 0,
             first_damage: None,
+            insane_samples: 0,
             ended: false,
         })
     }
@@ -189,9 +201,29 @@ impl AudioStream {
                 Step::End => return Err(self.no_audio_error()),
             }
         }
+        self.check_layout()?;
         self.info.duration_s = self
             .announced_frames
             .map(|frames| frames as f64 / f64::from(self.info.sample_rate_hz));
+        Ok(())
+    }
+
+    /// Refuses rates and channel counts the analysers are not made for.
+    fn check_layout(&self) -> Result<(), DecodeError> {
+        let rate = self.info.sample_rate_hz;
+        if !SUPPORTED_RATES_HZ.contains(&rate) {
+            return Err(DecodeError::Unsupported(format!(
+                "sample rate {rate} Hz: callqa analyses {} to {} Hz; {CONVERT_ADVICE}",
+                SUPPORTED_RATES_HZ.start(),
+                SUPPORTED_RATES_HZ.end()
+            )));
+        }
+        if self.info.channels > MAX_CHANNELS {
+            return Err(DecodeError::Unsupported(format!(
+                "channel count {}: callqa analyses up to {MAX_CHANNELS} channels",
+                self.info.channels
+            )));
+        }
         Ok(())
     }
 
@@ -249,39 +281,52 @@ impl AudioStream {
     /// Reads and decodes one packet. Errors only before the first audio; afterwards every
     /// problem is a warning and at worst ends the stream early.
     fn step(&mut self) -> Result<Step, DecodeError> {
-        let packet = match self.format.next_packet() {
-            Ok(Some(packet)) => packet,
-            Ok(None) => return Ok(Step::End),
-            Err(err) => return self.container_problem(err),
+        let format = &mut self.format;
+        let packet = match guard(|| format.next_packet()) {
+            Ok(Ok(Some(packet))) => packet,
+            Ok(Ok(None)) => return Ok(Step::End),
+            Ok(Err(err)) => return self.container_problem(err),
+            Err(crash) => return self.crashed(&crash),
         };
         if packet.track_id != self.track_id {
             return Ok(Step::Nothing);
         }
         self.check_continuity(packet.pts.get(), packet.dur.get());
-        match self.decoder.decode(&packet) {
-            Ok(buffer) => {
-                let rate = buffer.spec().rate();
-                let channels = buffer.spec().channels().count();
-                if buffer.frames() == 0 || channels == 0 {
-                    return Ok(Step::Nothing);
-                }
-                buffer.copy_to_vecs_planar::<f32>(&mut self.scratch);
-                Ok(self.accept_decoded(rate, channels))
-            }
-            Err(SymphoniaError::DecodeError(msg)) => {
+        let (decoder, scratch) = (&mut self.decoder, &mut self.scratch);
+        match guard(|| decode_into(decoder.as_mut(), &packet, scratch)) {
+            Ok(Ok(Some((rate, channels)))) => Ok(self.accept_decoded(rate, channels)),
+            Ok(Ok(None)) => Ok(Step::Nothing),
+            Ok(Err(SymphoniaError::DecodeError(msg))) => {
                 self.damaged_packet(msg.to_string());
                 Ok(Step::Nothing)
             }
-            Err(SymphoniaError::IoError(err)) => {
+            Ok(Err(SymphoniaError::IoError(err))) => {
                 self.damaged_packet(err.to_string());
                 Ok(Step::Nothing)
             }
-            Err(err) if self.frames_decoded == 0 => Err(codec_error(err, &self.info.codec)),
-            Err(err) => {
+            Ok(Err(err)) if self.frames_decoded == 0 => Err(codec_error(err, &self.info.codec)),
+            Ok(Err(err)) => {
                 self.stopped_early(&err.to_string());
                 Ok(Step::End)
             }
+            Err(crash) => self.crashed(&crash),
         }
+    }
+
+    /// A panic inside the demuxer or decoder (a library bug met on odd data): fatal before the
+    /// first audio, otherwise the end of the stream with a warning.
+    fn crashed(&mut self, crash: &str) -> Result<Step, DecodeError> {
+        let detail = format!(
+            "the {} decoder failed on this data: {crash}",
+            self.info.codec
+        );
+        if self.frames_decoded == 0 {
+            return Err(DecodeError::Corrupt(format!(
+                "{detail}; the file is damaged, convert it with ffmpeg to WAV or FLAC"
+            )));
+        }
+        self.stopped_early(&detail);
+        Ok(Step::End)
     }
 
     /// Appends the samples in `scratch` to `pending`, unless their format differs from the
@@ -299,7 +344,14 @@ impl AudioStream {
         }
         let frames = self.scratch.first().map_or(0, Vec::len);
         for (pending, decoded) in self.pending.iter_mut().zip(&self.scratch) {
-            pending.extend_from_slice(decoded);
+            let start = pending.len();
+            pending.extend(decoded.iter().copied().map(sanitize_sample));
+            let changed = pending[start..]
+                .iter()
+                .zip(decoded)
+                .filter(|(kept, raw)| kept.to_bits() != raw.to_bits())
+                .count();
+            self.insane_samples += changed as u64;
         }
         self.frames_decoded += frames as u64;
         Step::Audio
@@ -331,6 +383,7 @@ impl AudioStream {
 
     /// Notes a jump in packet timestamps once audio flows: data the demuxer skipped (it
     /// resynchronised after damage). Jumps under a millisecond are rounding, not loss.
+    /// `dur` is the packet's duration in ticks (0 when the container does not say).
     fn check_continuity(&mut self, pts: i64, dur: u64) {
         if let (Some(expected), Some(tick_s), true) =
             (self.next_pts, self.tick_s, self.frames_decoded > 0)
@@ -344,7 +397,9 @@ impl AudioStream {
                 self.note_damage(message, "damaged data skipped by the demuxer".into());
             }
         }
-        self.next_pts = Some(pts.saturating_add(i64::try_from(dur).unwrap_or(i64::MAX)));
+        // Containers that give no packet duration (Matroska/WebM) cannot be checked this way.
+        self.next_pts =
+            (dur > 0).then(|| pts.saturating_add(i64::try_from(dur).unwrap_or(i64::MAX)));
     }
 
     fn damaged_packet(&mut self, detail: String) {
@@ -379,6 +434,13 @@ impl AudioStream {
                 self.damaged_packets
             ));
         }
+        if self.insane_samples > 0 {
+            self.warnings.push(format!(
+                "{} samples were NaN, infinite or beyond ±{MAX_SAMPLE_MAGNITUDE} full scale \
+                 (damaged float data) and were replaced by silence or clamped",
+                self.insane_samples
+            ));
+        }
         if let Some(missing) = self.missing_frames() {
             let rate = f64::from(self.info.sample_rate_hz);
             self.warnings.push(format!(
@@ -399,6 +461,38 @@ impl AudioStream {
         let tolerance = (announced / 100).max(u64::from(self.info.sample_rate_hz) / 10);
         (missing > tolerance).then_some(missing)
     }
+}
+
+/// Decodes one packet into `scratch` (planar f32); `None` when it yields no samples.
+/// Returns the buffer's sample rate (Hz) and channel count.
+fn decode_into(
+    decoder: &mut dyn AudioDecoder,
+    packet: &Packet,
+    scratch: &mut Vec<Vec<f32>>,
+) -> Result<Option<(u32, usize)>, SymphoniaError> {
+    let buffer = decoder.decode(packet)?;
+    let rate = buffer.spec().rate();
+    let channels = buffer.spec().channels().count();
+    if buffer.frames() == 0 || channels == 0 {
+        return Ok(None);
+    }
+    buffer.copy_to_vecs_planar::<f32>(scratch);
+    Ok(Some((rate, channels)))
+}
+
+/// Runs library code and turns a panic into an error text, so one odd file cannot bring down
+/// a batch. Under `cargo fuzz` (`--cfg fuzzing`) panics go through, for the fuzzer to see.
+fn guard<T>(run: impl FnOnce() -> T) -> Result<T, String> {
+    if cfg!(fuzzing) {
+        return Ok(run());
+    }
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into())
+    })
 }
 
 fn read_head(path: &Path, max: usize) -> io::Result<Vec<u8>> {
@@ -447,10 +541,21 @@ fn bits_per_sample(params: &AudioCodecParameters, codec: &str) -> Option<u32> {
 }
 
 /// Turns a failed probe into a message that says what the file is and what to do.
-fn probe_error(err: SymphoniaError, head: &[u8], byte_len: u64) -> DecodeError {
+fn probe_error(
+    err: SymphoniaError,
+    head: &[u8],
+    byte_len: u64,
+    extension: Option<&str>,
+) -> DecodeError {
+    let unreadable_format = extension.and_then(unsupported_format_name);
     match err {
         SymphoniaError::Unsupported(msg) if msg.contains("no suitable format reader") => {
-            DecodeError::NotAudio(describe_unrecognised(head))
+            match unreadable_format {
+                Some(name) => DecodeError::Unsupported(format!(
+                    "format {name}: callqa cannot read it; {CONVERT_ADVICE}"
+                )),
+                None => DecodeError::NotAudio(describe_unrecognised(head)),
+            }
         }
         SymphoniaError::Unsupported("wav: unsupported wave format") => {
             DecodeError::Unsupported(match wave_format_tag(head) {
@@ -532,6 +637,33 @@ mod tests {
     fn wave_format_tag_ignores_other_files() {
         assert_eq!(wave_format_tag(b"OggS\0\0\0\0\0\0\0\0"), None);
         assert_eq!(wave_format_tag(b"RIFF"), None);
+    }
+
+    fn wav_with_rate(rate_hz: u32) -> Vec<u8> {
+        let mut bytes = wav_header(1);
+        bytes[36..40].copy_from_slice(&rate_hz.to_le_bytes());
+        bytes[40..44].copy_from_slice(&(rate_hz * 2).to_le_bytes());
+        bytes.extend_from_slice(b"data\x08\x00\x00\x00");
+        bytes.extend_from_slice(&[0, 1, 0, 2, 0, 3, 0, 4]);
+        let riff_len = (bytes.len() as u32 - 8).to_le_bytes();
+        bytes[4..8].copy_from_slice(&riff_len);
+        bytes
+    }
+
+    #[test]
+    fn rates_outside_the_analysed_range_are_refused_by_name() {
+        let err = AudioStream::from_bytes(wav_with_rate(2_000), Some("wav"))
+            .err()
+            .expect("2 kHz is refused");
+        assert!(err.to_string().contains("sample rate 2000 Hz"), "{err}");
+        assert!(AudioStream::from_bytes(wav_with_rate(8_000), Some("wav")).is_ok());
+    }
+
+    #[test]
+    fn a_panic_in_library_code_becomes_an_error_text() {
+        let caught = guard(|| -> u8 { panic!("boom") });
+        assert_eq!(caught.unwrap_err(), "boom");
+        assert_eq!(guard(|| 7), Ok(7));
     }
 
     #[test]

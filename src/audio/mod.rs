@@ -3,10 +3,11 @@
 mod codecs;
 mod content;
 pub mod decode;
+pub mod harness;
 pub mod resample;
 pub mod sniff;
 
-pub use codecs::AUDIO_EXTENSIONS;
+pub use codecs::{AUDIO_EXTENSIONS, UNSUPPORTED_FORMATS};
 pub use decode::{AudioStream, DecodeError, StreamInfo};
 pub use resample::Resampler16k;
 pub use sniff::{sniff, sniff_content, Sniff};

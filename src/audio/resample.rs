@@ -13,6 +13,19 @@ pub const TARGET_RATE_HZ: u32 = 16_000;
 /// Input frames per FFT chunk asked of rubato (it rounds up to a multiple of the rate ratio).
 const CHUNK_FRAMES: usize = 1024;
 
+/// Largest magnitude a sample may have, full scale = 1.0 (+30 dB over full scale). Float audio
+/// may exceed 1.0; beyond this it is damaged data, and it would overflow the FFTs.
+pub const MAX_SAMPLE_MAGNITUDE: f32 = 32.0;
+
+/// A usable sample: NaN and infinities become 0, absurd magnitudes are clamped.
+pub fn sanitize_sample(x: f32) -> f32 {
+    if x.is_finite() {
+        x.clamp(-MAX_SAMPLE_MAGNITUDE, MAX_SAMPLE_MAGNITUDE)
+    } else {
+        0.0
+    }
+}
+
 /// Resamples one channel to 16 kHz chunk by chunk.
 pub struct Resampler16k {
     source_rate_hz: u32,
@@ -58,14 +71,16 @@ impl Resampler16k {
         }
     }
 
-    /// Feeds samples at the source rate, returns what is ready at 16 kHz.
+    /// Feeds samples at the source rate, returns what is ready at 16 kHz. Non-finite or
+    /// absurd samples are sanitized first (see [`sanitize_sample`]).
     pub fn process(&mut self, samples: &[f32]) -> Vec<f32> {
         self.samples_in += samples.len() as u64;
         let Some(inner) = self.inner.as_mut() else {
             self.samples_out += samples.len() as u64;
-            return samples.to_vec();
+            return samples.iter().copied().map(sanitize_sample).collect();
         };
-        self.pending.extend_from_slice(samples);
+        self.pending
+            .extend(samples.iter().copied().map(sanitize_sample));
         let chunk = inner.input_frames_next();
         let mut ready = Vec::with_capacity(self.pending.len() * 16 / 10 + 16);
         let mut consumed = 0;
@@ -223,6 +238,19 @@ mod tests {
             .map(|(a, b)| (a - b).abs())
             .fold(0.0f32, f32::max);
         assert!(worst < 1e-5, "largest difference {worst}");
+    }
+
+    #[test]
+    fn damaged_samples_do_not_break_the_resampler() {
+        let mut input = sine(48_000, 1000.0, 0.5, 0.2);
+        input[100] = f32::NAN;
+        input[200] = f32::INFINITY;
+        input[300] = 1e38;
+        let out = resample_whole(48_000, &input);
+        assert!(out.iter().all(|x| x.is_finite() && x.abs() < 40.0));
+        assert_eq!(sanitize_sample(f32::NEG_INFINITY), 0.0);
+        assert_eq!(sanitize_sample(-1e9), -MAX_SAMPLE_MAGNITUDE);
+        assert_eq!(sanitize_sample(1.5), 1.5);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use symphonia::core::formats::{FormatOptions, TrackType};
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 
-use super::codecs::{extension_of, hint_for, AUDIO_EXTENSIONS};
+use super::codecs::{extension_of, hint_for, is_audio_extension};
 use super::content::looks_like_text;
 
 /// Bytes read from the start of a file to sniff it.
@@ -38,14 +38,12 @@ static SNIFF_PROBE: LazyLock<Probe> = LazyLock::new(|| {
     probe
 });
 
-/// Decides whether a file is audio: by extension (wav mp3 flac ogg oga opus m4a mp4 aac webm:
-/// always audio, so a broken one gets a precise decode error) or else by its content.
+/// Decides whether a file is audio: by extension (wav mp3 flac ogg oga opus m4a mp4 aac webm
+/// and the others of [`super::AUDIO_EXTENSIONS`] and [`super::UNSUPPORTED_FORMATS`]: always
+/// audio, so a broken or unreadable one gets a precise decode error) or else by its content.
 pub fn sniff(path: &Path) -> io::Result<Sniff> {
     let ext = extension_of(path);
-    if ext
-        .as_deref()
-        .is_some_and(|e| AUDIO_EXTENSIONS.contains(&e))
-    {
+    if ext.as_deref().is_some_and(is_audio_extension) {
         return Ok(Sniff::Audio);
     }
     let mut head = Vec::with_capacity(SNIFF_BYTES);

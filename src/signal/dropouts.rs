@@ -9,7 +9,7 @@
 
 use super::features::{db_to_power, Frame};
 use super::noise::NoiseLevels;
-use super::vad::Activity;
+use super::vad::{runs, Activity};
 
 /// Shortest dropout, frames (50 ms).
 const MIN_FRAMES: usize = 5;
@@ -36,21 +36,4 @@ pub fn find(frames: &[Frame], activity: &Activity, levels: &NoiseLevels) -> Vec<
         .filter(|&(a, b)| b - a >= MIN_FRAMES)
         .filter(|&(a, b)| noisy || (a > 0 && b < frames.len() && loud(a - 1) && loud(b)))
         .collect()
-}
-
-/// Maximal runs of `true`, as `[start, end)`.
-fn runs(mask: &[bool]) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (t, &on) in mask.iter().chain(std::iter::once(&false)).enumerate() {
-        match (on, start) {
-            (true, None) => start = Some(t),
-            (false, Some(s)) => {
-                out.push((s, t));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    out
 }

@@ -2,14 +2,15 @@
 //!
 //! Each frame stores, as centi-dB in `i16` (16 bytes a frame, about 11 MB for two hours):
 //! the full-band power of its 10 ms hop, the power of four speech sub-bands (200-500, 500-1000,
-//! 1000-2000, 2000-4000 Hz, cut at 0.95 × Nyquist) from a 20 ms Hann-windowed FFT, the spectral
+//! 1000-2000, 2000-4000 Hz, cut at 0.95 × Nyquist) from the shared 20 ms Hann [`Stft`] frame that
+//! ends with the hop, the spectral
 //! flatness over 200 Hz-8 kHz (sixteen linear bands, geometric over arithmetic mean) and the
 //! share of that range above 2 kHz; plus a flag for a flat line (all samples equal: digital silence).
 //! Samples pass a 10 Hz DC blocker first, so a DC offset is not counted as noise.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
 
-use realfft::{RealFftPlanner, RealToComplex};
+use super::stft::Stft;
 
 /// Seconds between frames.
 pub const HOP_S: f64 = 0.01;
@@ -80,19 +81,72 @@ pub fn power_to_db(power: f64) -> f32 {
     }
 }
 
-/// Splits a stream into 10 ms frames and summarises each.
+/// Which bins feed which figure of a frame.
+struct BinLayout {
+    bands: [(usize, usize); BANDS],
+    flatness: Vec<(usize, usize)>,
+    high_from: usize,
+}
+
+impl BinLayout {
+    fn new(stft: &Stft) -> Self {
+        let top_hz = 0.95 * f64::from(stft.sample_rate_hz()) / 2.0;
+        let bin_of = |hz: f64| stft.hz_to_bin(hz.min(top_hz)).max(1);
+        let bands = std::array::from_fn(|b| {
+            let lo = bin_of(BAND_EDGES_HZ[b]);
+            (lo, bin_of(BAND_EDGES_HZ[b + 1]).max(lo + 1))
+        });
+        let (lo, hi) = (bin_of(200.0), bin_of(8000.0));
+        let flatness = (0..FLATNESS_BANDS)
+            .map(|k| {
+                let a = lo + (hi - lo) * k / FLATNESS_BANDS;
+                (a, (lo + (hi - lo) * (k + 1) / FLATNESS_BANDS).max(a + 1))
+            })
+            .collect();
+        Self {
+            bands,
+            flatness,
+            high_from: bin_of(2000.0),
+        }
+    }
+
+    /// Sub-band powers (dBFS), flatness (dB) and high-frequency share (dB) of one power spectrum.
+    fn features(&self, power: &[f32]) -> [f32; 6] {
+        let sum = |(lo, hi): (usize, usize)| -> f64 {
+            power[lo.min(power.len())..hi.min(power.len())]
+                .iter()
+                .map(|&p| f64::from(p))
+                .sum()
+        };
+        let mut out = [0.0f32; 6];
+        for (b, &range) in self.bands.iter().enumerate() {
+            out[b] = power_to_db(sum(range));
+        }
+        let band_means: Vec<f64> = self
+            .flatness
+            .iter()
+            .map(|&(lo, hi)| sum((lo, hi)) / (hi - lo) as f64)
+            .collect();
+        out[4] = flatness_db(&band_means);
+        let end = self.flatness[FLATNESS_BANDS - 1].1;
+        let total = sum((self.flatness[0].0, end));
+        out[5] = if total > 1e-20 {
+            power_to_db(sum((self.high_from, end)) / total)
+        } else {
+            FLOOR_DB
+        };
+        out
+    }
+}
+
+/// Splits a stream into 10 ms frames and summarises each (spectra from the shared [`Stft`]).
 pub struct FrameExtractor {
     hop: usize,
-    window: Vec<f32>,
-    window_energy: f64,
-    fft: Arc<dyn RealToComplex<f32>>,
-    fft_in: Vec<f32>,
-    fft_out: Vec<realfft::num_complex::Complex<f32>>,
-    scratch: Vec<realfft::num_complex::Complex<f32>>,
-    band_bins: [(usize, usize); BANDS],
-    flatness_bins: Vec<(usize, usize)>,
-    high_from_bin: usize,
-    history: Vec<f32>,
+    stft: Stft,
+    layout: BinLayout,
+    blocked: Vec<f32>,
+    hops: VecDeque<(f32, bool)>,
+    hop_power: f64,
     hop_raw_min: f32,
     hop_raw_max: f32,
     filled: usize,
@@ -106,43 +160,16 @@ impl FrameExtractor {
     pub fn new(sample_rate_hz: u32) -> Self {
         let rate = f64::from(sample_rate_hz.max(1000));
         let hop = (rate * HOP_S).round() as usize;
-        let win = 2 * hop;
-        let n = win.next_power_of_two();
-        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(n);
-        let window: Vec<f32> = (0..win)
-            .map(|i| {
-                (0.5 - 0.5 * (2.0 * std::f64::consts::PI * (i as f64 + 0.5) / win as f64).cos())
-                    as f32
-            })
-            .collect();
-        let window_energy = window.iter().map(|&w| f64::from(w * w)).sum();
-        let bin_of = |hz: f64| ((hz * n as f64 / rate).round() as usize).clamp(1, n / 2);
-        let top_hz = 0.95 * rate / 2.0;
-        let band_bins = std::array::from_fn(|b| {
-            let lo = bin_of(BAND_EDGES_HZ[b].min(top_hz));
-            (lo, bin_of(BAND_EDGES_HZ[b + 1].min(top_hz)).max(lo + 1))
-        });
-        let flat_lo = bin_of(200.0);
-        let flat_hi = bin_of(top_hz.min(8000.0));
-        let flatness_bins = (0..FLATNESS_BANDS)
-            .map(|k| {
-                let lo = flat_lo + (flat_hi - flat_lo) * k / FLATNESS_BANDS;
-                let hi = flat_lo + (flat_hi - flat_lo) * (k + 1) / FLATNESS_BANDS;
-                (lo, hi.max(lo + 1))
-            })
-            .collect();
+        let mut stft = Stft::with_lengths(sample_rate_hz.max(1000), 2 * hop, hop);
+        // One hop of silence first, so that the window of frame t ends with hop t.
+        stft.push(&vec![0.0; hop], |_| {});
         Self {
             hop,
-            window,
-            window_energy,
-            fft_in: fft.make_input_vec(),
-            fft_out: fft.make_output_vec(),
-            scratch: fft.make_scratch_vec(),
-            fft,
-            band_bins,
-            flatness_bins,
-            high_from_bin: bin_of(2000.0_f64.min(top_hz)),
-            history: vec![0.0; win],
+            layout: BinLayout::new(&stft),
+            stft,
+            blocked: Vec::new(),
+            hops: VecDeque::new(),
+            hop_power: 0.0,
             hop_raw_min: f32::INFINITY,
             hop_raw_max: f32::NEG_INFINITY,
             filled: 0,
@@ -155,7 +182,7 @@ impl FrameExtractor {
 
     /// Feeds samples (full scale = 1.0); non-finite samples count as zero.
     pub fn push(&mut self, samples: &[f32]) {
-        let win = self.history.len();
+        self.blocked.clear();
         for &raw in samples {
             let x = if raw.is_finite() { raw } else { 0.0 };
             self.hop_raw_min = self.hop_raw_min.min(x);
@@ -163,78 +190,35 @@ impl FrameExtractor {
             let y = x - self.dc_x1 + self.dc_pole * self.dc_y1;
             self.dc_x1 = x;
             self.dc_y1 = y;
-            self.history[win - self.hop + self.filled] = y;
+            self.blocked.push(y);
+            self.hop_power += f64::from(y * y);
             self.filled += 1;
             if self.filled == self.hop {
-                self.finish_hop();
+                let power = power_to_db(self.hop_power / self.hop as f64);
+                self.hops
+                    .push_back((power, self.hop_raw_min == self.hop_raw_max));
+                self.hop_power = 0.0;
+                self.filled = 0;
+                self.hop_raw_min = f32::INFINITY;
+                self.hop_raw_max = f32::NEG_INFINITY;
             }
         }
-    }
-
-    fn finish_hop(&mut self) {
-        let win = self.history.len();
-        let hop_samples = &self.history[win - self.hop..];
-        let power = hop_samples.iter().map(|&v| f64::from(v * v)).sum::<f64>() / self.hop as f64;
-        let flat = self.hop_raw_min == self.hop_raw_max;
-        let spectrum = self.spectrum_features();
-        let frame = Frame::pack(
-            [
-                power_to_db(power),
-                spectrum[0],
-                spectrum[1],
-                spectrum[2],
-                spectrum[3],
-                spectrum[4],
-                spectrum[5],
-            ],
-            flat,
-        );
-        self.frames.push(frame);
-        self.history.copy_within(self.hop.., 0);
-        self.filled = 0;
-        self.hop_raw_min = f32::INFINITY;
-        self.hop_raw_max = f32::NEG_INFINITY;
-    }
-
-    /// Sub-band powers (dBFS), flatness (dB) and high-frequency share (dB) of the current window.
-    fn spectrum_features(&mut self) -> [f32; 6] {
-        self.fft_in.fill(0.0);
-        for ((dst, &x), &w) in self.fft_in.iter_mut().zip(&self.history).zip(&self.window) {
-            *dst = x * w;
-        }
-        self.fft
-            .process_with_scratch(&mut self.fft_in, &mut self.fft_out, &mut self.scratch)
-            .expect("buffers made by the plan itself");
-        let scale = 2.0 / (self.fft_in.len() as f64 * self.window_energy);
-        let bins = &self.fft_out;
-        let sum = |(lo, hi): (usize, usize)| -> f64 {
-            bins[lo..hi.min(bins.len())]
-                .iter()
-                .map(|c| f64::from(c.norm_sqr()))
-                .sum::<f64>()
-                * scale
-        };
-        let mut out = [0.0f32; 6];
-        for (b, &range) in self.band_bins.iter().enumerate() {
-            out[b] = power_to_db(sum(range));
-        }
-        let band_means: Vec<f64> = self
-            .flatness_bins
-            .iter()
-            .map(|&(lo, hi)| sum((lo, hi)) / (hi - lo) as f64)
-            .collect();
-        out[4] = flatness_db(&band_means);
-        let total = sum((
-            self.flatness_bins[0].0,
-            self.flatness_bins[FLATNESS_BANDS - 1].1,
-        ));
-        let high = sum((self.high_from_bin, self.flatness_bins[FLATNESS_BANDS - 1].1));
-        out[5] = if total > 1e-20 {
-            power_to_db(high / total)
-        } else {
-            FLOOR_DB
-        };
-        out
+        let Self {
+            stft,
+            layout,
+            blocked,
+            hops,
+            frames,
+            ..
+        } = self;
+        stft.push(blocked, |frame| {
+            let (power_db, flat) = hops.pop_front().expect("a frame ends where a hop ends");
+            let f = layout.features(frame.power);
+            frames.push(Frame::pack(
+                [power_db, f[0], f[1], f[2], f[3], f[4], f[5]],
+                flat,
+            ));
+        });
     }
 
     /// The frames summarised so far (a trailing partial hop is dropped).

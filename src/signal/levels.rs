@@ -2,13 +2,15 @@
 //!
 //! Clipping rule: a clipped run is at least [`MIN_RUN_SAMPLES`] consecutive samples of one sign that
 //! sit flat (each within [`FLAT_RELATIVE`] of the run's first sample) at the channel's ceiling: within
-//! [`CEILING_TOLERANCE`] of the largest magnitude that polarity reaches in the whole file. Judging by
-//! flatness at the file's own ceiling, not by a fixed 0 dBFS threshold, catches audio that was
-//! hard-clipped and then attenuated, while a clean sine that merely peaks at full scale never sits flat
-//! for three samples. The clipping fraction is the share of all samples inside such runs. Clipping
-//! whose flat tops were later smoothed (lossy coding, resampling) is not recognised.
+//! [`CEILING_TOLERANCE`] of the largest magnitude that polarity reaches in the whole file. The levels
+//! of such runs are the clip levels; the clipping fraction is the share of all samples that sit at a
+//! clip level, counting also the one- and two-sample touches in between. Judging by flatness at the
+//! file's own ceiling, not by a fixed 0 dBFS threshold, catches audio that was hard-clipped and then
+//! attenuated, while a clean sine that merely peaks at full scale never sits flat for three samples
+//! (so clean audio reads exactly 0). Clipping whose flat tops were later smoothed (lossy coding,
+//! resampling) is not recognised, and neither is a channel whose every clip lasts under three samples.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::recording::TimeRange;
 
@@ -65,22 +67,24 @@ impl LevelMeter {
             sum_squares: 0.0,
             peak: 0.0,
             clipping: ClipDetector::new(sample_rate_hz),
-            loudness: ebur128::EbuR128::new(1, sample_rate_hz, ebur128::Mode::I).ok(),
+            // The histogram mode keeps the gating blocks in fixed memory however long the file.
+            loudness: ebur128::EbuR128::new(
+                1,
+                sample_rate_hz,
+                ebur128::Mode::I | ebur128::Mode::HISTOGRAM,
+            )
+            .ok(),
         }
     }
 
     /// Feeds the next samples (full scale = 1.0).
     pub fn push(&mut self, samples: &[f32]) {
-        let (mut sum, mut sum_squares, mut peak) = (0.0f64, 0.0f64, self.peak);
-        for &x in samples {
-            let x64 = f64::from(x);
-            sum += x64;
-            sum_squares += x64 * x64;
-            peak = peak.max(x.abs());
+        for block in samples.chunks(SUM_BLOCK) {
+            let sums = BlockSums::of(block);
+            self.sum += sums.sum;
+            self.sum_squares += sums.sum_squares;
+            self.peak = self.peak.max(sums.peak);
         }
-        self.sum += sum;
-        self.sum_squares += sum_squares;
-        self.peak = peak;
         self.samples += samples.len() as u64;
         self.clipping.push(samples);
         if let Some(meter) = &mut self.loudness {
@@ -102,6 +106,43 @@ impl LevelMeter {
             clipping_fraction,
             clipped_runs,
             loudness_lufs: self.loudness.as_ref().and_then(integrated_loudness),
+        }
+    }
+}
+
+/// Samples summed in `f32` lanes before the totals move to `f64` (keeps rounding below 1e-6).
+const SUM_BLOCK: usize = 256;
+/// Parallel accumulators, so that the compiler can vectorise the sums.
+const LANES: usize = 8;
+
+/// Sum, sum of squares and peak magnitude of a short block.
+struct BlockSums {
+    sum: f64,
+    sum_squares: f64,
+    peak: f32,
+}
+
+impl BlockSums {
+    fn of(block: &[f32]) -> Self {
+        let (mut sum, mut squares, mut peak) = ([0.0f32; LANES], [0.0f32; LANES], [0.0f32; LANES]);
+        let lanes = block.chunks_exact(LANES);
+        let rest = lanes.remainder();
+        for lane in lanes {
+            for k in 0..LANES {
+                sum[k] += lane[k];
+                squares[k] += lane[k] * lane[k];
+                peak[k] = peak[k].max(lane[k].abs());
+            }
+        }
+        for (k, x) in rest.iter().enumerate() {
+            sum[k] += x;
+            squares[k] += x * x;
+            peak[k] = peak[k].max(x.abs());
+        }
+        Self {
+            sum: sum.iter().map(|v| f64::from(*v)).sum(),
+            sum_squares: squares.iter().map(|v| f64::from(*v)).sum(),
+            peak: peak.iter().fold(0.0, |m, v| m.max(*v)),
         }
     }
 }
@@ -139,25 +180,37 @@ impl ClipDetector {
         }
     }
 
+    /// Only samples near a ceiling need bookkeeping: a run that starts below it can never count,
+    /// since ceilings only rise. Everything else takes the one comparison of the fast path.
     fn push(&mut self, samples: &[f32]) {
-        for &x in samples {
-            if x >= 0.0 {
-                self.positive.raise_ceiling(x);
-            } else {
-                self.negative.raise_ceiling(-x);
+        let mut near = self.positive.near.min(self.negative.near);
+        for (offset, &x) in samples.iter().enumerate() {
+            if x.abs() >= near {
+                self.near_ceiling(self.position + offset as u64, x);
+                near = self.positive.near.min(self.negative.near);
+            } else if self.run.is_some() {
+                self.close_run();
             }
-            match &mut self.run {
-                Some(run) if continues_flat(run.first, x) => run.length += 1,
-                _ => {
-                    self.close_run();
-                    self.run = Some(FlatRun {
-                        start: self.position,
-                        length: 1,
-                        first: x,
-                    });
-                }
+        }
+        self.position += samples.len() as u64;
+    }
+
+    fn near_ceiling(&mut self, position: u64, x: f32) {
+        if x >= 0.0 {
+            self.positive.observe(x);
+        } else {
+            self.negative.observe(-x);
+        }
+        match &mut self.run {
+            Some(run) if continues_flat(run.first, x) => run.length += 1,
+            _ => {
+                self.close_run();
+                self.run = Some(FlatRun {
+                    start: position,
+                    length: 1,
+                    first: x,
+                });
             }
-            self.position += 1;
         }
     }
 
@@ -196,11 +249,15 @@ fn continues_flat(first: f32, x: f32) -> bool {
     (first > 0.0) == (x > 0.0) && (x - first).abs() <= FLAT_RELATIVE * first.abs()
 }
 
-/// Flat runs of one polarity that sit at its (running) ceiling.
+/// Samples and flat runs of one polarity near its (running) ceiling.
 struct CeilingRuns {
     ceiling: f32,
-    /// Clipped samples per run level (in units of [`LEVEL_STEP`]).
+    /// Lowest magnitude still near the ceiling.
+    near: f32,
+    /// Samples near the ceiling per level (in units of [`LEVEL_STEP`]).
     samples_by_level: BTreeMap<u32, u64>,
+    /// Levels at which flat runs of [`MIN_RUN_SAMPLES`] or more sat near the ceiling.
+    run_levels: BTreeSet<u32>,
     ranges: SpanList,
 }
 
@@ -208,50 +265,62 @@ impl CeilingRuns {
     fn new(merge_gap: u64) -> Self {
         Self {
             ceiling: 0.0,
+            near: MIN_CEILING,
             samples_by_level: BTreeMap::new(),
+            run_levels: BTreeSet::new(),
             ranges: SpanList::new(merge_gap),
         }
     }
 
-    fn raise_ceiling(&mut self, magnitude: f32) {
+    /// Takes note of a sample's magnitude.
+    fn observe(&mut self, magnitude: f32) {
         if magnitude > self.ceiling {
-            self.ceiling = magnitude;
+            self.raise_ceiling(magnitude);
+        }
+        if magnitude >= self.near {
+            *self
+                .samples_by_level
+                .entry(level_key(magnitude))
+                .or_default() += 1;
         }
     }
 
-    fn lowest_level_kept(&self) -> f32 {
-        (self.ceiling * (1.0 - CEILING_TOLERANCE)).max(MIN_CEILING)
-    }
-
-    fn record(&mut self, start: u64, length: u32, level: f32) {
-        let lowest = self.lowest_level_kept();
-        if level < lowest {
-            return;
-        }
-        *self.samples_by_level.entry(level_key(level)).or_default() += u64::from(length);
-        self.ranges.add(
-            Span {
-                start,
-                end: start + u64::from(length),
-                level,
-            },
-            lowest,
-        );
-        let lowest_key = level_key(lowest);
+    fn raise_ceiling(&mut self, magnitude: f32) {
+        self.ceiling = magnitude;
+        self.near = (magnitude * (1.0 - CEILING_TOLERANCE)).max(MIN_CEILING);
+        let lowest_key = level_key(self.near);
         if self
             .samples_by_level
             .first_key_value()
             .is_some_and(|(key, _)| *key < lowest_key)
         {
             self.samples_by_level = self.samples_by_level.split_off(&lowest_key);
+            self.run_levels = self.run_levels.split_off(&lowest_key);
         }
     }
 
+    fn record(&mut self, start: u64, length: u32, level: f32) {
+        if level < self.near {
+            return;
+        }
+        self.run_levels.insert(level_key(level));
+        let span = Span {
+            start,
+            end: start + u64::from(length),
+            level,
+        };
+        self.ranges.add(span, self.near);
+    }
+
+    /// Samples at a clip level (a run level, give or take one [`LEVEL_STEP`]).
     fn clipped_samples(&mut self) -> u64 {
-        let lowest = self.lowest_level_kept();
-        self.ranges.forget_below(lowest);
+        self.ranges.forget_below(self.near);
+        let at_clip_level = |key: u32| {
+            (key.saturating_sub(1)..=key.saturating_add(1)).any(|k| self.run_levels.contains(&k))
+        };
         self.samples_by_level
-            .range(level_key(lowest)..)
+            .iter()
+            .filter(|(key, _)| at_clip_level(**key))
             .map(|(_, n)| n)
             .sum()
     }
@@ -419,6 +488,37 @@ mod tests {
         }
     }
 
+    /// Uniform noise in [-amplitude, amplitude) (xorshift), deterministic.
+    fn noise(n: usize, amplitude: f64, seed: u64) -> Vec<f32> {
+        let mut state = seed;
+        (0..n)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let unit = (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0;
+                (unit * amplitude) as f32
+            })
+            .collect()
+    }
+
+    #[test]
+    fn clipped_noise_counts_every_sample_at_the_clip_level() {
+        let clean = noise(48_000, 1.2, 3);
+        let truth = clean.iter().filter(|x| x.abs() >= 1.0).count() as f64 / clean.len() as f64;
+        let clipped: Vec<f32> = clean.iter().map(|x| x.clamp(-1.0, 1.0) * 0.8).collect();
+        let got = measure(&to_pcm16(&clipped), 48_000).clipping_fraction;
+        assert!((got / truth - 1.0).abs() < 0.1, "{got} vs {truth}");
+    }
+
+    #[test]
+    fn clean_noise_peaking_at_full_scale_is_not_clipped() {
+        let mut samples = noise(48_000, 1.0, 5);
+        let peak = samples.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+        samples.iter_mut().for_each(|x| *x /= peak);
+        assert_eq!(measure(&to_pcm16(&samples), 48_000).clipping_fraction, 0.0);
+    }
+
     #[test]
     fn clipped_bursts_become_time_ranges() {
         let rate = 16_000;
@@ -474,6 +574,16 @@ mod tests {
     }
 
     #[test]
+    fn non_finite_samples_do_not_panic() {
+        let mut samples = sine(16_000, 440.0, 0.5, 1.0);
+        samples[100] = f32::NAN;
+        samples[200..210].fill(f32::INFINITY);
+        samples[300] = f32::NEG_INFINITY;
+        let stats = measure(&samples, 16_000);
+        assert!(stats.clipping_fraction <= 1.0);
+    }
+
+    #[test]
     fn chunked_equals_whole() {
         let rate = 16_000;
         let (mut samples, _) = clipped_sine(rate, 200.0, 1.3, 0.9, 0.7);
@@ -488,8 +598,9 @@ mod tests {
         assert_eq!(whole.clipping_fraction, chunked.clipping_fraction);
         assert_eq!(whole.clipped_runs, chunked.clipped_runs);
         assert_eq!(whole.loudness_lufs, chunked.loudness_lufs);
-        assert!((whole.rms_dbfs.unwrap() - chunked.rms_dbfs.unwrap()).abs() < 1e-9);
-        assert!((whole.dc_offset - chunked.dc_offset).abs() < 1e-12);
+        // Sums run in f32 blocks that start wherever a push starts: equal to rounding only.
+        assert!((whole.rms_dbfs.unwrap() - chunked.rms_dbfs.unwrap()).abs() < 1e-5);
+        assert!((whole.dc_offset - chunked.dc_offset).abs() < 1e-7);
         assert!(whole.clipping_fraction > 0.1);
     }
 }

@@ -2,14 +2,15 @@
 //!
 //! Definitions (all powers are mean squares, full scale = 1.0, reported in dBFS):
 //! - **noise floor**: mean full-band power of the frames outside the speech regions and at least
-//!   100 ms away from any speech-like segment (quieter talkers included), digital silence excluded; with under 0.5 s of such frames, the 10th-percentile reference + 1.5 dB.
+//!   100 ms away from any speech-like segment (quieter talkers included), digital silence excluded; with under 0.5 s of such frames (noise so strong that the pauses vanish), the mean of the frames that failed the speech test; with under 0.5 s of those, the 10th-percentile reference + 1.5 dB.
 //! - **active level**: mean full-band power of the foreground speech segments (widened by 50 ms each side) minus the noise floor,
 //!   i.e. the speech alone (at least 1% of the mixture's power, so it never goes negative).
 //! - **SNR** = active level − noise floor, dB; null without speech or when the noise is below
 //!   -100 dBFS (digital silence has no measurable noise).
 //! - **label**: `none` when the floor is below -60 dBFS or the SNR above 35 dB; else `hum` when the
 //!   spectral analysis found mains hum; `babble` when the noise level swings at syllabic rates
-//!   (more than 1.5 dB standard deviation of 50 ms levels around their 0.5 s mean); `hiss` when
+//!   (more than 1.5 dB standard deviation of 50 ms levels around their 0.5 s mean, over the
+//!   stretches of at least 0.5 s outside the speech regions); `hiss` when
 //!   flat (flatness ≥ 0.3) and high-frequency weighted (≥ 45% of 0.2-8 kHz power above 2 kHz);
 //!   `broadband` otherwise.
 
@@ -84,18 +85,27 @@ pub fn measure(frames: &[Frame], activity: &Activity) -> NoiseLevels {
         active_power,
         flatness: mean_of(&|f| f.flatness_db()).map(|db| 10f64.powf(db / 10.0)),
         high_share: mean_of(&|f| f.high_share_db()).map(|db| 10f64.powf(db / 10.0)),
-        swing_db: noise_power.and_then(|_| level_swing_db(frames, &in_speech)),
+        swing_db: noise_power.and_then(|_| level_swing_db(frames, &activity.in_regions())),
     }
 }
 
-/// Mean power of the non-speech frames, or the percentile reference when they are too few.
+/// Mean power of the non-speech frames; when they are too few, of the frames that failed the
+/// speech test; when those are too few, the percentile reference.
 fn noise_floor(frames: &[Frame], activity: &Activity, noise_frames: &[usize]) -> Option<f64> {
-    if noise_frames.len() >= MIN_NOISE_FRAMES {
-        let sum: f64 = noise_frames
-            .iter()
+    let mean_power = |set: &[usize]| {
+        set.iter()
             .map(|&t| db_to_power(frames[t].power_db()))
-            .sum();
-        return Some(sum / noise_frames.len() as f64);
+            .sum::<f64>()
+            / set.len() as f64
+    };
+    if noise_frames.len() >= MIN_NOISE_FRAMES {
+        return Some(mean_power(noise_frames));
+    }
+    let between_speech: Vec<usize> = (0..frames.len())
+        .filter(|&t| !activity.raw[t] && !frames[t].flat)
+        .collect();
+    if between_speech.len() >= MIN_NOISE_FRAMES {
+        return Some(mean_power(&between_speech));
     }
     let live: Vec<f64> = (0..frames.len())
         .filter(|&t| !frames[t].flat)

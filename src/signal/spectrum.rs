@@ -1,32 +1,970 @@
 //! Spectral figures of one channel: effective bandwidth, mains hum, long-term noise spectrum, spectrogram.
+//!
+//! Two streaming STFTs run over the channel at its native rate:
+//! - a short one (~40-64 ms frames, 50% hop) whose frames are averaged into ~0.15 s segments on a
+//!   1/12-octave grid. Per band it keeps a histogram of segment levels (the 10th percentile is the
+//!   noise spectrum, a minimum-statistics estimate that needs no VAD) and, per segment-level class,
+//!   the summed spectrum (so that the long-term spectrum of the louder segments can be formed at the
+//!   end). Its frames also feed the adaptive spectrogram thumbnail.
+//! - a long one (~0.5-0.75 s frames, 1.3-2 Hz bins, no overlap) up to [`HUM_MAX_HZ`], whose per-bin
+//!   30th-percentile level shows steady lines: mains hum is a line at 50 or 60 Hz or their harmonics
+//!   that stands out of its neighbourhood in most frames, which speech harmonics (moving pitch) do not.
+//!
+//! Memory does not grow with the file length.
 
 use crate::recording::{Spectrogram, SpectrumPoint};
+
+use super::stft::{power_db, Stft};
+
+/// Lowest frequency of the 1/12-octave analysis grid, Hz.
+pub const GRID_MIN_HZ: f64 = 50.0;
+/// Bands per octave of the analysis grid (bandwidth, noise spectrum).
+pub const BANDS_PER_OCTAVE: f64 = 12.0;
+/// Duration over which short frames are averaged before percentiles and level classes, seconds.
+pub const SEGMENT_S: f64 = 0.15;
+/// Percentile of segment levels taken as the noise spectrum (0..1).
+pub const NOISE_PERCENTILE: f64 = 0.1;
+/// Segments within this many dB of the 95th-percentile segment level form the "louder" spectrum.
+pub const LOUD_RANGE_DB: f64 = 15.0;
+/// A band belongs to the effective bandwidth when its loud-segment level is within this many dB
+/// of the strongest speech-range band (200-4000 Hz)...
+pub const BANDWIDTH_RANGE_DB: f64 = 50.0;
+/// ...and, when the channel has a signal clearly above its noise, this many dB above the noise.
+pub const BANDWIDTH_NOISE_MARGIN_DB: f64 = 6.0;
+/// The bandwidth ends at the first run of this many consecutive bands that fail the tests.
+const BANDWIDTH_GAP_BANDS: usize = 3;
+/// The noise test applies when the strongest speech-range band is this far above its noise, dB.
+const SIGNAL_OVER_NOISE_DB: f64 = 10.0;
+/// Speech range where the in-band reference level is taken, Hz.
+const REFERENCE_BAND_HZ: (f64, f64) = (200.0, 4000.0);
+/// Highest frequency examined for hum, Hz (eighth harmonic of 60 Hz plus its neighbourhood).
+pub const HUM_MAX_HZ: f64 = 520.0;
+/// Mains fundamentals told apart, Hz.
+pub const MAINS_HZ: [u32; 2] = [50, 60];
+/// Harmonics examined for each mains frequency.
+const HUM_HARMONICS: u32 = 8;
+/// Percentile of long-frame levels used for hum (0..1): a line must be present in most frames.
+pub const HUM_PERCENTILE: f64 = 0.3;
+/// A hum line must stand this many dB above the median of its neighbourhood.
+pub const HUM_MIN_PROMINENCE_DB: f64 = 15.0;
+/// ...and this many dB above the best line of the other mains frequency.
+const HUM_MARGIN_DB: f64 = 3.0;
+/// Neighbourhood of a hum line, Hz from the line (inner, outer).
+const HUM_RING_HZ: (f64, f64) = (4.0, 20.0);
+/// Fewest long frames (a few seconds) before hum is judged.
+const HUM_MIN_FRAMES: u64 = 4;
+/// Most time columns of the spectrogram thumbnail.
+pub const SPECTROGRAM_MAX_COLUMNS: usize = 400;
+/// Frequency rows of the spectrogram thumbnail (0 Hz to Nyquist).
+pub const SPECTROGRAM_ROWS: usize = 64;
 
 /// The spectral figures of one channel.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SpectrumStats {
+    /// Highest frequency with meaningful speech energy, Hz; `None` for silence.
     pub bandwidth_hz: Option<f64>,
+    /// Mains hum fundamental, Hz (50 or 60); `None` when no hum stands out.
     pub hum_hz: Option<u32>,
+    /// How far the strongest hum line stands above its spectral neighbourhood, dB.
     pub hum_level_db: Option<f64>,
+    /// Long-term noise spectrum (10th percentile per 1/12-octave band) as power spectral density,
+    /// dBFS per Hz (10·log10 of mean square per Hz), from [`GRID_MIN_HZ`] to Nyquist.
     pub noise_spectrum: Vec<SpectrumPoint>,
+    /// At most [`SPECTROGRAM_MAX_COLUMNS`] × [`SPECTROGRAM_ROWS`] thumbnail; `None` for an empty stream.
     pub spectrogram: Option<Spectrogram>,
 }
 
 /// Streaming spectral analyser.
 pub struct SpectrumAnalyzer {
-    sample_rate_hz: u32,
+    short: Stft,
+    grid: BandGrid,
+    segment: SegmentAverager,
+    noise: DbHistogram,
+    loud: LevelClassSpectra,
+    spectrogram: SpectrogramBuilder,
+    long: Stft,
+    hum_bins: usize,
+    hum: DbHistogram,
 }
 
 impl SpectrumAnalyzer {
+    /// An analyser for a channel sampled at `sample_rate_hz`.
     pub fn new(sample_rate_hz: u32) -> Self {
-        Self { sample_rate_hz }
+        let rate = f64::from(sample_rate_hz);
+        let short_len = ((0.04 * rate).ceil() as usize).next_power_of_two();
+        let short = Stft::with_lengths(sample_rate_hz, short_len, short_len / 2);
+        let long_len = ((0.5 * rate).ceil() as usize).next_power_of_two();
+        let long = Stft::with_lengths(sample_rate_hz, long_len, long_len);
+        let grid = BandGrid::new(&short);
+        let frames_per_segment = (SEGMENT_S / short.hop_s()).round().max(1.0) as usize;
+        let hum_bins = long.hz_to_bin(HUM_MAX_HZ) + 1;
+        Self {
+            segment: SegmentAverager::new(grid.len(), frames_per_segment),
+            noise: DbHistogram::new(grid.len()),
+            loud: LevelClassSpectra::new(grid.len()),
+            spectrogram: SpectrogramBuilder::new(&short),
+            hum: DbHistogram::new(hum_bins),
+            hum_bins,
+            grid,
+            short,
+            long,
+        }
     }
 
+    /// Feeds the next samples (full scale = 1.0).
     pub fn push(&mut self, samples: &[f32]) {
-        let _ = (samples, self.sample_rate_hz);
+        let Self {
+            short,
+            grid,
+            segment,
+            noise,
+            loud,
+            spectrogram,
+            long,
+            hum_bins,
+            hum,
+        } = self;
+        short.push(samples, |frame| {
+            spectrogram.add_frame(frame.power);
+            if let Some(bands) = segment.add_frame(grid, frame.power) {
+                let psd_db = grid.psd_db(bands);
+                for (band, db) in psd_db.iter().enumerate() {
+                    noise.add(band, *db);
+                }
+                loud.add(bands);
+            }
+        });
+        long.push(samples, |frame| {
+            for (bin, power) in frame.power[..*hum_bins].iter().enumerate() {
+                hum.add(bin, Some(power_db(f64::from(*power))));
+            }
+        });
     }
 
+    /// The channel's spectral figures.
     pub fn finish(self) -> SpectrumStats {
-        SpectrumStats::default()
+        let noise_db: Vec<Option<f64>> = (0..self.grid.len())
+            .map(|band| self.noise.percentile(band, NOISE_PERCENTILE))
+            .collect();
+        let loud_db = self
+            .loud
+            .loud_spectrum()
+            .map(|bands| self.grid.psd_db(&bands));
+        let (hum_hz, hum_level_db) = self.detect_hum().unzip();
+        SpectrumStats {
+            bandwidth_hz: loud_db
+                .and_then(|loud| effective_bandwidth(&self.grid, &loud, &noise_db))
+                .map(|hz| hz.min(f64::from(self.short.sample_rate_hz()) / 2.0)),
+            hum_hz,
+            hum_level_db,
+            noise_spectrum: self.grid.points(&noise_db),
+            spectrogram: self.spectrogram.finish(),
+        }
+    }
+
+    /// The mains frequency whose lines stand out most, and by how much (dB).
+    fn detect_hum(&self) -> Option<(u32, f64)> {
+        if self.long.frames_emitted() < HUM_MIN_FRAMES {
+            return None;
+        }
+        let levels: Vec<f64> = (0..self.hum_bins)
+            .map(|bin| self.hum.percentile(bin, HUM_PERCENTILE).unwrap_or(f64::MIN))
+            .collect();
+        let scores: Vec<(u32, f64)> = MAINS_HZ
+            .iter()
+            .map(|&mains| (mains, hum_prominence(&self.long, &levels, mains)))
+            .collect();
+        let (best, runner_up) = if scores[0].1 >= scores[1].1 {
+            (scores[0], scores[1])
+        } else {
+            (scores[1], scores[0])
+        };
+        let stands_out = best.1 >= HUM_MIN_PROMINENCE_DB && best.1 >= runner_up.1 + HUM_MARGIN_DB;
+        stands_out.then_some(best)
+    }
+}
+
+/// The largest prominence (dB) of the harmonics of `mains_hz` in the per-bin `levels` (dB), leaving
+/// out harmonics shared with the other mains frequency (300 Hz).
+fn hum_prominence(stft: &Stft, levels: &[f64], mains_hz: u32) -> f64 {
+    (1..=HUM_HARMONICS)
+        .map(|h| f64::from(h * mains_hz))
+        .filter(|hz| *hz + HUM_RING_HZ.1 <= stft.bin_hz(levels.len() - 1))
+        .filter(|hz| {
+            MAINS_HZ
+                .iter()
+                .filter(|m| hz % f64::from(**m) == 0.0)
+                .count()
+                == 1
+        })
+        .map(|hz| line_prominence(stft, levels, hz))
+        .fold(f64::MIN, f64::max)
+}
+
+/// How far the level near `hz` stands above the median level of its neighbourhood, dB.
+fn line_prominence(stft: &Stft, levels: &[f64], hz: f64) -> f64 {
+    let width = stft.bin_width_hz();
+    let reach = width.max(0.004 * hz);
+    let line = (0..levels.len())
+        .filter(|bin| (stft.bin_hz(*bin) - hz).abs() <= reach)
+        .map(|bin| levels[bin])
+        .fold(f64::MIN, f64::max);
+    let mut ring: Vec<f64> = (0..levels.len())
+        .filter(|bin| {
+            let distance = (stft.bin_hz(*bin) - hz).abs();
+            distance >= HUM_RING_HZ.0.max(reach + 2.0 * width) && distance <= HUM_RING_HZ.1
+        })
+        .map(|bin| levels[bin])
+        .collect();
+    if ring.is_empty() {
+        return f64::MIN;
+    }
+    ring.sort_by(f64::total_cmp);
+    line - ring[ring.len() / 2]
+}
+
+/// Effective bandwidth, Hz, from the loud-segment spectrum and the noise spectrum (dB per band).
+/// Walks up from the strongest speech-range band and stops at the first gap of
+/// [`BANDWIDTH_GAP_BANDS`] bands that are too weak (relative to that band, or to their noise); the
+/// answer is the centre of the last band that passed, which absorbs the window's leakage just
+/// above a sharp cut-off.
+fn effective_bandwidth(
+    grid: &BandGrid,
+    loud_db: &[Option<f64>],
+    noise_db: &[Option<f64>],
+) -> Option<f64> {
+    let reference = (0..grid.len())
+        .filter(|b| {
+            let hz = grid.centre_hz(*b);
+            hz >= REFERENCE_BAND_HZ.0 && hz <= REFERENCE_BAND_HZ.1
+        })
+        .filter_map(|b| loud_db[b].map(|db| (b, db)))
+        .max_by(|x, y| x.1.total_cmp(&y.1))?;
+    let (reference_band, reference_db) = reference;
+    let signal_over_noise = noise_db[reference_band].map_or(f64::INFINITY, |n| reference_db - n);
+    let use_noise = signal_over_noise >= SIGNAL_OVER_NOISE_DB;
+    let meaningful = |b: usize| {
+        loud_db[b].map(|db| {
+            let above_noise = || noise_db[b].is_none_or(|n| db >= n + BANDWIDTH_NOISE_MARGIN_DB);
+            db >= reference_db - BANDWIDTH_RANGE_DB && (!use_noise || above_noise())
+        })
+    };
+    let mut last_meaningful = reference_band;
+    let mut failures = 0;
+    for band in reference_band..grid.len() {
+        match meaningful(band) {
+            Some(true) => {
+                last_meaningful = band;
+                failures = 0;
+            }
+            Some(false) => {
+                failures += 1;
+                if failures >= BANDWIDTH_GAP_BANDS {
+                    break;
+                }
+            }
+            None => {}
+        }
+    }
+    Some(grid.mean_hz[last_meaningful])
+}
+
+/// The 1/12-octave grid over the short STFT's bins; bands narrower than a bin hold no bin.
+struct BandGrid {
+    /// Band of each bin (`None` below [`GRID_MIN_HZ`]).
+    band_of_bin: Vec<Option<usize>>,
+    /// Bins per band.
+    bins_in_band: Vec<usize>,
+    /// Mean frequency of the bins of each band, Hz.
+    mean_hz: Vec<f64>,
+    bin_width_hz: f64,
+}
+
+impl BandGrid {
+    fn new(stft: &Stft) -> Self {
+        let nyquist = f64::from(stft.sample_rate_hz()) / 2.0;
+        let bands = (BANDS_PER_OCTAVE * (nyquist / GRID_MIN_HZ).log2())
+            .ceil()
+            .max(1.0) as usize;
+        let band_of_bin: Vec<Option<usize>> = (0..stft.bins())
+            .map(|bin| {
+                let hz = stft.bin_hz(bin);
+                (hz >= GRID_MIN_HZ).then(|| {
+                    ((BANDS_PER_OCTAVE * (hz / GRID_MIN_HZ).log2()) as usize).min(bands - 1)
+                })
+            })
+            .collect();
+        let mut bins_in_band = vec![0; bands];
+        let mut hz_sum = vec![0.0; bands];
+        for (bin, band) in band_of_bin.iter().enumerate() {
+            if let Some(b) = band {
+                bins_in_band[*b] += 1;
+                hz_sum[*b] += stft.bin_hz(bin);
+            }
+        }
+        let mean_hz = hz_sum
+            .iter()
+            .zip(&bins_in_band)
+            .map(|(sum, n)| if *n == 0 { 0.0 } else { sum / *n as f64 })
+            .collect();
+        Self {
+            band_of_bin,
+            bins_in_band,
+            mean_hz,
+            bin_width_hz: stft.bin_width_hz(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.bins_in_band.len()
+    }
+
+    fn centre_hz(&self, band: usize) -> f64 {
+        GRID_MIN_HZ * 2f64.powf((band as f64 + 0.5) / BANDS_PER_OCTAVE)
+    }
+
+    /// Adds a frame's bin powers into per-band sums.
+    fn accumulate(&self, power: &[f32], sums: &mut [f64]) {
+        for (p, band) in power.iter().zip(&self.band_of_bin) {
+            if let Some(b) = band {
+                sums[*b] += f64::from(*p);
+            }
+        }
+    }
+
+    /// Band powers as power spectral density, dBFS per Hz; `None` for bands without bins.
+    fn psd_db(&self, band_power: &[f64]) -> Vec<Option<f64>> {
+        band_power
+            .iter()
+            .zip(&self.bins_in_band)
+            .map(|(p, n)| (*n > 0).then(|| power_db(p / (*n as f64 * self.bin_width_hz))))
+            .collect()
+    }
+
+    /// One plot point per band that holds bins and has a value.
+    fn points(&self, db: &[Option<f64>]) -> Vec<SpectrumPoint> {
+        db.iter()
+            .zip(&self.mean_hz)
+            .filter_map(|(db, hz)| db.map(|dbfs| SpectrumPoint { hz: *hz, dbfs }))
+            .collect()
+    }
+}
+
+/// Averages consecutive frames' band powers into segments.
+struct SegmentAverager {
+    sums: Vec<f64>,
+    frames: usize,
+    frames_per_segment: usize,
+    finished: Vec<f64>,
+}
+
+impl SegmentAverager {
+    fn new(bands: usize, frames_per_segment: usize) -> Self {
+        Self {
+            sums: vec![0.0; bands],
+            frames: 0,
+            frames_per_segment,
+            finished: vec![0.0; bands],
+        }
+    }
+
+    /// Adds a frame; returns the mean band powers when it completes a segment.
+    fn add_frame(&mut self, grid: &BandGrid, power: &[f32]) -> Option<&[f64]> {
+        grid.accumulate(power, &mut self.sums);
+        self.frames += 1;
+        if self.frames < self.frames_per_segment {
+            return None;
+        }
+        let count = self.frames as f64;
+        for (out, sum) in self.finished.iter_mut().zip(self.sums.iter_mut()) {
+            *out = *sum / count;
+            *sum = 0.0;
+        }
+        self.frames = 0;
+        Some(&self.finished)
+    }
+}
+
+/// Lowest level tracked by the histograms, dB.
+const HISTOGRAM_FLOOR_DB: f64 = -200.0;
+/// Resolution of the histograms, dB (values are interpolated within a step).
+const HISTOGRAM_STEP_DB: f64 = 1.0;
+/// Steps of the histograms, up to +20 dB.
+const HISTOGRAM_STEPS: usize = 220;
+
+/// Per-row histograms of levels in dB, for streaming percentiles.
+struct DbHistogram {
+    counts: Vec<u32>,
+    totals: Vec<u64>,
+}
+
+impl DbHistogram {
+    fn new(rows: usize) -> Self {
+        Self {
+            counts: vec![0; rows * HISTOGRAM_STEPS],
+            totals: vec![0; rows],
+        }
+    }
+
+    fn add(&mut self, row: usize, db: Option<f64>) {
+        let Some(db) = db else { return };
+        let step = ((db - HISTOGRAM_FLOOR_DB) / HISTOGRAM_STEP_DB).floor();
+        let step = step.clamp(0.0, (HISTOGRAM_STEPS - 1) as f64) as usize;
+        self.counts[row * HISTOGRAM_STEPS + step] += 1;
+        self.totals[row] += 1;
+    }
+
+    /// The `q` quantile (0..1) of row `row`, dB; `None` when the row is empty.
+    fn percentile(&self, row: usize, q: f64) -> Option<f64> {
+        let total = self.totals[row];
+        if total == 0 {
+            return None;
+        }
+        let target = q * total as f64;
+        let counts = &self.counts[row * HISTOGRAM_STEPS..(row + 1) * HISTOGRAM_STEPS];
+        let mut below = 0.0;
+        for (step, count) in counts.iter().enumerate() {
+            let count = f64::from(*count);
+            if count > 0.0 && below + count >= target {
+                let within = ((target - below) / count).clamp(0.0, 1.0);
+                return Some(HISTOGRAM_FLOOR_DB + (step as f64 + within) * HISTOGRAM_STEP_DB);
+            }
+            below += count;
+        }
+        Some(HISTOGRAM_FLOOR_DB + HISTOGRAM_STEPS as f64 * HISTOGRAM_STEP_DB)
+    }
+}
+
+/// Width of a segment-level class, dB.
+const CLASS_STEP_DB: f64 = 2.0;
+/// Level of the lowest class, dB.
+const CLASS_FLOOR_DB: f64 = -160.0;
+/// Classes up to +20 dB.
+const CLASSES: usize = 90;
+
+/// Summed band spectra of segments, grouped by segment level.
+struct LevelClassSpectra {
+    bands: usize,
+    sums: Vec<f64>,
+    counts: Vec<u64>,
+}
+
+impl LevelClassSpectra {
+    fn new(bands: usize) -> Self {
+        Self {
+            bands,
+            sums: vec![0.0; bands * CLASSES],
+            counts: vec![0; CLASSES],
+        }
+    }
+
+    fn add(&mut self, band_power: &[f64]) {
+        let level = power_db(band_power.iter().sum());
+        let class = ((level - CLASS_FLOOR_DB) / CLASS_STEP_DB).floor();
+        let class = class.clamp(0.0, (CLASSES - 1) as f64) as usize;
+        self.counts[class] += 1;
+        let sums = &mut self.sums[class * self.bands..(class + 1) * self.bands];
+        for (sum, p) in sums.iter_mut().zip(band_power) {
+            *sum += p;
+        }
+    }
+
+    /// Mean band powers of the segments within [`LOUD_RANGE_DB`] of the 95th-percentile level;
+    /// `None` when every segment is silent.
+    fn loud_spectrum(&self) -> Option<Vec<f64>> {
+        let total: u64 = self.counts.iter().sum();
+        let mut above = 0;
+        let top_class = (0..CLASSES).rev().find(|c| {
+            above += self.counts[*c];
+            above as f64 >= 0.05 * total as f64
+        })?;
+        if top_class == 0 {
+            return None;
+        }
+        let lowest_class = top_class
+            .saturating_sub((LOUD_RANGE_DB / CLASS_STEP_DB) as usize)
+            .max(1);
+        let mut spectrum = vec![0.0; self.bands];
+        let mut count = 0;
+        for class in lowest_class..CLASSES {
+            count += self.counts[class];
+            let sums = &self.sums[class * self.bands..(class + 1) * self.bands];
+            for (out, sum) in spectrum.iter_mut().zip(sums) {
+                *out += sum;
+            }
+        }
+        spectrum.iter_mut().for_each(|p| *p /= count as f64);
+        Some(spectrum)
+    }
+}
+
+/// Builds the thumbnail: frames are pooled into columns, and pairs of columns merge (doubling the
+/// frames per column) whenever [`SPECTROGRAM_MAX_COLUMNS`] (an even number) are full.
+struct SpectrogramBuilder {
+    row_of_bin: Vec<usize>,
+    row_hz: f64,
+    hop_s: f64,
+    frames_per_column: usize,
+    columns: Vec<Vec<f32>>,
+    current: Vec<f64>,
+    current_frames: usize,
+}
+
+impl SpectrogramBuilder {
+    fn new(stft: &Stft) -> Self {
+        let row_hz = f64::from(stft.sample_rate_hz()) / 2.0 / SPECTROGRAM_ROWS as f64;
+        let row_of_bin = (0..stft.bins())
+            .map(|bin| ((stft.bin_hz(bin) / row_hz) as usize).min(SPECTROGRAM_ROWS - 1))
+            .collect();
+        Self {
+            row_of_bin,
+            row_hz,
+            hop_s: stft.hop_s(),
+            frames_per_column: 1,
+            columns: Vec::new(),
+            current: vec![0.0; SPECTROGRAM_ROWS],
+            current_frames: 0,
+        }
+    }
+
+    fn add_frame(&mut self, power: &[f32]) {
+        for (p, row) in power.iter().zip(&self.row_of_bin) {
+            self.current[*row] += f64::from(*p);
+        }
+        self.current_frames += 1;
+        if self.current_frames == self.frames_per_column {
+            self.close_column();
+        }
+    }
+
+    fn close_column(&mut self) {
+        let count = self.current_frames as f64;
+        let column = self
+            .current
+            .iter()
+            .map(|sum| (sum / count) as f32)
+            .collect();
+        self.columns.push(column);
+        self.current.iter_mut().for_each(|sum| *sum = 0.0);
+        self.current_frames = 0;
+        if self.columns.len() == SPECTROGRAM_MAX_COLUMNS {
+            self.merge_pairs();
+        }
+    }
+
+    fn merge_pairs(&mut self) {
+        self.columns = self
+            .columns
+            .chunks(2)
+            .map(|pair| {
+                let n = pair.len() as f32;
+                (0..SPECTROGRAM_ROWS)
+                    .map(|row| pair.iter().map(|c| c[row]).sum::<f32>() / n)
+                    .collect()
+            })
+            .collect();
+        self.frames_per_column *= 2;
+    }
+
+    fn finish(mut self) -> Option<Spectrogram> {
+        if self.current_frames > 0 {
+            self.close_column();
+        }
+        if self.columns.is_empty() {
+            return None;
+        }
+        let columns_db = self
+            .columns
+            .iter()
+            .map(|column| {
+                column
+                    .iter()
+                    .map(|p| power_db(f64::from(*p)) as f32)
+                    .collect()
+            })
+            .collect();
+        Some(Spectrogram {
+            time_step_s: self.frames_per_column as f64 * self.hop_s,
+            freq_step_hz: self.row_hz,
+            columns_db,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use realfft::num_complex::Complex;
+    use realfft::RealFftPlanner;
+    use std::f64::consts::PI;
+
+    /// Deterministic uniform noise in [-1, 1) (xorshift).
+    struct Noise(u64);
+
+    impl Noise {
+        fn next(&mut self) -> f64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+        }
+
+        /// White noise with the given RMS, dBFS.
+        fn white(&mut self, n: usize, rms_dbfs: f64) -> Vec<f32> {
+            let scale = 10f64.powf(rms_dbfs / 20.0) * 3f64.sqrt();
+            (0..n).map(|_| (self.next() * scale) as f32).collect()
+        }
+
+        /// Pink noise (Paul Kellet's economy filter) with the given RMS, dBFS.
+        fn pink(&mut self, n: usize, rms_dbfs: f64) -> Vec<f32> {
+            let mut b = [0.0f64; 3];
+            let raw: Vec<f64> = (0..n)
+                .map(|_| {
+                    let white = self.next();
+                    b[0] = 0.99765 * b[0] + white * 0.0990460;
+                    b[1] = 0.96300 * b[1] + white * 0.2965164;
+                    b[2] = 0.57000 * b[2] + white * 1.0526913;
+                    b[0] + b[1] + b[2] + white * 0.1848
+                })
+                .collect();
+            scale_to_rms(&raw, rms_dbfs)
+        }
+
+        /// Noise with energy only between `low_hz` and `high_hz` (an ideally upsampled band-limited
+        /// signal), made by an inverse FFT of random phases.
+        fn band_limited(&mut self, rate: u32, n: usize, low_hz: f64, high_hz: f64) -> Vec<f64> {
+            let inverse = RealFftPlanner::<f64>::new().plan_fft_inverse(n);
+            let mut bins = inverse.make_input_vec();
+            for (k, bin) in bins.iter_mut().enumerate().take(n / 2) {
+                let hz = k as f64 * f64::from(rate) / n as f64;
+                if hz >= low_hz && hz <= high_hz {
+                    let phase = PI * self.next();
+                    *bin = Complex::new(phase.cos(), phase.sin());
+                }
+            }
+            let mut signal = inverse.make_output_vec();
+            inverse.process(&mut bins, &mut signal).unwrap();
+            signal
+        }
+    }
+
+    fn scale_to_rms(raw: &[f64], rms_dbfs: f64) -> Vec<f32> {
+        let rms = (raw.iter().map(|x| x * x).sum::<f64>() / raw.len() as f64).sqrt();
+        let gain = 10f64.powf(rms_dbfs / 20.0) / rms;
+        raw.iter().map(|x| (x * gain) as f32).collect()
+    }
+
+    /// Speech rhythm, 0..1: 4 Hz syllables in phrases of 2 s separated by 0.5 s pauses (the gates
+    /// fall on syllable troughs, so they add no clicks).
+    fn syllabic(t: f64) -> f64 {
+        let in_phrase = t % 2.5 < 2.0;
+        let syllable = (0.5 - 0.5 * (2.0 * PI * 4.0 * t).cos()).powi(2);
+        if in_phrase {
+            syllable
+        } else {
+            0.0
+        }
+    }
+
+    /// Speech-like signal: a glottal pulse train with moving pitch (95-165 Hz), a -6 dB/octave tilt
+    /// and a syllabic envelope, at the given RMS, dBFS.
+    fn speech_like(rate: u32, seconds: f64, rms_dbfs: f64) -> Vec<f32> {
+        let n = (f64::from(rate) * seconds) as usize;
+        let (mut phase, mut tilt) = (0.0f64, 0.0f64);
+        let raw: Vec<f64> = (0..n)
+            .map(|i| {
+                let t = i as f64 / f64::from(rate);
+                let pitch =
+                    130.0 + 25.0 * (2.0 * PI * 0.31 * t).sin() + 10.0 * (2.0 * PI * 1.7 * t).sin();
+                phase += pitch / f64::from(rate);
+                let pulse = if phase >= 1.0 {
+                    phase -= 1.0;
+                    1.0
+                } else {
+                    0.0
+                };
+                tilt = 0.95 * tilt + pulse;
+                (tilt - 1.0 / 0.05 * pitch / f64::from(rate)) * syllabic(t)
+            })
+            .collect();
+        scale_to_rms(&raw, rms_dbfs)
+    }
+
+    fn mix(a: &[f32], b: &[f32]) -> Vec<f32> {
+        a.iter().zip(b).map(|(x, y)| x + y).collect()
+    }
+
+    fn tone(rate: u32, n: usize, hz: f64, peak_dbfs: f64) -> Vec<f32> {
+        let amplitude = 10f64.powf(peak_dbfs / 20.0);
+        (0..n)
+            .map(|i| (amplitude * (2.0 * PI * hz * i as f64 / f64::from(rate)).sin()) as f32)
+            .collect()
+    }
+
+    fn analyse(samples: &[f32], rate: u32) -> SpectrumStats {
+        let mut analyzer = SpectrumAnalyzer::new(rate);
+        analyzer.push(samples);
+        analyzer.finish()
+    }
+
+    /// Telephone audio: band-limited noise with a syllabic envelope, as if upsampled, with dither.
+    fn telephone(rate: u32, seconds: f64, low_hz: f64, high_hz: f64, noise_dbfs: f64) -> Vec<f32> {
+        let n = (f64::from(rate) * seconds) as usize;
+        let mut noise = Noise(5);
+        let band = noise.band_limited(rate, n, low_hz, high_hz);
+        let shaped: Vec<f64> = band
+            .iter()
+            .enumerate()
+            .map(|(i, x)| x * syllabic(i as f64 / f64::from(rate)))
+            .collect();
+        mix(&scale_to_rms(&shaped, -20.0), &noise.white(n, noise_dbfs))
+    }
+
+    #[test]
+    fn telephone_band_upsampled_reads_as_narrowband() {
+        for (low, high, noise_dbfs) in [
+            (300.0, 3400.0, -95.0),
+            (100.0, 3800.0, -95.0),
+            (300.0, 3400.0, -55.0),
+        ] {
+            let bandwidth = analyse(&telephone(44_100, 8.0, low, high, noise_dbfs), 44_100)
+                .bandwidth_hz
+                .unwrap();
+            assert!(
+                (3400.0..=4000.0).contains(&bandwidth),
+                "{low}-{high} Hz band with noise at {noise_dbfs} dBFS: {bandwidth} Hz"
+            );
+        }
+    }
+
+    #[test]
+    fn wideband_and_fullband_speech_read_wide() {
+        let wideband = analyse(&speech_like(16_000, 6.0, -20.0), 16_000)
+            .bandwidth_hz
+            .unwrap();
+        assert!((7000.0..=8000.0).contains(&wideband), "{wideband}");
+        let fullband = analyse(&speech_like(44_100, 6.0, -20.0), 44_100)
+            .bandwidth_hz
+            .unwrap();
+        assert!(fullband > 15_000.0, "{fullband}");
+        let telephone_rate = analyse(&speech_like(8_000, 6.0, -20.0), 8_000)
+            .bandwidth_hz
+            .unwrap();
+        assert!(
+            (3400.0..=4000.0).contains(&telephone_rate),
+            "{telephone_rate}"
+        );
+    }
+
+    #[test]
+    fn silence_has_no_bandwidth_and_no_hum() {
+        let stats = analyse(&vec![0.0; 80_000], 16_000);
+        assert_eq!(stats.bandwidth_hz, None);
+        assert_eq!(stats.hum_hz, None);
+        assert!(stats.spectrogram.is_some());
+    }
+
+    /// Speech at -20 dBFS with a little noise, plus `hum`.
+    fn speech_with(rate: u32, seconds: f64, hum: &[(f64, f64)]) -> Vec<f32> {
+        let speech = speech_like(rate, seconds, -20.0);
+        let mut noisy = mix(&speech, &Noise(9).white(speech.len(), -65.0));
+        for (hz, peak_dbfs) in hum {
+            noisy = mix(&noisy, &tone(rate, noisy.len(), *hz, *peak_dbfs));
+        }
+        noisy
+    }
+
+    #[test]
+    fn mains_hum_under_speech_is_told_apart() {
+        for rate in [8_000, 16_000, 44_100, 48_000] {
+            for mains in [50.0, 60.0] {
+                let stats = analyse(&speech_with(rate, 20.0, &[(mains, -40.0)]), rate);
+                assert_eq!(
+                    stats.hum_hz,
+                    Some(mains as u32),
+                    "{mains} Hz hum at {rate} Hz"
+                );
+                assert!(stats.hum_level_db.unwrap() >= HUM_MIN_PROMINENCE_DB);
+            }
+        }
+    }
+
+    #[test]
+    fn hum_without_its_fundamental_is_found_by_its_harmonics() {
+        let fifty = speech_with(16_000, 20.0, &[(150.0, -45.0), (250.0, -50.0)]);
+        assert_eq!(analyse(&fifty, 16_000).hum_hz, Some(50));
+        let sixty = speech_with(16_000, 20.0, &[(180.0, -45.0), (420.0, -50.0)]);
+        assert_eq!(analyse(&sixty, 16_000).hum_hz, Some(60));
+    }
+
+    #[test]
+    fn no_hum_on_clean_speech_or_steady_noise() {
+        let rate = 16_000;
+        let n = 20 * rate as usize;
+        let signals = [
+            ("speech", speech_with(rate, 20.0, &[])),
+            ("white", Noise(1).white(n, -30.0)),
+            ("pink", Noise(2).pink(n, -30.0)),
+            (
+                "speech over pink",
+                mix(&speech_like(rate, 20.0, -20.0), &Noise(3).pink(n, -40.0)),
+            ),
+            ("short white", Noise(4).white(3 * rate as usize, -30.0)),
+        ];
+        for (name, samples) in signals {
+            let stats = analyse(&samples, rate);
+            assert_eq!(stats.hum_hz, None, "{name}: {:?}", stats.hum_level_db);
+        }
+        let pink_48k = analyse(&Noise(6).pink(20 * 48_000, -30.0), 48_000);
+        assert_eq!(pink_48k.hum_hz, None, "{:?}", pink_48k.hum_level_db);
+    }
+
+    #[test]
+    fn noise_spectrum_follows_the_noise_between_syllables() {
+        let rate = 16_000;
+        let speech = speech_like(rate, 10.0, -20.0);
+        let noisy = mix(&speech, &Noise(8).white(speech.len(), -50.0));
+        let spectrum = analyse(&noisy, rate).noise_spectrum;
+        assert!(
+            (64..=128).contains(&spectrum.len()),
+            "{} points",
+            spectrum.len()
+        );
+        assert!(spectrum.windows(2).all(|w| w[1].hz > w[0].hz));
+        let white_psd_db = -50.0 - 10.0 * (f64::from(rate) / 2.0).log10();
+        for point in spectrum.iter().filter(|p| p.hz > 1000.0) {
+            assert!(
+                (point.dbfs - white_psd_db).abs() < 3.0,
+                "{point:?} vs {white_psd_db}"
+            );
+        }
+    }
+
+    #[test]
+    fn spectrogram_stays_small_and_keeps_time() {
+        let rate = 8_000;
+        let seconds = 120.0;
+        let n = (f64::from(rate) * seconds) as usize;
+        let mut samples = Noise(12).white(n, -60.0);
+        let burst_start = n / 2;
+        let burst = tone(rate, rate as usize * 4, 2000.0, -6.0);
+        for (s, b) in samples[burst_start..].iter_mut().zip(&burst) {
+            *s += b;
+        }
+        let spectrogram = analyse(&samples, rate).spectrogram.unwrap();
+        let columns = spectrogram.columns_db.len();
+        assert!(
+            (200..=SPECTROGRAM_MAX_COLUMNS).contains(&columns),
+            "{columns}"
+        );
+        assert!(spectrogram
+            .columns_db
+            .iter()
+            .all(|c| c.len() == SPECTROGRAM_ROWS));
+        assert!(
+            (columns as f64 * spectrogram.time_step_s - seconds).abs()
+                < 2.0 * spectrogram.time_step_s
+        );
+        let row = (2000.0 / spectrogram.freq_step_hz) as usize;
+        let column = (seconds / 2.0 / spectrogram.time_step_s) as usize + 1;
+        let loudest_row =
+            |c: &Vec<f32>| (0..c.len()).max_by(|a, b| c[*a].total_cmp(&c[*b])).unwrap();
+        assert_eq!(loudest_row(&spectrogram.columns_db[column]), row);
+        assert_ne!(loudest_row(&spectrogram.columns_db[column - 3]), row);
+    }
+
+    /// CPU time this thread has used, seconds (Linux `schedstat`; wall time elsewhere).
+    fn thread_cpu_s(wall: std::time::Instant) -> f64 {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+            .map_or_else(|| wall.elapsed().as_secs_f64(), |ns| ns / 1e9)
+    }
+
+    /// CPU cost of the level and spectral measurements on one hour of speech-like audio with noise:
+    /// `cargo test --release --lib signal::spectrum::tests::throughput -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "timing, run in release by hand"]
+    fn throughput() {
+        let wall = std::time::Instant::now();
+        for rate in [8_000, 16_000, 44_100, 48_000] {
+            let minute = mix(
+                &speech_like(rate, 60.0, -20.0),
+                &Noise(1).pink(60 * rate as usize, -45.0),
+            );
+            let started = thread_cpu_s(wall);
+            let mut levels = super::super::levels::LevelMeter::new(rate);
+            for _ in 0..60 {
+                minute.chunks(4096).for_each(|block| levels.push(block));
+            }
+            let level_stats = levels.finish();
+            let level_s = thread_cpu_s(wall) - started;
+            let started = thread_cpu_s(wall);
+            let mut spectrum = SpectrumAnalyzer::new(rate);
+            for _ in 0..60 {
+                minute.chunks(4096).for_each(|block| spectrum.push(block));
+            }
+            let spectrum_stats = spectrum.finish();
+            let spectrum_s = thread_cpu_s(wall) - started;
+            eprintln!(
+                "{rate} Hz, 1 h: CPU levels {level_s:.2} s, spectrum {spectrum_s:.2} s: \
+                 {:.0}x real time (bandwidth {:?} Hz, loudness {:?} LUFS)",
+                3600.0 / (level_s + spectrum_s),
+                spectrum_stats.bandwidth_hz,
+                level_stats.loudness_lufs,
+            );
+        }
+    }
+
+    #[test]
+    fn percentile_of_a_histogram() {
+        let mut histogram = DbHistogram::new(2);
+        for db in 0..100 {
+            histogram.add(1, Some(-f64::from(db) - 0.5));
+        }
+        histogram.add(0, None);
+        assert_eq!(histogram.percentile(0, 0.5), None);
+        let tenth = histogram.percentile(1, 0.1).unwrap();
+        assert!((tenth + 90.0).abs() <= 1.0, "{tenth}");
+    }
+
+    #[test]
+    fn non_finite_samples_do_not_panic() {
+        let mut samples = speech_with(16_000, 3.0, &[]);
+        samples[1000..1100].fill(f32::INFINITY);
+        samples[5000] = f32::NAN;
+        let stats = analyse(&samples, 16_000);
+        assert!(stats.spectrogram.is_some());
+    }
+
+    #[test]
+    fn chunked_equals_whole() {
+        let rate = 16_000;
+        let samples = speech_with(rate, 6.0, &[(60.0, -40.0)]);
+        let whole = analyse(&samples, rate);
+        let mut analyzer = SpectrumAnalyzer::new(rate);
+        for chunk in samples.chunks(999) {
+            analyzer.push(chunk);
+        }
+        assert_eq!(analyzer.finish(), whole);
+        assert!(whole.bandwidth_hz.is_some() && whole.hum_hz.is_some());
+    }
+
+    #[test]
+    fn band_limited_helper_is_band_limited() {
+        let rate = 16_000;
+        let samples = scale_to_rms(&Noise(1).band_limited(rate, 32_000, 300.0, 3400.0), -20.0);
+        let mut stft = Stft::new(rate, 0.064, 0.064);
+        let first_outside = stft.hz_to_bin(4000.0);
+        let mut loudest_outside = 0.0f64;
+        stft.push(&samples, |frame| {
+            let outside: f32 = frame.power[first_outside..].iter().sum();
+            loudest_outside = loudest_outside.max(f64::from(outside));
+        });
+        assert!(
+            power_db(loudest_outside) < -70.0,
+            "{}",
+            power_db(loudest_outside)
+        );
     }
 }

@@ -73,25 +73,34 @@ const VOWELS: [[f32; 3]; 6] = [
     [300.0, 870.0, 2240.0],
 ];
 
-/// A two-pole resonator whose centre frequency can move sample by sample.
+/// A two-pole resonator whose centre frequency can move (retuned every few samples).
 #[derive(Default)]
 struct Resonator {
+    a1: f32,
+    a2: f32,
+    gain: f32,
     y1: f32,
     y2: f32,
 }
 
 impl Resonator {
-    fn step(&mut self, x: f32, freq_hz: f32, bandwidth_hz: f32, rate: f32) -> f32 {
+    fn tune(&mut self, freq_hz: f32, bandwidth_hz: f32, rate: f32) {
         let r = (-PI * bandwidth_hz / rate).exp();
-        let a1 = 2.0 * r * (2.0 * PI * freq_hz / rate).cos();
-        let a2 = -r * r;
-        let gain = 1.0 - r;
-        let y = gain * x + a1 * self.y1 + a2 * self.y2;
+        self.a1 = 2.0 * r * (2.0 * PI * freq_hz / rate).cos();
+        self.a2 = -r * r;
+        self.gain = 1.0 - r;
+    }
+
+    fn step(&mut self, x: f32) -> f32 {
+        let y = self.gain * x + self.a1 * self.y1 + self.a2 * self.y2;
         self.y2 = self.y1;
         self.y1 = y;
         y
     }
 }
+
+/// Samples between formant retunings.
+const RETUNE: usize = 16;
 
 /// One syllable: duration, vowel, peak amplitude, f0 multiplier, fricative onset.
 struct Syllable {
@@ -160,7 +169,7 @@ pub fn talker(seed: u64, rate: u32, seconds: f32, f0_hz: f32) -> Speech {
         let next_vowel = syllables.get(i + 1).map_or(syl.vowel, |s| s.vowel);
         for k in 0..syl.len {
             let pos = k as f32 / syl.len as f32;
-            let env = (PI * pos).sin().powf(0.7) * syl.amp;
+            let env = (PI * pos).sin().powf(0.7);
             let glide = (pos - 0.6).max(0.0) / 0.4;
             let target = |j: usize| {
                 let f = VOWELS[syl.vowel][j] * (1.0 - glide) + VOWELS[next_vowel][j] * glide;
@@ -181,14 +190,28 @@ pub fn talker(seed: u64, rate: u32, seconds: f32, f0_hz: f32) -> Speech {
                 tilt + 0.02 * rng.gauss()
             };
             for (j, formant) in formants.iter_mut().enumerate() {
-                x = formant.step(x, target(j), 80.0 + 40.0 * j as f32, fs) * 4.0;
+                if k % RETUNE == 0 {
+                    formant.tune(target(j), 80.0 + 40.0 * j as f32, fs);
+                }
+                x = formant.step(x) * 4.0;
             }
             samples[syl.start + k] = x * env;
         }
+        equalize(&mut samples[syl.start..syl.start + syl.len], syl.amp);
     }
     let mut speech = Speech { samples, words };
     speech.set_active_level(-26.0);
     speech
+}
+
+/// Scales a syllable to RMS `amp` / 10, so that vowels differ in level no more than real ones
+/// (the resonators alone would make close vowels far louder than open ones).
+fn equalize(syllable: &mut [f32], amp: f32) {
+    let power = syllable.iter().map(|v| v * v).sum::<f32>() / syllable.len().max(1) as f32;
+    if power > 0.0 {
+        let gain = amp * 0.1 / power.sqrt();
+        syllable.iter_mut().for_each(|v| *v *= gain);
+    }
 }
 
 /// Several talkers summed (continuous babble), scaled to mean power `dbfs`.

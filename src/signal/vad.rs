@@ -5,17 +5,18 @@
 //! summaries ([`features`](super::features)) so that it can look both ways:
 //! 1. **Noise reference** per speech sub-band (200-500, 500-1000, 1000-2000, 2000-4000 Hz): the
 //!    10th percentile of the frame powers over a sliding 10 s window (minimum-statistics style, so
-//!    it follows slowly changing noise and still works when pauses are rare). Windows that are
-//!    mostly digital silence (a gated or synthetic channel) use an absolute floor instead.
+//!    it follows slowly changing noise and still works when pauses are rare). Digital silence
+//!    counts as the floor (-120 dBFS), so a gated channel's reference is that floor.
 //! 2. **Frame decision**: a frame is speech when its 30 ms-smoothed sub-band powers rise above the
 //!    reference by more than 9 dB in some band or by more than 5 dB averaged over the bands; both
-//!    margins grow with the swing of the quiet frames (3 × the 30th-minus-10th percentile distance),
-//!    so that babble, which swings, needs more to count as speech than a steady fan.
+//!    margins grow with the swing of the quiet frames (3 × the 30th-minus-10th percentile distance,
+//!    at most 15 dB), so that babble, which swings, needs more to count as speech than a steady fan.
 //! 3. **Segments**: speech frames closer than 100 ms are joined; segments under 50 ms are dropped.
-//! 4. **Foreground**: each segment's level (speech-band power above the noise reference) is
-//!    compared with the duration-weighted median segment level; segments more than 9 dB below it
-//!    are another, quieter talker ([`background`](super::background)), the rest are the channel's
-//!    own speaker.
+//! 4. **Foreground**: each segment's peak level (loudest 50 ms of speech-band power above the noise
+//!    reference) is compared with the duration-weighted median segment level; segments reaching
+//!    within 9 dB of it are the channel's own speaker. Runs of ≥ 100 ms of speech frames that stay
+//!    more than 9 dB below it, and are not wedged between louder speech on both sides, are another,
+//!    quieter talker ([`background`](super::background)).
 //! 5. **Speech regions** (the reported `speech_regions`, with hangover): foreground segments padded
 //!    by 100 ms each side and merged across gaps shorter than 300 ms.
 //!
@@ -106,10 +107,10 @@ pub struct Activity {
     pub full_ref: Vec<f64>,
     /// Joined speech segments `[start, end)` of the channel's own speaker.
     pub foreground: Vec<(usize, usize)>,
-    /// Segments of quieter talkers.
+    /// Stretches of quieter talkers (see [`quiet_islands`]).
     pub background: Vec<(usize, usize)>,
-    /// Speech-like blips too short to be a segment.
-    pub short: Vec<(usize, usize)>,
+    /// Other speech-like stretches: blips too short to be a segment, quiet segments.
+    pub other: Vec<(usize, usize)>,
     /// Speech-band level of the foreground above the noise, dB (duration-weighted median).
     pub foreground_level_db: Option<f64>,
     /// Foreground segments with hangover, merged.
@@ -126,28 +127,28 @@ impl Activity {
         mask
     }
 
-    /// Per frame: inside a speech region or within the hangover of any speech-like segment.
+    /// Per frame: inside a speech region or within the hangover of a speech-like segment that is
+    /// not a quieter talker (whose voice, like babble, is part of the background noise).
     pub fn near_speech(&self) -> Vec<bool> {
         let mut mask = self.in_regions();
         let n = mask.len();
-        for &(a, b) in self
-            .foreground
-            .iter()
-            .chain(&self.background)
-            .chain(&self.short)
-        {
+        for &(a, b) in self.foreground.iter().chain(&self.other) {
             mask[a.saturating_sub(PAD)..(b + PAD).min(n)].fill(true);
         }
         mask
     }
 
-    /// Speech-band level of a segment above the noise reference, dB.
+    /// Peak level of a segment: the loudest 50 ms of its speech-band power above the noise reference, dB.
+    /// (Peaks vary less from word to word than mean levels: each word has a stressed syllable.)
     pub fn segment_level_db(&self, frames: &[Frame], (a, b): (usize, usize)) -> f64 {
-        let excess: f64 = (a..b)
+        let excess: Vec<f64> = (a..b)
             .map(|t| (frames[t].speech_power() - self.speech_ref[t]).max(0.0))
-            .sum::<f64>()
-            / (b - a).max(1) as f64;
-        f64::from(power_to_db(excess))
+            .collect();
+        let peak = excess
+            .windows(PEAK_FRAMES.min(excess.len()).max(1))
+            .map(|w| w.iter().sum::<f64>() / w.len() as f64)
+            .fold(0.0, f64::max);
+        f64::from(power_to_db(peak))
     }
 }
 
@@ -161,8 +162,12 @@ const REF_QUANTILE: f64 = 0.10;
 const SPREAD_QUANTILE: f64 = 0.30;
 /// The speech thresholds grow to this many times the noise swing (babble swings, fans do not).
 const SPREAD_FACTOR: f32 = 3.0;
-/// A window more than this share digital silence is a gated channel: the reference drops to the floor.
-const GATED_SHARE: f64 = 0.3;
+/// The swing-grown thresholds stop growing here, dB (another talker in the pauses is no babble).
+const MAX_SWING_DB: f32 = 15.0;
+/// Frames over which a segment's peak level is taken (50 ms).
+const PEAK_FRAMES: usize = 5;
+/// Shortest stretch of a quieter talker, frames (100 ms).
+const ISLAND_FRAMES: usize = 10;
 /// Lowest noise reference per band, dBFS (keeps numerical residue out of the speech).
 const REF_FLOOR_DB: f32 = -120.0;
 /// A frame is speech when one band exceeds its reference by this much, dB ...
@@ -205,27 +210,74 @@ pub fn detect(frames: &[Frame]) -> Activity {
         ..Activity::default()
     };
     let (segments, short) = join_segments(&activity.raw);
-    activity.short = short;
+    activity.other = short;
     let levels: Vec<f64> = segments
         .iter()
         .map(|&s| activity.segment_level_db(frames, s))
         .collect();
     activity.foreground_level_db = weighted_median(&segments, &levels);
     if let Some(level) = activity.foreground_level_db {
+        let gate = level - BACKGROUND_GATE_DB;
         for (&segment, &l) in segments.iter().zip(&levels) {
-            if l >= level - BACKGROUND_GATE_DB {
+            if l >= gate {
                 activity.foreground.push(segment);
             } else {
-                activity.background.push(segment);
+                activity.other.push(segment);
             }
         }
+        activity.background = quiet_islands(frames, &activity, gate);
     }
     activity.regions = pad_and_merge(&activity.foreground, n);
     activity
 }
 
-/// The sliding low-percentile reference of a dB series, floored (gated windows get the floor),
-/// and the spread of the quiet frames (30th minus 10th percentile, dB).
+/// Stretches of another, quieter talker: runs of at least 100 ms of speech frames whose 50 ms
+/// level stays below `gate_db` (dB above the noise), not wedged between louder speech on both
+/// sides (a weak syllable inside a word is; a word in the main speaker's pause is not).
+fn quiet_islands(frames: &[Frame], activity: &Activity, gate_db: f64) -> Ranges {
+    let n = frames.len();
+    let excess: Vec<f64> = (0..n)
+        .map(|t| (frames[t].speech_power() - activity.speech_ref[t]).max(0.0))
+        .collect();
+    let level_db = |t: usize| {
+        let (lo, hi) = (
+            t.saturating_sub(PEAK_FRAMES / 2),
+            (t + PEAK_FRAMES / 2 + 1).min(n),
+        );
+        f64::from(power_to_db(
+            excess[lo..hi].iter().sum::<f64>() / (hi - lo) as f64,
+        ))
+    };
+    let quiet: Vec<bool> = (0..n)
+        .map(|t| activity.raw[t] && level_db(t) < gate_db)
+        .collect();
+    let loud = |t: usize| activity.raw[t] && !quiet[t];
+    runs(&quiet)
+        .into_iter()
+        .filter(|&(a, b)| b - a >= ISLAND_FRAMES)
+        .filter(|&(a, b)| a == 0 || b == n || !loud(a - 1) || !loud(b))
+        .collect()
+}
+
+/// Maximal runs of `true`, as `[start, end)`.
+pub fn runs(mask: &[bool]) -> Ranges {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (t, &on) in mask.iter().chain(std::iter::once(&false)).enumerate() {
+        match (on, start) {
+            (true, None) => start = Some(t),
+            (false, Some(s)) => {
+                out.push((s, t));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The sliding low-percentile reference of a dB series (digital silence counting as the floor),
+/// floored, and the spread of the quiet frames (30th minus 10th percentile, dB; 0 at the floor).
 fn noise_reference(values_db: &[f32], flat: &[bool]) -> (Vec<f32>, Vec<f32>) {
     let n = values_db.len();
     let mut out = vec![REF_FLOOR_DB; n];
@@ -236,16 +288,14 @@ fn noise_reference(values_db: &[f32], flat: &[bool]) -> (Vec<f32>, Vec<f32>) {
         let hi = ((start + end) / 2 + REF_WINDOW / 2).min(n);
         let lo = hi.saturating_sub(REF_WINDOW);
         let hi = (lo + REF_WINDOW).min(n);
-        let mut live: Vec<f32> = (lo..hi)
-            .filter(|&t| !flat[t])
-            .map(|t| values_db[t])
+        let mut window: Vec<f32> = (lo..hi)
+            .map(|t| if flat[t] { FLOOR_DB } else { values_db[t] })
             .collect();
-        let gated = (hi - lo - live.len()) as f64 > GATED_SHARE * (hi - lo) as f64;
-        if !gated && !live.is_empty() {
-            live.sort_unstable_by(f32::total_cmp);
-            let at = |q: f64| live[((live.len() - 1) as f64 * q) as usize];
-            let reference = at(REF_QUANTILE).max(REF_FLOOR_DB);
-            out[start..end].fill(reference);
+        window.sort_unstable_by(f32::total_cmp);
+        let at = |q: f64| window[((window.len() - 1) as f64 * q) as usize];
+        let reference = at(REF_QUANTILE).max(REF_FLOOR_DB);
+        out[start..end].fill(reference);
+        if reference > REF_FLOOR_DB {
             spread[start..end].fill(at(SPREAD_QUANTILE) - at(REF_QUANTILE));
         }
         start = end;
@@ -273,9 +323,10 @@ fn frame_is_speech(
         let excess = power_to_db(smoothed) - refs[t];
         peak = peak.max(excess);
         mean += excess.max(0.0) / BANDS as f32;
-        swing = swing.max(spreads[b][t] * SPREAD_FACTOR);
+        swing = swing.max(spreads[b][t] * SPREAD_FACTOR).min(MAX_SWING_DB);
     }
-    peak > PEAK_BAND_DB.max(swing) || mean > MEAN_BAND_DB.max(swing * MEAN_BAND_DB / PEAK_BAND_DB)
+    let steady = swing <= PEAK_BAND_DB;
+    (steady && peak > PEAK_BAND_DB) || mean > MEAN_BAND_DB.max(swing * MEAN_BAND_DB / PEAK_BAND_DB)
 }
 
 /// Frame ranges `[start, end)`.

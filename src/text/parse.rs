@@ -1,0 +1,411 @@
+//! Turns pasted or saved transcripts into a [`Transcript`]: plain text, "Speaker: text" lines,
+//! SRT, WebVTT and callqa JSON, remembering where each segment came from in the input.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::transcript::{Segment, Transcript};
+
+/// How an input is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputFormat {
+    /// Decide from the content.
+    Auto,
+    /// One segment per non-empty line, no speakers.
+    Text,
+    /// "Speaker: text" lines (lines without a prefix continue the previous speaker).
+    SpeakerLines,
+    Srt,
+    Vtt,
+    /// A callqa transcript (`{"segments": [...]}`) or anything with a `transcript` field.
+    Json,
+}
+
+impl InputFormat {
+    /// The format a file name suggests (`.srt`, `.vtt`, `.json`), else `Auto`.
+    pub fn from_extension(name: &str) -> Self {
+        let lower = name.to_lowercase();
+        if lower.ends_with(".srt") {
+            Self::Srt
+        } else if lower.ends_with(".vtt") {
+            Self::Vtt
+        } else if lower.ends_with(".json") {
+            Self::Json
+        } else {
+            Self::Auto
+        }
+    }
+}
+
+/// Where a segment came from in the input text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentSource {
+    /// 1-based line of the segment's first text line.
+    pub line: usize,
+    /// Byte offset of the segment text in the input, when the text is a verbatim slice of it.
+    pub offset: Option<usize>,
+}
+
+/// A parsed input: the transcript and, per segment, where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedInput {
+    pub transcript: Transcript,
+    pub sources: Vec<SegmentSource>,
+}
+
+/// A malformed input, with the 1-based line where parsing failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParseError {
+    pub line: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+/// Lines with their 1-based number and byte offset, line endings removed.
+fn lines_with_offsets(text: &str) -> impl Iterator<Item = (usize, usize, &str)> {
+    let mut offset = 0;
+    text.split_inclusive('\n').enumerate().map(move |(i, raw)| {
+        let start = offset;
+        offset += raw.len();
+        (i + 1, start, raw.trim_end_matches(['\n', '\r']))
+    })
+}
+
+/// Parses `text` in `format` (detected from the content when `Auto`).
+pub fn parse_input(text: &str, format: InputFormat) -> Result<ParsedInput, ParseError> {
+    let stripped = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let bom = text.len() - stripped.len();
+    let mut parsed = match detect(stripped, format) {
+        InputFormat::Json => parse_json(stripped),
+        InputFormat::Srt => parse_cues(stripped, false),
+        InputFormat::Vtt => parse_cues(stripped, true),
+        InputFormat::SpeakerLines => Ok(parse_lines(stripped, true)),
+        InputFormat::Text | InputFormat::Auto => Ok(parse_lines(stripped, false)),
+    }?;
+    for source in &mut parsed.sources {
+        source.offset = source.offset.map(|o| o + bom);
+    }
+    Ok(parsed)
+}
+
+fn speaker_prefix() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"^\s*\[?([\p{L}][\p{L}\p{N} ._-]{0,30}?)\]?\s*[:：]\s+")
+            .expect("speaker prefix pattern compiles")
+    })
+}
+
+fn detect(text: &str, format: InputFormat) -> InputFormat {
+    if format != InputFormat::Auto {
+        return format;
+    }
+    let trimmed = text.trim_start();
+    if trimmed.starts_with('{') {
+        return InputFormat::Json;
+    }
+    if trimmed.starts_with("WEBVTT") {
+        return InputFormat::Vtt;
+    }
+    let mut first_lines = trimmed.lines().filter(|l| !l.trim().is_empty());
+    if let (Some(a), Some(b)) = (first_lines.next(), first_lines.next()) {
+        if a.trim().chars().all(|c| c.is_ascii_digit()) && b.contains("-->") {
+            return InputFormat::Srt;
+        }
+    }
+    let sample: Vec<&str> = trimmed
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(50)
+        .collect();
+    let prefixed = sample
+        .iter()
+        .filter(|l| speaker_prefix().is_match(l))
+        .count();
+    if !sample.is_empty() && prefixed * 2 >= sample.len() {
+        InputFormat::SpeakerLines
+    } else {
+        InputFormat::Text
+    }
+}
+
+fn parse_lines(text: &str, with_speakers: bool) -> ParsedInput {
+    let mut transcript = Transcript::default();
+    let mut sources = Vec::new();
+    let mut speaker: Option<String> = None;
+    for (line, offset, content) in lines_with_offsets(text) {
+        if content.trim().is_empty() {
+            continue;
+        }
+        let mut body_start = 0;
+        if with_speakers {
+            if let Some(caps) = speaker_prefix().captures(content) {
+                speaker = Some(caps[1].trim().to_string());
+                body_start = caps.get(0).map_or(0, |m| m.end());
+            }
+        }
+        let body = &content[body_start..];
+        let lead = body.len() - body.trim_start().len();
+        transcript.segments.push(Segment {
+            speaker: speaker.clone(),
+            start_s: None,
+            end_s: None,
+            text: body.trim().to_string(),
+            words: Vec::new(),
+        });
+        sources.push(SegmentSource {
+            line,
+            offset: Some(offset + body_start + lead),
+        });
+    }
+    ParsedInput {
+        transcript,
+        sources,
+    }
+}
+
+/// Parses an SRT or VTT timestamp (`00:01:02,500`, `01:02.500`) into seconds.
+fn parse_timestamp(s: &str) -> Option<f64> {
+    let s = s.trim().replace(',', ".");
+    let parts: Vec<&str> = s.split(':').collect();
+    let (h, m, sec) = match parts.as_slice() {
+        [h, m, sec] => (
+            h.parse::<f64>().ok()?,
+            m.parse::<f64>().ok()?,
+            sec.parse::<f64>().ok()?,
+        ),
+        [m, sec] => (0.0, m.parse::<f64>().ok()?, sec.parse::<f64>().ok()?),
+        _ => return None,
+    };
+    (m < 60.0 && sec < 60.0 && h >= 0.0).then_some(h * 3600.0 + m * 60.0 + sec)
+}
+
+fn parse_timing(line: &str) -> Option<(f64, f64)> {
+    let (a, rest) = line.split_once("-->")?;
+    let b = rest.split_whitespace().next()?;
+    let (start, end) = (parse_timestamp(a)?, parse_timestamp(b)?);
+    (end >= start).then_some((start, end))
+}
+
+fn voice_tag() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"^<v(?:\.[^ >]*)?\s+([^>]+)>").expect("voice tag pattern compiles")
+    })
+}
+
+fn strip_tags(s: &str) -> String {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"</?[a-zA-Z][^>]*>").expect("tag pattern compiles"))
+        .replace_all(s, "")
+        .into_owned()
+}
+
+/// SRT (index, timing, text) or WebVTT (header, optional id, timing, text) cues.
+fn parse_cues(text: &str, vtt: bool) -> Result<ParsedInput, ParseError> {
+    let lines: Vec<(usize, usize, &str)> = lines_with_offsets(text).collect();
+    let mut transcript = Transcript::default();
+    let mut sources = Vec::new();
+    let mut i = 0;
+    if vtt {
+        match lines.first() {
+            Some((_, _, l)) if l.trim_start_matches('\u{feff}').starts_with("WEBVTT") => i = 1,
+            _ => {
+                return Err(ParseError {
+                    line: 1,
+                    message: "a WebVTT file must start with WEBVTT".into(),
+                })
+            }
+        }
+    }
+    while i < lines.len() {
+        let (line_no, _, line) = lines[i];
+        if line.trim().is_empty() {
+            i += 1;
+            continue;
+        }
+        if vtt
+            && (line.starts_with("NOTE") || line.starts_with("STYLE") || line.starts_with("REGION"))
+        {
+            while i < lines.len() && !lines[i].2.trim().is_empty() {
+                i += 1;
+            }
+            continue;
+        }
+        let timing_at = if line.contains("-->") { i } else { i + 1 };
+        if !vtt && timing_at == i + 1 && !line.trim().chars().all(|c| c.is_ascii_digit()) {
+            return Err(ParseError {
+                line: line_no,
+                message: format!("expected an SRT cue number, found {:?}", truncate(line)),
+            });
+        }
+        let Some(&(timing_line, _, timing)) = lines.get(timing_at) else {
+            return Err(ParseError {
+                line: line_no,
+                message: "cue without a timing line".into(),
+            });
+        };
+        let (start, end) = parse_timing(timing).ok_or_else(|| ParseError {
+            line: timing_line,
+            message: format!(
+                "malformed cue timing {:?} (expected 00:00:01,000 --> 00:00:02,000)",
+                truncate(timing)
+            ),
+        })?;
+        i = timing_at + 1;
+        let first_text = i;
+        let mut body: Vec<&str> = Vec::new();
+        while i < lines.len() && !lines[i].2.trim().is_empty() {
+            body.push(lines[i].2);
+            i += 1;
+        }
+        if body.is_empty() {
+            continue;
+        }
+        push_cue(
+            &mut transcript,
+            &mut sources,
+            &body,
+            lines[first_text],
+            (start, end),
+        );
+    }
+    Ok(ParsedInput {
+        transcript,
+        sources,
+    })
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(60).collect()
+}
+
+fn push_cue(
+    transcript: &mut Transcript,
+    sources: &mut Vec<SegmentSource>,
+    body: &[&str],
+    (line, offset, _): (usize, usize, &str),
+    (start, end): (f64, f64),
+) {
+    let joined = body.join(" ");
+    let (speaker, rest) = match voice_tag().captures(&joined) {
+        Some(caps) => (
+            Some(caps[1].trim().to_string()),
+            joined[caps.get(0).map_or(0, |m| m.end())..].to_string(),
+        ),
+        None => match speaker_prefix().captures(&joined) {
+            Some(caps) => (
+                Some(caps[1].trim().to_string()),
+                joined[caps.get(0).map_or(0, |m| m.end())..].to_string(),
+            ),
+            None => (None, joined.clone()),
+        },
+    };
+    let text = strip_tags(&rest).trim().to_string();
+    let verbatim = body.len() == 1 && speaker.is_none() && text == body[0];
+    transcript.segments.push(Segment {
+        speaker,
+        start_s: Some(start),
+        end_s: Some(end),
+        text,
+        words: Vec::new(),
+    });
+    sources.push(SegmentSource {
+        line,
+        offset: verbatim.then_some(offset),
+    });
+}
+
+fn parse_json(text: &str) -> Result<ParsedInput, ParseError> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| ParseError {
+        line: e.line().max(1),
+        message: format!("invalid JSON: {e}"),
+    })?;
+    let body = value
+        .get("transcript")
+        .filter(|t| t.is_object())
+        .unwrap_or(&value);
+    let transcript: Transcript = serde_json::from_value(body.clone()).map_err(|e| ParseError {
+        line: 1,
+        message: format!(
+            "not a callqa transcript (expected {{\"segments\": [{{\"text\": ...}}]}}): {e}"
+        ),
+    })?;
+    let sources = (0..transcript.segments.len())
+        .map(|i| SegmentSource {
+            line: i + 1,
+            offset: None,
+        })
+        .collect();
+    Ok(ParsedInput {
+        transcript,
+        sources,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speaker_lines_keep_offsets_and_lines() {
+        let text = "Agent: Hello there\n\nClient: My card is 4111\ncontinued line\n";
+        let p = parse_input(text, InputFormat::Auto).unwrap();
+        assert_eq!(p.transcript.segments.len(), 3);
+        assert_eq!(p.transcript.segments[1].speaker.as_deref(), Some("Client"));
+        assert_eq!(p.transcript.segments[2].speaker.as_deref(), Some("Client"));
+        assert_eq!(p.sources[1].line, 3);
+        let off = p.sources[1].offset.unwrap();
+        assert_eq!(&text[off..off + 10], "My card is");
+    }
+
+    #[test]
+    fn plain_text_has_no_speakers() {
+        let p = parse_input("Just some words.\nMore words.", InputFormat::Auto).unwrap();
+        assert_eq!(p.transcript.segments.len(), 2);
+        assert!(p.transcript.segments[0].speaker.is_none());
+    }
+
+    #[test]
+    fn srt_and_vtt_cues() {
+        let srt = "1\n00:00:01,000 --> 00:00:02,500\nAgent: Hello\n\n2\n00:00:03,000 --> 00:00:04,000\nHi there\nsecond line\n";
+        let p = parse_input(srt, InputFormat::Auto).unwrap();
+        assert_eq!(p.transcript.segments.len(), 2);
+        assert_eq!(p.transcript.segments[0].speaker.as_deref(), Some("Agent"));
+        assert_eq!(p.transcript.segments[1].text, "Hi there second line");
+        assert_eq!(p.transcript.segments[1].start_s, Some(3.0));
+        let vtt =
+            "WEBVTT\n\nNOTE hi\n\n00:01.000 --> 00:02.000 align:start\n<v Operator>Hola</v>\n";
+        let p = parse_input(vtt, InputFormat::Auto).unwrap();
+        assert_eq!(
+            p.transcript.segments[0].speaker.as_deref(),
+            Some("Operator")
+        );
+        assert_eq!(p.transcript.segments[0].text, "Hola");
+    }
+
+    #[test]
+    fn malformed_srt_names_the_line() {
+        let srt = "1\n00:00:01,000 --> 00:00:02,500\nHello\n\n2\n00:00:xx --> 00:00:04\nHi\n";
+        let err = parse_input(srt, InputFormat::Srt).unwrap_err();
+        assert_eq!(err.line, 6);
+    }
+
+    #[test]
+    fn json_transcript_and_bad_json() {
+        let p = parse_input(
+            r#"{"language":"en","segments":[{"speaker":"agent","text":"Hi"}]}"#,
+            InputFormat::Auto,
+        )
+        .unwrap();
+        assert_eq!(p.transcript.language.as_deref(), Some("en"));
+        let err = parse_input("{\n\"segments\": [\n}", InputFormat::Auto).unwrap_err();
+        assert_eq!(err.line, 3);
+    }
+}

@@ -1,0 +1,848 @@
+//! Personal data said aloud: validators (Luhn, IBAN mod-97, SNILS, INN, DNI/NIE, SSN, phone
+//! numbering plans), cue words that make a bare number personal, and the masks shown instead.
+//!
+//! Numbers are read from both digits and spoken words (see [`super::numbers`]); a number that
+//! fails its checksum (an order number, a price, an invoice) is not personal data.
+
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::normalize::Normalized;
+use super::numbers::{digit_runs, DigitRun};
+use crate::recording::Severity;
+
+/// One piece of personal data: where it is in the segment text and how to show it masked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PiiHit {
+    /// `card_number`, `phone`, `email` ... (the finding category).
+    pub category: &'static str,
+    /// Byte range `[start, end)` in the segment text.
+    pub start: usize,
+    pub end: usize,
+    /// The value with most of it hidden (`4276 **** **** 9080`, `j***@gmail.com`).
+    pub masked: String,
+    pub severity: Severity,
+    /// Why this counts as personal data (shown to the user).
+    pub reason: &'static str,
+}
+
+/// Cue words that turn a bare number into personal data, folded for matching.
+struct Cues {
+    card: Vec<String>,
+    cvv: Vec<String>,
+    expiry: Vec<String>,
+    passport: Vec<String>,
+    snils: Vec<String>,
+    inn: Vec<String>,
+    ssn: Vec<String>,
+    birth: Vec<String>,
+    /// Broad words for an account (with a 20-digit Russian account number).
+    account: Vec<String>,
+    /// Words that make any 8-17 digit number an account number.
+    account_number: Vec<String>,
+    routing: Vec<String>,
+    plus: Vec<String>,
+}
+
+fn fold_all(words: &[&str]) -> Vec<String> {
+    words
+        .iter()
+        .map(|w| Normalized::fold(w, false).trim().to_string())
+        .collect()
+}
+
+fn cues() -> &'static Cues {
+    static CUES: OnceLock<Cues> = OnceLock::new();
+    CUES.get_or_init(|| Cues {
+        card: fold_all(&[
+            "card",
+            "visa",
+            "mastercard",
+            "amex",
+            "карт",
+            "tarjeta",
+            "debit",
+            "credit",
+            "кредитк",
+        ]),
+        cvv: fold_all(&[
+            "cvv",
+            "cvc",
+            "cv2",
+            "security code",
+            "code on the back",
+            "back of the card",
+            "код безопасности",
+            "код на оборот",
+            "три цифры",
+            "трехзначн",
+            "código de seguridad",
+            "codigo cvv",
+            "reverso",
+            "tres dígitos",
+            "tres cifras",
+        ]),
+        expiry: fold_all(&[
+            "expir",
+            "valid thru",
+            "valid through",
+            "valid until",
+            "срок действ",
+            "действует до",
+            "действительна до",
+            "caducidad",
+            "caduca",
+            "vence",
+            "vencimiento",
+        ]),
+        passport: fold_all(&["паспорт", "серия", "passport", "pasaporte"]),
+        snils: fold_all(&["снилс", "страхов", "пенсионн"]),
+        inn: fold_all(&["инн", "налогоплат", "taxpayer"]),
+        ssn: fold_all(&["social security", "ssn", "social"]),
+        birth: fold_all(&[
+            "date of birth",
+            "birth date",
+            "birthday",
+            "born",
+            "dob",
+            "рождени",
+            "родил",
+            "fecha de nacimiento",
+            "naci",
+            "cumpleaños",
+        ]),
+        account: fold_all(&["счет", "account", "cuenta"]),
+        account_number: fold_all(&[
+            "account number",
+            "bank account",
+            "номер счета",
+            "расчетн",
+            "лицев",
+            "número de cuenta",
+            "cuenta bancaria",
+        ]),
+        routing: fold_all(&["routing", "aba"]),
+        plus: fold_all(&["plus", "плюс", "más"]),
+    })
+}
+
+/// The folded text of a segment and of the one before it, where cue words are looked up.
+pub struct Context<'a> {
+    pub here: &'a Normalized,
+    pub before: Option<&'a Normalized>,
+}
+
+impl Context<'_> {
+    fn has(&self, stems: &[String]) -> bool {
+        let found = |n: &Normalized| stems.iter().any(|s| n.has_word_starting(s));
+        found(self.here) || self.before.is_some_and(found)
+    }
+}
+
+/// Every piece of personal data in one segment text, in order, without overlaps.
+///
+/// `speaker_is_agent` suppresses `person_name` (an agent giving their own first name is the
+/// expected self-introduction, not a leak).
+pub fn find_pii(text: &str, ctx: &Context, speaker_is_agent: bool) -> Vec<PiiHit> {
+    let mut hits = Vec::new();
+    find_emails(text, &mut hits);
+    find_spoken_emails(text, ctx.here, &mut hits);
+    find_ibans(text, &mut hits);
+    find_spanish_ids(text, &mut hits);
+    let has_digits = text.bytes().any(|b| b.is_ascii_digit());
+    if has_digits && ctx.has(&cues().birth) {
+        find_dates(text, ctx.here, &mut hits);
+    }
+    find_addresses(text, &mut hits);
+    if has_digits && ctx.has(&cues().passport) {
+        find_passports(text, ctx.here, &mut hits);
+    }
+    if !speaker_is_agent {
+        find_names(text, &mut hits);
+    }
+    for run in digit_runs(ctx.here, text) {
+        if let Some(hit) = classify_run(&run, text, ctx) {
+            hits.push(hit);
+        }
+    }
+    remove_overlaps(hits)
+}
+
+fn remove_overlaps(mut hits: Vec<PiiHit>) -> Vec<PiiHit> {
+    // Earlier detectors win: a DNI also reads as a digit run, an IBAN contains one.
+    let mut kept: Vec<PiiHit> = Vec::with_capacity(hits.len());
+    for hit in hits.drain(..) {
+        if kept
+            .iter()
+            .all(|k| hit.end <= k.start || hit.start >= k.end)
+        {
+            kept.push(hit);
+        }
+    }
+    kept.sort_by_key(|h| h.start);
+    kept
+}
+
+fn hit(
+    category: &'static str,
+    (start, end): (usize, usize),
+    masked: String,
+    severity: Severity,
+    reason: &'static str,
+) -> PiiHit {
+    PiiHit {
+        category,
+        start,
+        end,
+        masked,
+        severity,
+        reason,
+    }
+}
+
+fn regex(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pattern).expect("built-in personal-data pattern compiles"))
+}
+
+fn find_emails(text: &str, hits: &mut Vec<PiiHit>) {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    if !text.contains('@') {
+        return;
+    }
+    let re = regex(
+        &RE,
+        r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
+    );
+    for m in re.find_iter(text) {
+        let (user, domain) = m.as_str().split_once('@').unwrap_or((m.as_str(), ""));
+        hits.push(hit(
+            "email",
+            (m.start(), m.end()),
+            mask_email(user, domain),
+            Severity::Medium,
+            "an e-mail address identifies the caller",
+        ));
+    }
+}
+
+fn find_spoken_emails(text: &str, norm: &Normalized, hits: &mut Vec<PiiHit>) {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = regex(
+        &RE,
+        r" ([a-z0-9]+(?: dot [a-z0-9]+)?) (?:at|собака|aroba) ([a-z0-9]+) (?:dot|точка|punto) (com|net|org|ru|es|io|de|uk) ",
+    );
+    for caps in re.captures_iter(norm.text()) {
+        let (whole, user, domain) = (
+            caps.get(0).expect("group 0"),
+            &caps[1],
+            format!("{}.{}", &caps[2], &caps[3]),
+        );
+        let span = norm.original_span(whole.start() + 1, whole.end() - 1, text);
+        hits.push(hit(
+            "email",
+            span,
+            mask_email(user, &domain),
+            Severity::Medium,
+            "an e-mail address spelled out identifies the caller",
+        ));
+    }
+}
+
+fn mask_email(user: &str, domain: &str) -> String {
+    let first = user.chars().next().unwrap_or('*');
+    format!("{first}***@{domain}")
+}
+
+/// IBAN lengths per country (ISO 13616 registry, the countries callers are likely to name).
+const IBAN_LENGTHS: &[(&str, usize)] = &[
+    ("AD", 24),
+    ("AT", 20),
+    ("BE", 16),
+    ("BG", 22),
+    ("CH", 21),
+    ("CY", 28),
+    ("CZ", 24),
+    ("DE", 22),
+    ("DK", 18),
+    ("EE", 20),
+    ("ES", 24),
+    ("FI", 18),
+    ("FR", 27),
+    ("GB", 22),
+    ("GR", 27),
+    ("HR", 21),
+    ("HU", 28),
+    ("IE", 22),
+    ("IT", 27),
+    ("LT", 20),
+    ("LU", 20),
+    ("LV", 21),
+    ("MT", 31),
+    ("NL", 18),
+    ("NO", 15),
+    ("PL", 28),
+    ("PT", 25),
+    ("RO", 24),
+    ("RU", 33),
+    ("SE", 24),
+    ("SI", 19),
+    ("SK", 24),
+    ("TR", 26),
+    ("UA", 29),
+    ("BY", 28),
+    ("KZ", 20),
+    ("GE", 22),
+    ("IL", 23),
+    ("AE", 23),
+    ("SA", 24),
+    ("MX", 18),
+];
+
+/// Whether `compact` (letters and digits, no spaces) is a valid IBAN: country length and mod-97 = 1.
+pub fn iban_valid(compact: &str) -> bool {
+    let upper = compact.to_ascii_uppercase();
+    let Some(&(_, len)) = IBAN_LENGTHS.iter().find(|(c, _)| upper.starts_with(c)) else {
+        return false;
+    };
+    if upper.len() != len || !upper.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let rearranged = upper[4..].bytes().chain(upper[..4].bytes());
+    let mut rem: u32 = 0;
+    for b in rearranged {
+        let v = if b.is_ascii_digit() {
+            u32::from(b - b'0')
+        } else {
+            u32::from(b - b'A') + 10
+        };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
+    }
+    rem == 1
+}
+
+fn find_ibans(text: &str, hits: &mut Vec<PiiHit>) {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = regex(&RE, r"(?-u:\b)[A-Za-z]{2}\d{2}(?:[ -]?[A-Za-z0-9]){10,32}");
+    for m in re.find_iter(text) {
+        let country = m.as_str()[..2].to_ascii_uppercase();
+        let Some(&(_, len)) = IBAN_LENGTHS.iter().find(|(c, _)| *c == country) else {
+            continue;
+        };
+        let Some(end) = nth_alnum_end(&text[m.start()..m.end()], len) else {
+            continue;
+        };
+        let compact: String = text[m.start()..m.start() + end]
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if iban_valid(&compact) {
+            let masked = mask_keep(&compact, 4, 4, 4);
+            hits.push(hit(
+                "iban",
+                (m.start(), m.start() + end),
+                masked,
+                Severity::High,
+                "a bank account (IBAN, passes the mod-97 check)",
+            ));
+        }
+    }
+}
+
+/// Byte offset just after the `n`-th ASCII letter or digit.
+fn nth_alnum_end(s: &str, n: usize) -> Option<usize> {
+    let mut count = 0;
+    for (i, c) in s.char_indices() {
+        if c.is_ascii_alphanumeric() {
+            count += 1;
+            if count == n {
+                return Some(i + c.len_utf8());
+            }
+        }
+    }
+    None
+}
+
+/// The Spanish DNI/NIE check letter for a number.
+pub fn dni_letter(number: u32) -> char {
+    const LETTERS: &[u8] = b"TRWAGMYFPDXBNJZSQVHLCKE";
+    LETTERS[(number % 23) as usize] as char
+}
+
+fn find_spanish_ids(text: &str, hits: &mut Vec<PiiHit>) {
+    static DNI: OnceLock<Regex> = OnceLock::new();
+    static NIE: OnceLock<Regex> = OnceLock::new();
+    let dni = regex(&DNI, r"(?-u:\b)(\d{8})[ -]?([A-Za-z])(?-u:\b)");
+    let nie = regex(
+        &NIE,
+        r"(?-u:\b)([XYZxyz])[ -]?(\d{7})[ -]?([A-Za-z])(?-u:\b)",
+    );
+    for caps in dni.captures_iter(text) {
+        let number: u32 = caps[1].parse().unwrap_or(0);
+        push_id_if_valid(hits, &caps, number, &caps[2], &caps[1]);
+    }
+    for caps in nie.captures_iter(text) {
+        let prefix = match caps[1].to_ascii_uppercase().as_str() {
+            "X" => "0",
+            "Y" => "1",
+            _ => "2",
+        };
+        let number: u32 = format!("{prefix}{}", &caps[2]).parse().unwrap_or(0);
+        push_id_if_valid(hits, &caps, number, &caps[3], &caps[2]);
+    }
+}
+
+fn push_id_if_valid(
+    hits: &mut Vec<PiiHit>,
+    caps: &regex::Captures,
+    number: u32,
+    letter: &str,
+    digits: &str,
+) {
+    if !letter.eq_ignore_ascii_case(&dni_letter(number).to_string()) {
+        return;
+    }
+    let whole = caps.get(0).expect("group 0");
+    hits.push(hit(
+        "national_id",
+        (whole.start(), whole.end()),
+        format!("{}*", mask_keep(digits, 0, 2, 0)),
+        Severity::High,
+        "a Spanish DNI/NIE (check letter matches)",
+    ));
+}
+
+const MONTHS: &str = "january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre";
+
+fn find_dates(text: &str, norm: &Normalized, hits: &mut Vec<PiiHit>) {
+    static NUMERIC: OnceLock<Regex> = OnceLock::new();
+    static WORDS: OnceLock<Regex> = OnceLock::new();
+    let numeric = regex(
+        &NUMERIC,
+        r"(?-u:\b)(?:(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})|(\d{4})-(\d{2})-(\d{2}))(?-u:\b)",
+    );
+    for caps in numeric.captures_iter(text) {
+        let whole = caps.get(0).expect("group 0");
+        let (day, month) = match (caps.get(1), caps.get(2), caps.get(5), caps.get(6)) {
+            (Some(d), Some(m), _, _) => (d.as_str(), m.as_str()),
+            (_, _, Some(m), Some(d)) => (d.as_str(), m.as_str()),
+            _ => continue,
+        };
+        if plausible_day_month(day, month) || plausible_day_month(month, day) {
+            hits.push(birth_hit((whole.start(), whole.end())));
+        }
+    }
+    let words = WORDS.get_or_init(|| {
+        let months = MONTHS
+            .split('|')
+            .map(|m| Normalized::fold(m, false).trim().to_string())
+            .collect::<Vec<_>>()
+            .join("|");
+        Regex::new(&format!(
+            r" (?:\d{{1,2}} (?:de )?(?:{months})|(?:{months}) \d{{1,2}}) (?:de |of )?\d{{4}} "
+        ))
+        .expect("built-in date pattern compiles")
+    });
+    for m in words.find_iter(norm.text()) {
+        hits.push(birth_hit(norm.original_span(
+            m.start() + 1,
+            m.end() - 1,
+            text,
+        )));
+    }
+}
+
+fn find_passports(text: &str, norm: &Normalized, hits: &mut Vec<PiiHit>) {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = regex(&RE, r" (?:\d{4}|\d{2} \d{2}) (?:номер |n )?\d{6} ");
+    for m in re.find_iter(norm.text()) {
+        let span = norm.original_span(m.start() + 1, m.end() - 1, text);
+        hits.push(hit(
+            "passport",
+            span,
+            "** ** ******".to_string(),
+            Severity::High,
+            "a passport series and number",
+        ));
+    }
+}
+
+fn plausible_day_month(day: &str, month: &str) -> bool {
+    let (d, m) = (
+        day.parse::<u32>().unwrap_or(0),
+        month.parse::<u32>().unwrap_or(0),
+    );
+    (1..=31).contains(&d) && (1..=12).contains(&m)
+}
+
+fn birth_hit(span: (usize, usize)) -> PiiHit {
+    hit(
+        "birth_date",
+        span,
+        "**.**.****".to_string(),
+        Severity::Medium,
+        "a date of birth identifies the caller",
+    )
+}
+
+fn find_addresses(text: &str, hits: &mut Vec<PiiHit>) {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = regex(
+        &RE,
+        r"(?i)(?:(?-u:\b)\d{1,5}(?:\s+[A-Z][a-z]+){1,3}\s+(?:street|st|avenue|ave|road|rd|lane|ln|boulevard|blvd|drive|dr|court|ct|way|place)(?-u:\b)|(?:улиц[аеуы]|ул\.|проспект[а-я]*|пр-т|переул[а-я]*|бульвар[а-я]*|шоссе|набережн[а-я]*)\s+[а-яё-]+(?:\s+[а-яё-]+)?,?\s+(?:дом\s+|д\.\s*)?\d+|(?:calle|c/|avenida|avda\.?|plaza|paseo|carretera)\s+(?:de\s+(?:la\s+|los\s+|las\s+)?)?\p{L}+(?:\s+\p{L}+)?,?\s+(?:n[úu]mero\s+|nº\s*|n\.\s*)?\d+)",
+    );
+    for m in re.find_iter(text) {
+        let first_word = m.as_str().split_whitespace().next().unwrap_or("");
+        let shown = if first_word.chars().all(|c| c.is_ascii_digit()) {
+            "***".to_string()
+        } else {
+            format!("{first_word} ***")
+        };
+        hits.push(hit(
+            "address",
+            (m.start(), m.end()),
+            shown,
+            Severity::Medium,
+            "a street address with a house number locates the caller",
+        ));
+    }
+}
+
+fn find_names(text: &str, hits: &mut Vec<PiiHit>) {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = regex(
+        &RE,
+        r"(?i:my name is|my name's|меня зовут|me llamo|mi nombre es)[\s,]+(\p{Lu}\p{Ll}+(?:[ -]\p{Lu}\p{Ll}+){0,2})",
+    );
+    for caps in re.captures_iter(text) {
+        let name = caps.get(1).expect("group 1");
+        let first = name.as_str().chars().next().unwrap_or('*');
+        hits.push(hit(
+            "person_name",
+            (name.start(), name.end()),
+            format!("{first}***"),
+            Severity::Low,
+            "the caller's name",
+        ));
+    }
+}
+
+/// Luhn checksum over a digit string.
+pub fn luhn_valid(digits: &str) -> bool {
+    let mut sum = 0;
+    for (i, b) in digits.bytes().rev().enumerate() {
+        let mut d = u32::from(b - b'0');
+        if i % 2 == 1 {
+            d *= 2;
+            if d > 9 {
+                d -= 9;
+            }
+        }
+        sum += d;
+    }
+    !digits.is_empty() && sum % 10 == 0
+}
+
+/// Russian SNILS control number (last two digits) over 11 digits.
+pub fn snils_valid(digits: &str) -> bool {
+    let d: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
+    if d.len() != 11 {
+        return false;
+    }
+    let sum: u32 = d[..9]
+        .iter()
+        .enumerate()
+        .map(|(i, v)| v * (9 - i as u32))
+        .sum();
+    let control = match sum {
+        s if s < 100 => s,
+        100 | 101 => 0,
+        s => (s % 101) % 100,
+    };
+    control == d[9] * 10 + d[10]
+}
+
+/// Russian INN check digits (10 digits for companies, 12 for people).
+pub fn inn_valid(digits: &str) -> bool {
+    let d: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
+    let check = |weights: &[u32]| -> u32 {
+        weights.iter().zip(&d).map(|(w, v)| w * v).sum::<u32>() % 11 % 10
+    };
+    match d.len() {
+        10 => check(&[2, 4, 10, 3, 5, 9, 4, 6, 8]) == d[9],
+        12 => {
+            check(&[7, 2, 4, 10, 3, 5, 9, 4, 6, 8]) == d[10]
+                && check(&[3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]) == d[11]
+        }
+        _ => false,
+    }
+}
+
+/// US SSN rules: area not 000, 666 or 900-999; group not 00; serial not 0000.
+pub fn ssn_valid(digits: &str) -> bool {
+    if digits.len() != 9 {
+        return false;
+    }
+    let area: u32 = digits[..3].parse().unwrap_or(0);
+    area != 0 && area != 666 && area < 900 && &digits[3..5] != "00" && &digits[5..] != "0000"
+}
+
+/// ABA routing number checksum (3-7-1 weights).
+pub fn aba_valid(digits: &str) -> bool {
+    let d: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
+    d.len() == 9
+        && (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + d[2] + d[5] + d[8]) % 10 == 0
+}
+
+/// Whether the digits form a valid phone number in international form or in RU, ES or US.
+pub fn phone_valid(digits: &str, international: bool) -> bool {
+    use phonenumber::country::Id;
+    if !(9..=15).contains(&digits.len()) {
+        return false;
+    }
+    if international {
+        return phonenumber::parse(None, format!("+{digits}")).is_ok_and(|n| n.is_valid());
+    }
+    [Id::RU, Id::ES, Id::US]
+        .into_iter()
+        .any(|region| phonenumber::parse(Some(region), digits).is_ok_and(|n| n.is_valid()))
+}
+
+fn classify_run(run: &DigitRun, text: &str, ctx: &Context) -> Option<PiiHit> {
+    let c = cues();
+    let d = run.digits.as_str();
+    let n = d.len();
+    let span = (run.start, run.end);
+    let card_prefix = matches!(d.as_bytes().first(), Some(b'2'..=b'6'));
+    if (3..=4).contains(&n) && ctx.has(&c.cvv) {
+        return Some(hit(
+            "cvv",
+            span,
+            "***".into(),
+            Severity::High,
+            "a card security code",
+        ));
+    }
+    if (n == 4 || n == 6) && ctx.has(&c.expiry) && plausible_day_month("1", &d[..2]) {
+        return Some(hit(
+            "card_expiry",
+            span,
+            "**/**".into(),
+            Severity::Medium,
+            "a card expiry date",
+        ));
+    }
+    if (13..=19).contains(&n)
+        && card_prefix
+        && luhn_valid(d)
+        && (n == 16
+            || ctx.has(&c.card)
+            || (n == 15 && (d.starts_with("34") || d.starts_with("37"))))
+    {
+        return Some(hit(
+            "card_number",
+            span,
+            mask_keep(d, 4, 4, 4),
+            Severity::High,
+            "a payment card number (passes the Luhn check)",
+        ));
+    }
+    if n == 20 && ctx.has(&c.account) && (d.starts_with("408") || d.starts_with("423")) {
+        return Some(account_hit(span, d));
+    }
+    if n == 11 && ctx.has(&c.snils) && snils_valid(d) {
+        return Some(hit(
+            "snils",
+            span,
+            mask_keep(d, 0, 2, 0),
+            Severity::High,
+            "a SNILS (checksum matches)",
+        ));
+    }
+    if n == 10 && ctx.has(&c.passport) {
+        return Some(hit(
+            "passport",
+            span,
+            mask_keep(d, 0, 2, 0),
+            Severity::High,
+            "a passport series and number",
+        ));
+    }
+    if (n == 10 || n == 12) && ctx.has(&c.inn) && inn_valid(d) {
+        return Some(hit(
+            "inn",
+            span,
+            mask_keep(d, 0, 2, 0),
+            Severity::High,
+            "an INN (checksum matches)",
+        ));
+    }
+    let formatted = &text[run.start..run.end];
+    if n == 9 && ssn_valid(d) && (ctx.has(&c.ssn) || is_ssn_shaped(formatted)) {
+        return Some(hit(
+            "ssn",
+            span,
+            format!("***-**-{}", &d[5..]),
+            Severity::High,
+            "a US social security number",
+        ));
+    }
+    if n == 9 && ctx.has(&c.routing) && aba_valid(d) {
+        return Some(account_hit(span, d));
+    }
+    let international = preceded_by_plus(text, run);
+    if phone_valid(d, international) {
+        return Some(hit(
+            "phone",
+            span,
+            mask_phone(d, international),
+            Severity::Medium,
+            "a phone number (valid numbering plan)",
+        ));
+    }
+    if n == 11 && is_snils_shaped(formatted) && snils_valid(d) {
+        return Some(hit(
+            "snils",
+            span,
+            mask_keep(d, 0, 2, 0),
+            Severity::High,
+            "a SNILS (checksum matches)",
+        ));
+    }
+    if (8..=17).contains(&n) && ctx.has(&c.account_number) {
+        return Some(account_hit(span, d));
+    }
+    None
+}
+
+fn account_hit(span: (usize, usize), digits: &str) -> PiiHit {
+    hit(
+        "bank_account",
+        span,
+        mask_keep(digits, 0, 4, 0),
+        Severity::High,
+        "a bank account number",
+    )
+}
+
+fn is_ssn_shaped(s: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    regex(&RE, r"^\d{3}-\d{2}-\d{4}$").is_match(s)
+}
+
+fn is_snils_shaped(s: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    regex(&RE, r"^\d{3}-\d{3}-\d{3}[ -]\d{2}$").is_match(s)
+}
+
+fn preceded_by_plus(text: &str, run: &DigitRun) -> bool {
+    if text[..run.start].trim_end().ends_with('+') {
+        return true;
+    }
+    let before = text[..run.start].trim_end();
+    let last_word = before.rsplit(char::is_whitespace).next().unwrap_or("");
+    let folded = Normalized::fold(last_word, false);
+    cues().plus.iter().any(|p| folded.trim() == p)
+}
+
+fn mask_phone(digits: &str, international: bool) -> String {
+    let plus = if international { "+" } else { "" };
+    format!("{plus}{}", mask_keep(digits, 1, 2, 0))
+}
+
+/// Digits with all but `head` leading and `tail` trailing replaced by `*`, grouped by `group` (0: no groups).
+pub fn mask_keep(digits: &str, head: usize, tail: usize, group: usize) -> String {
+    let n = digits.chars().count();
+    let shown: Vec<char> = digits
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if i < head || i + tail >= n { c } else { '*' })
+        .collect();
+    if group == 0 {
+        return shown.into_iter().collect();
+    }
+    shown
+        .chunks(group)
+        .map(|g| g.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(text: &str) -> Vec<(&'static str, String)> {
+        let norm = Normalized::new(text);
+        let ctx = Context {
+            here: &norm,
+            before: None,
+        };
+        find_pii(text, &ctx, false)
+            .into_iter()
+            .map(|h| (h.category, h.masked))
+            .collect()
+    }
+
+    #[test]
+    fn validators_accept_known_good_and_reject_near_misses() {
+        assert!(luhn_valid("4111111111111111"));
+        assert!(!luhn_valid("4111111111111112"));
+        assert!(iban_valid("ES9121000418450200051332"));
+        assert!(iban_valid("GB82WEST12345698765432"));
+        assert!(!iban_valid("ES9121000418450200051333"));
+        assert!(snils_valid("11223344595"));
+        assert!(!snils_valid("11223344596"));
+        assert!(inn_valid("7707083893"));
+        assert!(inn_valid("500100732259"));
+        assert!(!inn_valid("7707083894"));
+        assert_eq!(dni_letter(12345678), 'Z');
+        assert!(ssn_valid("123456789"));
+        assert!(!ssn_valid("666456789"));
+        assert!(!ssn_valid("123006789"));
+        assert!(aba_valid("021000021"));
+        assert!(phone_valid("79161234567", true));
+        assert!(phone_valid("89161234567", false));
+        assert!(phone_valid("612345678", false));
+        assert!(phone_valid("2025550143", false) || phone_valid("2124567890", false));
+    }
+
+    #[test]
+    fn spoken_card_is_found_and_masked() {
+        let found =
+            scan("my card is four one one one one one one one one one one one one one one one");
+        assert_eq!(found, [("card_number", "4111 **** **** 1111".to_string())]);
+    }
+
+    #[test]
+    fn failing_checksums_are_not_personal_data() {
+        assert!(scan("order number 4111111111111112 please").is_empty());
+        assert!(scan("invoice 123456789012 for 1500 rubles").is_empty());
+    }
+
+    #[test]
+    fn emails_phones_and_ids() {
+        assert_eq!(scan("write to john.doe@gmail.com")[0].1, "j***@gmail.com");
+        assert_eq!(scan("мой номер +7 916 123-45-67")[0].0, "phone");
+        assert_eq!(scan("mi DNI es 12345678Z")[0].0, "national_id");
+        assert!(scan("mi DNI es 12345678A").is_empty());
+        assert_eq!(scan("IBAN ES91 2100 0418 4502 0005 1332")[0].0, "iban");
+        assert_eq!(
+            scan("меня зовут Иван Петров")[0],
+            ("person_name", "И***".to_string())
+        );
+    }
+
+    #[test]
+    fn cue_words_make_bare_numbers_personal() {
+        assert_eq!(scan("паспорт серия 4510 номер 123456")[0].0, "passport");
+        assert_eq!(scan("СНИЛС 112-233-445 95")[0].0, "snils");
+        assert_eq!(scan("my date of birth is 15/03/1985")[0].0, "birth_date");
+        assert_eq!(scan("дата рождения 15 марта 1985 года")[0].0, "birth_date");
+        assert!(scan("the meeting is on 15/03/2025").is_empty());
+    }
+}

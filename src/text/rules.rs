@@ -1,0 +1,547 @@
+//! Phrase packs (data, not code): load and check TOML packs, compile their patterns into one
+//! regex set per language over folded text, and self-test their positive and negative examples.
+//!
+//! Pattern syntax, word by word over folded text (see [`super::normalize`]):
+//! `word` exact word, `stem*` any word starting with the stem (inflection), `a|b*` alternatives,
+//! `[word]` optional word, `..` up to three arbitrary words. Filler words are ignored.
+//! The `regex` crate runs in linear time, so no pattern can be catastrophic.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use regex::{Regex, RegexSet, RegexSetBuilder};
+use serde::Deserialize;
+
+use super::normalize::Normalized;
+use crate::recording::{FindingKind, Severity};
+
+/// The packs shipped inside the binary: (name, TOML text).
+pub const BUILTIN_PACKS: &[(&str, &str)] = &[
+    ("outdated.toml", include_str!("packs/outdated.toml")),
+    ("manipulation.toml", include_str!("packs/manipulation.toml")),
+    ("service.toml", include_str!("packs/service.toml")),
+    ("required.toml", include_str!("packs/required.toml")),
+    ("confidential.toml", include_str!("packs/confidential.toml")),
+];
+
+/// The categories of `missing_required_phrase` rules.
+pub const REQUIRED_CATEGORIES: &[&str] = &[
+    "greeting",
+    "self_introduction",
+    "offer_more_help",
+    "farewell",
+];
+
+/// A problem in a rules or facts file, with the file (or pack) name and 1-based line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextError {
+    pub origin: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for TextError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.origin, self.line, self.message)
+    }
+}
+
+impl std::error::Error for TextError {}
+
+impl TextError {
+    /// An error from the TOML parser, placed on the line its byte span starts at.
+    pub fn from_toml(origin: &str, source: &str, err: &toml::de::Error) -> Self {
+        let line = err.span().map_or(1, |s| line_of(source, s.start));
+        let message = err.message().to_string();
+        Self {
+            origin: origin.to_string(),
+            line,
+            message,
+        }
+    }
+}
+
+/// 1-based line of a byte offset.
+pub fn line_of(source: &str, offset: usize) -> usize {
+    source[..offset.min(source.len())].matches('\n').count() + 1
+}
+
+/// Whose speech a rule looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpeakerScope {
+    #[default]
+    Agent,
+    Any,
+}
+
+/// Where a required phrase must appear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TurnScope {
+    /// The agent's first turn (greeting, self-introduction).
+    FirstTurn,
+    /// The agent's last two turns (offer of more help, farewell).
+    LastTurns,
+    /// Anywhere in the agent's speech.
+    Anywhere,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackFile {
+    #[serde(default)]
+    rule: Vec<RuleDef>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleDef {
+    id: String,
+    kind: FindingKind,
+    #[serde(default)]
+    category: Option<String>,
+    languages: Vec<String>,
+    severity: Severity,
+    rationale: String,
+    patterns: Vec<String>,
+    #[serde(default)]
+    examples: Vec<String>,
+    #[serde(default)]
+    counter_examples: Vec<String>,
+    #[serde(default)]
+    speaker: SpeakerScope,
+    #[serde(default)]
+    scope: Option<TurnScope>,
+}
+
+/// One compiled phrase rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub kind: FindingKind,
+    pub category: String,
+    pub languages: Vec<String>,
+    pub severity: Severity,
+    /// Why it matters, shown to the user.
+    pub rationale: String,
+    pub speaker: SpeakerScope,
+    /// Only for `missing_required_phrase` rules.
+    pub scope: Option<TurnScope>,
+    pub patterns: Vec<String>,
+    pub examples: Vec<String>,
+    pub counter_examples: Vec<String>,
+    /// Pack name and 1-based line of the rule's `id`.
+    pub origin: String,
+    pub line: usize,
+    compiled: Vec<Regex>,
+}
+
+/// An example that did not behave as its rule promises.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExampleFailure {
+    pub origin: String,
+    pub line: usize,
+    pub rule: String,
+    pub message: String,
+}
+
+impl fmt::Display for ExampleFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: rule {}: {}",
+            self.origin, self.line, self.rule, self.message
+        )
+    }
+}
+
+impl Rule {
+    /// Whether any of the rule's patterns matches the text.
+    pub fn matches(&self, text: &str) -> bool {
+        let norm = Normalized::new(text);
+        self.compiled.iter().any(|re| re.is_match(norm.text()))
+    }
+
+    /// Examples that fail: positives that do not match, negatives that do, or missing ones.
+    pub fn self_test(&self) -> Vec<ExampleFailure> {
+        let fail = |message: String| ExampleFailure {
+            origin: self.origin.clone(),
+            line: self.line,
+            rule: self.id.clone(),
+            message,
+        };
+        let mut failures = Vec::new();
+        if self.examples.is_empty() || self.counter_examples.is_empty() {
+            failures.push(fail(
+                "needs at least one example and one counter_example".to_string(),
+            ));
+        }
+        for ex in self.examples.iter().filter(|e| !self.matches(e)) {
+            failures.push(fail(format!("example does not match: {ex:?}")));
+        }
+        for ex in self.counter_examples.iter().filter(|e| self.matches(e)) {
+            failures.push(fail(format!("counter_example matches: {ex:?}")));
+        }
+        failures
+    }
+}
+
+/// Parses a pack's TOML text; `origin` names it in errors (a file path or a built-in pack name).
+pub fn parse_pack(origin: &str, source: &str) -> Result<Vec<Rule>, TextError> {
+    let file: PackFile =
+        toml::from_str(source).map_err(|e| TextError::from_toml(origin, source, &e))?;
+    if file.rule.is_empty() {
+        return Err(TextError {
+            origin: origin.to_string(),
+            line: 1,
+            message: "no [[rule]] tables in this pack".to_string(),
+        });
+    }
+    file.rule
+        .into_iter()
+        .map(|def| compile_rule(origin, source, def))
+        .collect()
+}
+
+fn rule_line(source: &str, id: &str) -> usize {
+    let needle = format!("\"{id}\"");
+    source
+        .lines()
+        .position(|l| l.trim_start().starts_with("id") && l.contains(&needle))
+        .map_or(1, |i| i + 1)
+}
+
+fn compile_rule(origin: &str, source: &str, def: RuleDef) -> Result<Rule, TextError> {
+    let line = rule_line(source, &def.id);
+    let err = |message: String| TextError {
+        origin: origin.to_string(),
+        line,
+        message: format!("rule {}: {message}", def.id),
+    };
+    let category = check_kind_and_category(&def).map_err(err)?;
+    if def.languages.is_empty()
+        || def
+            .languages
+            .iter()
+            .any(|l| l.len() != 2 || !l.chars().all(|c| c.is_ascii_lowercase()))
+    {
+        return Err(err("languages must be two-letter codes like \"en\"".into()));
+    }
+    if def.patterns.is_empty() {
+        return Err(err("needs at least one pattern".into()));
+    }
+    let compiled = def
+        .patterns
+        .iter()
+        .map(|p| compile_pattern(p).and_then(|re| Regex::new(&re).map_err(|e| e.to_string())))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(err)?;
+    let scope = match def.kind {
+        FindingKind::MissingRequiredPhrase => Some(def.scope.unwrap_or(TurnScope::Anywhere)),
+        _ => None,
+    };
+    Ok(Rule {
+        id: def.id,
+        kind: def.kind,
+        category,
+        languages: def.languages,
+        severity: def.severity,
+        rationale: def.rationale,
+        speaker: def.speaker,
+        scope,
+        patterns: def.patterns,
+        examples: def.examples,
+        counter_examples: def.counter_examples,
+        origin: origin.to_string(),
+        line,
+        compiled,
+    })
+}
+
+fn check_kind_and_category(def: &RuleDef) -> Result<String, String> {
+    match def.kind {
+        FindingKind::MissingRequiredPhrase => match def.category.as_deref() {
+            Some(c) if REQUIRED_CATEGORIES.contains(&c) => Ok(c.to_string()),
+            _ => Err(format!(
+                "missing_required_phrase rules need category = one of {REQUIRED_CATEGORIES:?}"
+            )),
+        },
+        FindingKind::OutdatedPhrase
+        | FindingKind::Manipulation
+        | FindingKind::ServiceError
+        | FindingKind::Confidential => Ok(def
+            .category
+            .clone()
+            .unwrap_or_else(|| def.id.split('.').next().unwrap_or(&def.id).to_string())),
+        other => Err(format!("kind {other:?} is not a phrase kind (use outdated_phrase, manipulation, service_error, missing_required_phrase or confidential)")),
+    }
+}
+
+/// Translates one pattern into a regex over folded text (leading and trailing space included).
+pub fn compile_pattern(pattern: &str) -> Result<String, String> {
+    let tokens: Vec<&str> = pattern.split_whitespace().collect();
+    if tokens.first() == Some(&"..") || tokens.last() == Some(&"..") {
+        return Err(format!(
+            "pattern {pattern:?}: `..` must stand between words"
+        ));
+    }
+    let mut out = String::from(" ");
+    let mut required = 0;
+    for token in tokens {
+        if token == ".." {
+            out.push_str("(?:[^ ]+ ){0,3}");
+        } else if let Some(inner) = token.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+            out.push_str(&format!("(?:{} )?", compile_alternatives(pattern, inner)?));
+        } else {
+            out.push_str(&format!("{} ", compile_alternatives(pattern, token)?));
+            required += 1;
+        }
+    }
+    if required == 0 {
+        return Err(format!("pattern {pattern:?} has no required word"));
+    }
+    Ok(out)
+}
+
+fn compile_alternatives(pattern: &str, token: &str) -> Result<String, String> {
+    let alts = token
+        .split('|')
+        .map(|alt| {
+            let (word, stem) = match alt.strip_suffix('*') {
+                Some(w) => (w, true),
+                None => (alt, false),
+            };
+            if word.is_empty()
+                || !word
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '\'' || c == '-')
+            {
+                return Err(format!(
+                    "pattern {pattern:?}: bad word {alt:?} (letters, digits, `*` at the end)"
+                ));
+            }
+            let folded = Normalized::fold(word, true);
+            let folded = folded.trim();
+            if folded.is_empty() {
+                return Err(format!(
+                    "pattern {pattern:?}: {word:?} is a filler word, ignored in matching"
+                ));
+            }
+            let escaped = regex::escape(folded);
+            Ok(if stem {
+                format!("{escaped}[^ ]*")
+            } else {
+                escaped
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(format!("(?:{})", alts.join("|")))
+}
+
+/// A phrase rule that matched: the rule's index in [`RuleSet::rules`] and the folded byte range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PhraseHit {
+    pub rule: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+struct LanguageIndex {
+    language: String,
+    set: RegexSet,
+    /// (rule index, pattern index) for each pattern of the set.
+    owners: Vec<(usize, usize)>,
+}
+
+/// All phrase rules, compiled once into one regex set per language.
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    indexes: Vec<LanguageIndex>,
+}
+
+impl fmt::Debug for RuleSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuleSet")
+            .field("rules", &self.rules.len())
+            .field("languages", &self.languages())
+            .finish()
+    }
+}
+
+impl RuleSet {
+    /// The shipped packs. They are checked by the test suite, so a failure here is a build bug.
+    pub fn builtin() -> Self {
+        Self::from_rules(builtin_rules().expect("built-in packs are valid (checked by tests)"))
+            .expect("built-in packs compile (checked by tests)")
+    }
+
+    /// The shipped packs plus extra rules (from `--rules` files); ids must stay unique.
+    pub fn with_extra(extra: Vec<Rule>) -> Result<Self, TextError> {
+        let mut rules = builtin_rules()?;
+        rules.extend(extra);
+        Self::from_rules(rules)
+    }
+
+    /// Exactly these rules.
+    pub fn from_rules(rules: Vec<Rule>) -> Result<Self, TextError> {
+        let mut seen = BTreeSet::new();
+        for rule in &rules {
+            if !seen.insert(rule.id.as_str()) {
+                return Err(TextError {
+                    origin: rule.origin.clone(),
+                    line: rule.line,
+                    message: format!("rule id {} is defined twice", rule.id),
+                });
+            }
+        }
+        let languages: BTreeSet<&str> = rules
+            .iter()
+            .flat_map(|r| r.languages.iter().map(String::as_str))
+            .collect();
+        let indexes = languages
+            .into_iter()
+            .map(|lang| build_index(&rules, lang))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { rules, indexes })
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Languages some rule covers (ISO 639-1).
+    pub fn languages(&self) -> Vec<String> {
+        self.indexes.iter().map(|i| i.language.clone()).collect()
+    }
+
+    /// The first match of each rule of `languages` in a folded text.
+    pub fn find(&self, languages: &[String], norm: &Normalized) -> Vec<PhraseHit> {
+        let text = norm.text();
+        let mut hits: Vec<PhraseHit> = Vec::new();
+        for index in self
+            .indexes
+            .iter()
+            .filter(|i| languages.contains(&i.language))
+        {
+            for pattern in index.set.matches(text).iter() {
+                let (rule, p) = index.owners[pattern];
+                if hits.iter().any(|h| h.rule == rule) {
+                    continue;
+                }
+                if let Some(m) = self.rules[rule].compiled[p].find(text) {
+                    hits.push(PhraseHit {
+                        rule,
+                        start: m.start() + 1,
+                        end: m.end() - 1,
+                    });
+                }
+            }
+        }
+        hits
+    }
+}
+
+fn build_index(rules: &[Rule], lang: &str) -> Result<LanguageIndex, TextError> {
+    let mut owners = Vec::new();
+    let mut patterns = Vec::new();
+    for (ri, rule) in rules.iter().enumerate() {
+        if rule.languages.iter().any(|l| l == lang) {
+            for (pi, re) in rule.compiled.iter().enumerate() {
+                owners.push((ri, pi));
+                patterns.push(re.as_str().to_string());
+            }
+        }
+    }
+    let set = RegexSetBuilder::new(&patterns)
+        .size_limit(256 << 20)
+        .dfa_size_limit(64 << 20)
+        .build()
+        .map_err(|e| TextError {
+            origin: "rule set".into(),
+            line: 1,
+            message: format!("patterns for language {lang} do not compile together: {e}"),
+        })?;
+    Ok(LanguageIndex {
+        language: lang.to_string(),
+        set,
+        owners,
+    })
+}
+
+/// All rules of the shipped packs.
+pub fn builtin_rules() -> Result<Vec<Rule>, TextError> {
+    let mut rules = Vec::new();
+    for (name, text) in BUILTIN_PACKS {
+        rules.extend(parse_pack(name, text)?);
+    }
+    Ok(rules)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_pack_examples_pass() {
+        let rules = builtin_rules().unwrap();
+        let failures: Vec<String> = rules
+            .iter()
+            .flat_map(|r| r.self_test())
+            .map(|f| f.to_string())
+            .collect();
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        RuleSet::from_rules(rules).unwrap();
+    }
+
+    #[test]
+    fn builtin_packs_cover_every_kind_in_three_languages() {
+        let rules = builtin_rules().unwrap();
+        for kind in [
+            FindingKind::OutdatedPhrase,
+            FindingKind::Manipulation,
+            FindingKind::ServiceError,
+            FindingKind::MissingRequiredPhrase,
+        ] {
+            for lang in ["en", "ru", "es"] {
+                assert!(
+                    rules
+                        .iter()
+                        .any(|r| r.kind == kind && r.languages.iter().any(|l| l == lang)),
+                    "no {kind:?} rule for {lang}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn patterns_survive_case_fillers_inflection_and_accents() {
+        let re =
+            Regex::new(&compile_pattern("что вас беспоко* .. подума* вместе").unwrap()).unwrap();
+        let norm = Normalized::new("Ну, ЧТО вас беспокоит? Давайте, э-э, подумаем вместе!");
+        assert!(re.is_match(norm.text()));
+        let re = Regex::new(&compile_pattern("que te preocup*").unwrap()).unwrap();
+        assert!(re.is_match(Normalized::new("¿Qué te preocupa?").text()));
+    }
+
+    #[test]
+    fn patterns_survive_small_asr_misspellings() {
+        let rules = builtin_rules().unwrap();
+        let rule = |id: &str| rules.iter().find(|r| r.id == id).unwrap();
+        assert!(rule("outdated.what-worries-you.ru").matches("что вас бесспокоит"));
+        assert!(rule("outdated.what-worries-you.en").matches("what woories you"));
+        assert!(rule("outdated.what-worries-you.es").matches("bamos a pensar juntoss"));
+        assert!(rule("manipulation.false-urgency.ru").matches("тольько сегодня"));
+    }
+
+    #[test]
+    fn bad_packs_name_the_line() {
+        let err = parse_pack("p.toml", "[[rule]]\nid = \"x\"\nkind = \"nope\"\n").unwrap_err();
+        assert_eq!(err.origin, "p.toml");
+        assert!(err.line >= 1, "{err}");
+        let bad_pattern = "[[rule]]\nid = \"x\"\nkind = \"manipulation\"\nlanguages = [\"en\"]\nseverity = \"low\"\nrationale = \"r\"\npatterns = [\"um\"]\n";
+        let err = parse_pack("p.toml", bad_pattern).unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.message.contains("filler"), "{err}");
+    }
+}

@@ -1,0 +1,596 @@
+//! One pass over a transcript: personal data, phrase rules, missing required phrases and fact
+//! claims, turned into `Finding`s with masked excerpts, byte spans, lines and time ranges.
+
+use super::facts::{self, Claim, FactSet};
+use super::normalize::Normalized;
+use super::pii::{find_pii, Context, PiiHit};
+use super::rules::{PhraseHit, RuleSet, SpeakerScope, TurnScope, REQUIRED_CATEGORIES};
+use super::transcript::{Segment, Transcript};
+use crate::recording::{Finding, FindingKind, TimeRange};
+
+/// What to look for and how to show it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScanOptions<'a> {
+    /// Languages of the phrase rules to run (ISO 639-1). Empty: the transcript's language, else a guess.
+    pub languages: &'a [String],
+    /// Show personal data unmasked in excerpts (the user asked for it).
+    pub show_pii: bool,
+    /// Facts to check claims against (`misinformation`).
+    pub facts: Option<&'a FactSet>,
+}
+
+/// Speaker names that mean "the vendor's agent" in pasted transcripts.
+const AGENT_NAMES: &[&str] = &[
+    "agent",
+    "operator",
+    "rep",
+    "representative",
+    "sales",
+    "support",
+    "оператор",
+    "агент",
+    "менеджер",
+    "консультант",
+    "agente",
+    "operador",
+    "operadora",
+    "asesor",
+    "asesora",
+];
+
+/// Characters of context kept on each side of a match in an excerpt.
+const EXCERPT_CONTEXT: usize = 60;
+
+/// The speaker taken as the agent: one named like an agent, else the first speaker; `None` when
+/// the transcript has no speakers at all (then every segment counts as the agent's).
+pub fn agent_speaker(transcript: &Transcript) -> Option<&str> {
+    let speakers = || {
+        transcript
+            .segments
+            .iter()
+            .filter_map(|s| s.speaker.as_deref())
+    };
+    speakers()
+        .find(|s| AGENT_NAMES.contains(&s.trim().to_lowercase().as_str()))
+        .or_else(|| speakers().next())
+}
+
+fn is_agent(segment: &Segment, agent: Option<&str>) -> bool {
+    agent.is_none_or(|a| segment.speaker.as_deref() == Some(a))
+}
+
+/// A best guess of the language of a text: ru (Cyrillic), es (Spanish marks and words) or en.
+pub fn guess_language(transcript: &Transcript) -> String {
+    let (mut cyrillic, mut latin, mut spanish) = (0usize, 0usize, 0usize);
+    for seg in transcript.segments.iter().take(200) {
+        for c in seg.text.chars() {
+            match c {
+                'а'..='я' | 'А'..='Я' | 'ё' | 'Ё' => cyrillic += 1,
+                'a'..='z' | 'A'..='Z' => latin += 1,
+                'ñ' | 'á' | 'é' | 'í' | 'ó' | 'ú' | '¿' | '¡' => spanish += 10,
+                _ => {}
+            }
+        }
+        let norm = Normalized::new(&seg.text);
+        for w in [
+            " que ", " usted ", " el ", " los ", " por ", " para ", " es ", " de ",
+        ] {
+            spanish += norm.text().matches(w).count() * 5;
+        }
+    }
+    if cyrillic > latin {
+        "ru".into()
+    } else if spanish * 10 > latin {
+        "es".into()
+    } else {
+        "en".into()
+    }
+}
+
+fn resolve_languages(transcript: &Transcript, options: &ScanOptions) -> Vec<String> {
+    if !options.languages.is_empty() {
+        return options.languages.to_vec();
+    }
+    match &transcript.language {
+        Some(lang) if !lang.is_empty() => vec![lang.to_lowercase()],
+        _ => vec![guess_language(transcript)],
+    }
+}
+
+/// Everything learned from one segment.
+struct SegmentScan {
+    pii: Vec<PiiHit>,
+    phrases: Vec<PhraseHit>,
+    /// Original byte ranges of the phrase hits.
+    phrase_spans: Vec<(usize, usize)>,
+    claims: Vec<facts::RawClaim>,
+}
+
+/// Findings of a transcript: personal data, phrase rules, missing required phrases and, with
+/// facts, misinformation. `line` is the segment index + 1; `span` is in the segment text.
+pub fn scan_transcript(
+    rules: &RuleSet,
+    transcript: &Transcript,
+    options: &ScanOptions,
+) -> Vec<Finding> {
+    scan_with_claims(rules, transcript, options).0
+}
+
+/// [`scan_transcript`] plus the claims on facts (for cross-source [`facts::inconsistencies`]).
+pub fn scan_with_claims(
+    rules: &RuleSet,
+    transcript: &Transcript,
+    options: &ScanOptions,
+) -> (Vec<Finding>, Vec<Claim>) {
+    let languages = resolve_languages(transcript, options);
+    let agent = agent_speaker(transcript);
+    let mut findings = Vec::new();
+    let mut claims = Vec::new();
+    let mut scans = Vec::with_capacity(transcript.segments.len());
+    let mut previous: Option<Normalized> = None;
+    for (i, seg) in transcript.segments.iter().enumerate() {
+        let norm = Normalized::new(&seg.text);
+        let scan = scan_segment(
+            rules,
+            &languages,
+            seg,
+            &norm,
+            previous.as_ref(),
+            agent,
+            options.facts,
+        );
+        emit_segment_findings(rules, seg, i, &scan, options, &mut findings);
+        if let Some(facts) = options.facts {
+            for raw in &scan.claims {
+                let claim = make_claim(facts, seg, i, raw, &scan.pii, options.show_pii);
+                findings.extend(facts::misinformation(&facts.facts[raw.fact], &claim));
+                claims.push(claim);
+            }
+        }
+        scans.push(scan);
+        previous = Some(norm);
+    }
+    if agent.is_some() {
+        findings.extend(missing_required(
+            rules, &languages, transcript, agent, &scans, options,
+        ));
+    }
+    findings.sort_by_key(|f| (f.line, f.span.map(|s| s[0])));
+    (findings, claims)
+}
+
+fn scan_segment(
+    rules: &RuleSet,
+    languages: &[String],
+    seg: &Segment,
+    norm: &Normalized,
+    previous: Option<&Normalized>,
+    agent: Option<&str>,
+    facts: Option<&FactSet>,
+) -> SegmentScan {
+    let agent_turn = is_agent(seg, agent);
+    let ctx = Context {
+        here: norm,
+        before: previous,
+    };
+    let pii = find_pii(&seg.text, &ctx, agent_turn);
+    let phrases: Vec<PhraseHit> = rules
+        .find(languages, norm)
+        .into_iter()
+        .filter(|h| agent_turn || rules.rules()[h.rule].speaker == SpeakerScope::Any)
+        .collect();
+    let phrase_spans = phrases
+        .iter()
+        .map(|h| norm.original_span(h.start, h.end, &seg.text))
+        .collect();
+    let claims = match facts {
+        Some(f) if agent_turn => facts::raw_claims(f, norm, &seg.text),
+        _ => Vec::new(),
+    };
+    SegmentScan {
+        pii,
+        phrases,
+        phrase_spans,
+        claims,
+    }
+}
+
+fn emit_segment_findings(
+    rules: &RuleSet,
+    seg: &Segment,
+    index: usize,
+    scan: &SegmentScan,
+    options: &ScanOptions,
+    out: &mut Vec<Finding>,
+) {
+    for hit in &scan.pii {
+        let mut f = Finding::new(FindingKind::Pii, hit.category, hit.severity, hit.reason);
+        f.rule = Some(format!("pii.{}", hit.category));
+        locate(
+            &mut f,
+            seg,
+            index,
+            (hit.start, hit.end),
+            &scan.pii,
+            options.show_pii,
+        );
+        out.push(f);
+    }
+    for (hit, &span) in scan.phrases.iter().zip(&scan.phrase_spans) {
+        let rule = &rules.rules()[hit.rule];
+        if rule.kind == FindingKind::MissingRequiredPhrase {
+            continue;
+        }
+        let mut f = Finding::new(
+            rule.kind,
+            rule.category.clone(),
+            rule.severity,
+            rule.rationale.clone(),
+        );
+        f.rule = Some(rule.id.clone());
+        locate(&mut f, seg, index, span, &scan.pii, options.show_pii);
+        out.push(f);
+    }
+}
+
+/// Fills span, line, speaker, excerpt and time ranges of a finding about `span` of a segment.
+fn locate(
+    f: &mut Finding,
+    seg: &Segment,
+    index: usize,
+    span: (usize, usize),
+    pii: &[PiiHit],
+    show_pii: bool,
+) {
+    f.span = Some([span.0, span.1]);
+    f.line = Some(index + 1);
+    f.speaker = seg.speaker.clone();
+    f.excerpt = Some(excerpt(&seg.text, span, pii, show_pii));
+    f.time_ranges = time_ranges(seg, span);
+}
+
+fn make_claim(
+    facts: &FactSet,
+    seg: &Segment,
+    index: usize,
+    raw: &facts::RawClaim,
+    pii: &[PiiHit],
+    show_pii: bool,
+) -> Claim {
+    let span = (raw.start, raw.end);
+    Claim {
+        fact: facts.facts[raw.fact].id.clone(),
+        value: raw.value,
+        unit: unit_name(&facts.facts[raw.fact]),
+        stated: seg.text[raw.start..raw.end].to_string(),
+        span: [raw.start, raw.end],
+        line: index + 1,
+        speaker: seg.speaker.clone(),
+        excerpt: excerpt(&seg.text, span, pii, show_pii),
+        time_ranges: time_ranges(seg, span),
+    }
+}
+
+fn unit_name(fact: &facts::Fact) -> String {
+    match &fact.unit {
+        facts::Unit::Time { name, .. } => name.clone(),
+        facts::Unit::Percent => "percent".into(),
+        facts::Unit::Currency(code) => code.clone(),
+    }
+}
+
+/// Claims on facts in a transcript (agent turns only), for [`facts::inconsistencies`].
+pub fn claims(
+    rules: &RuleSet,
+    facts: &FactSet,
+    transcript: &Transcript,
+    show_pii: bool,
+) -> Vec<Claim> {
+    let options = ScanOptions {
+        languages: &[],
+        show_pii,
+        facts: Some(facts),
+    };
+    scan_with_claims(rules, transcript, &options).1
+}
+
+fn floor_boundary(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_boundary(text: &str, mut i: usize) -> usize {
+    while i < text.len() && !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// The text around `span` with personal data replaced by its mask (unless `show_pii`).
+pub fn excerpt(text: &str, span: (usize, usize), pii: &[PiiHit], show_pii: bool) -> String {
+    let mut start = floor_boundary(text, span.0.saturating_sub(EXCERPT_CONTEXT));
+    let mut end = ceil_boundary(text, (span.1 + EXCERPT_CONTEXT).min(text.len()));
+    if let Some(space) = text[start..span.0].find(' ').filter(|_| start > 0) {
+        start += space + 1;
+    }
+    if let Some(space) = text[span.1..end].rfind(' ').filter(|_| end < text.len()) {
+        end = span.1 + space;
+    }
+    for hit in pii {
+        if hit.start < end && hit.end > start {
+            start = start.min(hit.start);
+            end = end.max(hit.end);
+        }
+    }
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    let mut cursor = start;
+    for hit in pii.iter().filter(|h| h.start >= start && h.end <= end) {
+        if show_pii || hit.start < cursor {
+            continue;
+        }
+        out.push_str(&text[cursor..hit.start]);
+        out.push_str(&hit.masked);
+        cursor = hit.end;
+    }
+    out.push_str(&text[cursor..end]);
+    if end < text.len() {
+        out.push('…');
+    }
+    out.trim().to_string()
+}
+
+/// Seconds covered by `span`: from word timestamps when the segment has them, else the segment's.
+pub fn time_ranges(seg: &Segment, span: (usize, usize)) -> Vec<TimeRange> {
+    let mut cursor = 0;
+    let mut covered: Option<(f64, f64)> = None;
+    for word in &seg.words {
+        let w = word.text.trim();
+        let Some(found) = (!w.is_empty())
+            .then(|| seg.text[cursor..].find(w))
+            .flatten()
+        else {
+            continue;
+        };
+        let (ws, we) = (cursor + found, cursor + found + w.len());
+        cursor = we;
+        if ws < span.1 && we > span.0 {
+            covered = Some(covered.map_or((word.start_s, word.end_s), |(s, _)| (s, word.end_s)));
+        }
+    }
+    match (covered, seg.start_s, seg.end_s) {
+        (Some((s, e)), _, _) => vec![TimeRange::new(s, e)],
+        (None, Some(s), Some(e)) => vec![TimeRange::new(s, e)],
+        _ => Vec::new(),
+    }
+}
+
+/// Maximal runs of consecutive agent segments, as index ranges.
+fn agent_turns(transcript: &Transcript, agent: Option<&str>) -> Vec<std::ops::Range<usize>> {
+    let mut turns: Vec<std::ops::Range<usize>> = Vec::new();
+    for (i, seg) in transcript.segments.iter().enumerate() {
+        if !is_agent(seg, agent) {
+            continue;
+        }
+        match turns.last_mut() {
+            Some(t) if t.end == i => t.end = i + 1,
+            _ => turns.push(i..i + 1),
+        }
+    }
+    turns
+}
+
+fn missing_required(
+    rules: &RuleSet,
+    languages: &[String],
+    transcript: &Transcript,
+    agent: Option<&str>,
+    scans: &[SegmentScan],
+    options: &ScanOptions,
+) -> Vec<Finding> {
+    let turns = agent_turns(transcript, agent);
+    let (Some(first), Some(_)) = (turns.first(), turns.last()) else {
+        return Vec::new();
+    };
+    let last_two = turns[turns.len().saturating_sub(2)].start..turns[turns.len() - 1].end;
+    let mut out = Vec::new();
+    for category in REQUIRED_CATEGORIES {
+        let required: Vec<usize> = rules
+            .rules()
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                r.kind == FindingKind::MissingRequiredPhrase
+                    && r.category == *category
+                    && r.languages.iter().any(|l| languages.contains(l))
+            })
+            .map(|(i, _)| i)
+            .collect();
+        let Some(&example_rule) = required.first() else {
+            continue;
+        };
+        let scope = match rules.rules()[example_rule].scope {
+            Some(TurnScope::FirstTurn) => first.clone(),
+            Some(TurnScope::LastTurns) => last_two.clone(),
+            _ => 0..transcript.segments.len(),
+        };
+        let said = scope.clone().any(|i| {
+            is_agent(&transcript.segments[i], agent)
+                && scans[i].phrases.iter().any(|h| required.contains(&h.rule))
+        });
+        if !said {
+            out.push(missing_finding(
+                rules,
+                example_rule,
+                transcript,
+                scope.start,
+                scans,
+                options,
+            ));
+        }
+    }
+    out
+}
+
+fn missing_finding(
+    rules: &RuleSet,
+    rule_index: usize,
+    transcript: &Transcript,
+    segment: usize,
+    scans: &[SegmentScan],
+    options: &ScanOptions,
+) -> Finding {
+    let rule = &rules.rules()[rule_index];
+    let where_ = match rule.scope {
+        Some(TurnScope::FirstTurn) => "in the agent's first turn",
+        Some(TurnScope::LastTurns) => "in the agent's last turns",
+        _ => "anywhere in the agent's speech",
+    };
+    let mut f = Finding::new(
+        FindingKind::MissingRequiredPhrase,
+        rule.category.clone(),
+        rule.severity,
+        format!(
+            "no {} {where_}: {}",
+            rule.category.replace('_', " "),
+            rule.rationale
+        ),
+    );
+    f.rule = Some(rule.id.clone());
+    let seg = &transcript.segments[segment];
+    let head = ceil_boundary(&seg.text, seg.text.len().min(80));
+    locate(
+        &mut f,
+        seg,
+        segment,
+        (0, head),
+        &scans[segment].pii,
+        options.show_pii,
+    );
+    f.span = None;
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::transcript::Word;
+
+    fn seg(speaker: &str, text: &str) -> Segment {
+        Segment {
+            speaker: Some(speaker.into()),
+            start_s: None,
+            end_s: None,
+            text: text.into(),
+            words: Vec::new(),
+        }
+    }
+
+    fn kinds(findings: &[Finding]) -> Vec<(FindingKind, String)> {
+        findings
+            .iter()
+            .map(|f| (f.kind, f.category.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn clean_call_has_no_findings() {
+        let t = Transcript {
+            language: Some("en".into()),
+            language_probability: None,
+            segments: vec![
+                seg("agent", "Good morning, my name is Anna from Acme."),
+                seg("customer", "Hi, I want to change my plan."),
+                seg(
+                    "agent",
+                    "Sure, done. Is there anything else I can help you with?",
+                ),
+                seg("customer", "No, thanks."),
+                seg("agent", "Have a nice day, goodbye!"),
+            ],
+        };
+        let found = scan_transcript(&RuleSet::builtin(), &t, &ScanOptions::default());
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn flags_phrases_missing_phrases_and_masks_pii() {
+        let t = Transcript {
+            language: None,
+            language_probability: None,
+            segments: vec![
+                seg("Оператор", "Что вас беспокоит? Давайте подумаем вместе."),
+                seg("Клиент", "Моя карта 4111 1111 1111 1111."),
+                seg("Оператор", "Хорошо."),
+            ],
+        };
+        let found = scan_transcript(&RuleSet::builtin(), &t, &ScanOptions::default());
+        let k = kinds(&found);
+        assert!(
+            k.contains(&(FindingKind::OutdatedPhrase, "old_script".into())),
+            "{k:?}"
+        );
+        assert!(k.contains(&(FindingKind::Pii, "card_number".into())));
+        assert!(k.contains(&(FindingKind::MissingRequiredPhrase, "greeting".into())));
+        assert!(k.contains(&(FindingKind::MissingRequiredPhrase, "farewell".into())));
+        let card = found.iter().find(|f| f.category == "card_number").unwrap();
+        assert_eq!(
+            card.excerpt.as_deref(),
+            Some("Моя карта 4111 **** **** 1111.")
+        );
+        assert_eq!(card.line, Some(2));
+        let [s, e] = card.span.unwrap();
+        assert_eq!(&t.segments[1].text[s..e], "4111 1111 1111 1111");
+    }
+
+    #[test]
+    fn time_ranges_come_from_words() {
+        let mut s = seg("agent", "only today, really");
+        s.start_s = Some(10.0);
+        s.end_s = Some(12.0);
+        s.words = vec![
+            Word {
+                text: " only".into(),
+                start_s: 10.0,
+                end_s: 10.4,
+                p: 0.9,
+            },
+            Word {
+                text: " today,".into(),
+                start_s: 10.4,
+                end_s: 10.9,
+                p: 0.9,
+            },
+            Word {
+                text: " really".into(),
+                start_s: 11.0,
+                end_s: 12.0,
+                p: 0.9,
+            },
+        ];
+        assert_eq!(time_ranges(&s, (0, 10)), [TimeRange::new(10.0, 10.9)]);
+        s.words.clear();
+        assert_eq!(time_ranges(&s, (0, 10)), [TimeRange::new(10.0, 12.0)]);
+    }
+
+    #[test]
+    fn guesses_language() {
+        let t = |text: &str| Transcript {
+            segments: vec![seg("a", text)],
+            ..Default::default()
+        };
+        assert_eq!(guess_language(&t("Здравствуйте, чем могу помочь?")), "ru");
+        assert_eq!(
+            guess_language(&t("¿Qué te preocupa? Vamos a pensar juntos")),
+            "es"
+        );
+        assert_eq!(
+            guess_language(&t("What worries you? Let's think together")),
+            "en"
+        );
+    }
+}

@@ -1,0 +1,461 @@
+//! `callqa scan` and `callqa rules` end to end: the labelled transcript set's accuracy bars,
+//! masking, facts, exit codes and bad input, all through the real binary.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+fn callqa() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_callqa"))
+}
+
+fn run(args: &[&str]) -> Output {
+    callqa().args(args).output().expect("callqa runs")
+}
+
+fn run_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = callqa()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("callqa runs");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[derive(Deserialize)]
+struct Labels {
+    transcript: Vec<Labelled>,
+}
+
+#[derive(Deserialize)]
+struct Labelled {
+    file: String,
+    expect: Vec<String>,
+}
+
+fn set_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/text-set")
+}
+
+/// The label of a finding: `pii/<category>@<line>`, `<kind>@<line>` or `missing_required_phrase/<category>`.
+fn label_of(f: &Value) -> String {
+    let kind = f["kind"].as_str().unwrap();
+    let category = f["category"].as_str().unwrap();
+    let line = &f["line"];
+    match kind {
+        "pii" => format!("pii/{category}@{line}"),
+        "missing_required_phrase" => format!("{kind}/{category}"),
+        _ => format!("{kind}@{line}"),
+    }
+}
+
+#[derive(Default, Debug)]
+struct Tally {
+    tp: usize,
+    fp: usize,
+    fn_: usize,
+}
+
+impl Tally {
+    fn add(&mut self, expected: &BTreeSet<String>, found: &BTreeSet<String>) {
+        self.tp += expected.intersection(found).count();
+        self.fp += found.difference(expected).count();
+        self.fn_ += expected.difference(found).count();
+    }
+    fn recall(&self) -> f64 {
+        self.tp as f64 / (self.tp + self.fn_).max(1) as f64
+    }
+    fn precision(&self) -> f64 {
+        self.tp as f64 / (self.tp + self.fp).max(1) as f64
+    }
+}
+
+/// Scans the labelled set (tests/text-set) and checks the issue's accuracy bars; prints the figures
+/// (`scripts/eval-text` runs this test with --nocapture).
+#[test]
+fn labelled_set_meets_accuracy_bars() {
+    let dir = set_dir();
+    let labels: Labels =
+        toml::from_str(&std::fs::read_to_string(dir.join("labels.toml")).unwrap()).unwrap();
+    let files: Vec<String> = labels
+        .transcript
+        .iter()
+        .map(|t| dir.join(&t.file).display().to_string())
+        .collect();
+    let mut args = vec!["scan", "--json"];
+    args.extend(files.iter().map(String::as_str));
+    let out = run(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = json(&out);
+    let (mut pii, mut phrases) = (Tally::default(), Tally::default());
+    let (mut clean, mut clean_false_flags) = (0, 0);
+    let mut mismatches = Vec::new();
+    for (t, path) in labels.transcript.iter().zip(&files) {
+        let source = report["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["source"] == path.as_str())
+            .unwrap_or_else(|| panic!("{path} not in the report"));
+        let found: BTreeSet<String> = source["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(label_of)
+            .collect();
+        let expected: BTreeSet<String> = t.expect.iter().cloned().collect();
+        let is_pii = |l: &String| l.starts_with("pii/");
+        let split = |s: &BTreeSet<String>, want: bool| -> BTreeSet<String> {
+            s.iter().filter(|l| is_pii(l) == want).cloned().collect()
+        };
+        pii.add(&split(&expected, true), &split(&found, true));
+        phrases.add(&split(&expected, false), &split(&found, false));
+        if !expected.iter().any(|l| !is_pii(l)) {
+            clean += 1;
+            clean_false_flags += split(&found, false).len();
+        }
+        if found != expected {
+            mismatches.push(format!(
+                "{}: expected {expected:?}, found {found:?}",
+                t.file
+            ));
+        }
+    }
+    let per_20_clean = clean_false_flags as f64 * 20.0 / clean.max(1) as f64;
+    println!(
+        "labelled set: {} transcripts ({clean} without phrase findings expected)",
+        labels.transcript.len()
+    );
+    println!(
+        "personal data: recall {:.3}, precision {:.3} ({:?})",
+        pii.recall(),
+        pii.precision(),
+        pii
+    );
+    println!(
+        "phrase rules: recall {:.3}, precision {:.3} ({:?}); false flags on clean calls: {clean_false_flags} ({per_20_clean:.2} per 20)",
+        phrases.recall(),
+        phrases.precision(),
+        phrases
+    );
+    for m in &mismatches {
+        println!("  mismatch {m}");
+    }
+    assert!(labels.transcript.len() >= 60);
+    assert!(pii.recall() >= 0.95 && pii.precision() >= 0.95, "{pii:?}");
+    assert!(phrases.recall() >= 0.9, "{phrases:?}");
+    assert!(
+        per_20_clean <= 1.0,
+        "{clean_false_flags} false flags on {clean} clean calls"
+    );
+}
+
+#[test]
+fn personal_data_is_masked_unless_asked() {
+    let text = "Agent: Hello, my name is Anna from Acme.\nClient: My card is 4111 1111 1111 1111, email john@gmail.com\n";
+    let masked = run_stdin(&["scan", "-", "--json"], text.as_bytes());
+    let stdout = String::from_utf8_lossy(&masked.stdout);
+    assert!(stdout.contains("4111 **** **** 1111"), "{stdout}");
+    assert!(stdout.contains("j***@gmail.com"));
+    assert!(!stdout.contains("4111 1111 1111 1111") && !stdout.contains("john@"));
+    let human = run_stdin(&["scan", "-"], text.as_bytes());
+    let human = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        human.contains("pii/card_number") && !human.contains("4111 1111"),
+        "{human}"
+    );
+    let shown = run_stdin(&["scan", "-", "--json", "--show-pii"], text.as_bytes());
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("4111 1111 1111 1111"));
+}
+
+#[test]
+fn spans_point_into_the_input_and_lines_are_input_lines() {
+    let text = "Agent: Good morning, my name is Anna from Acme.\n\nClient: hi\nAgent: This price is only today!\n";
+    let out = run_stdin(&["scan", "-", "--json"], text.as_bytes());
+    let report = json(&out);
+    let f = report["sources"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "manipulation")
+        .unwrap()
+        .clone();
+    assert_eq!(f["line"], 4);
+    let (s, e) = (
+        f["span"][0].as_u64().unwrap() as usize,
+        f["span"][1].as_u64().unwrap() as usize,
+    );
+    assert_eq!(&text[s..e], "only today");
+    assert_eq!(f["speaker"], "Agent");
+}
+
+#[test]
+fn facts_give_misinformation_and_cross_file_inconsistency() {
+    let dir = tempfile::tempdir().unwrap();
+    let facts = write(
+        dir.path(),
+        "facts.toml",
+        "[[fact]]\nid = \"delivery-days\"\nabout = [\"delivery\", \"доставк\", \"entrega\"]\nvalue = \"3-5\"\nunit = \"day\"\n",
+    );
+    let a = write(
+        dir.path(),
+        "a.txt",
+        "Agent: Hello, my name is Bob from Acme.\nAgent: Delivery takes seven days.\n",
+    );
+    let b = write(
+        dir.path(),
+        "b.txt",
+        "Agent: Hello, my name is Ann from Acme.\nAgent: Delivery takes four days.\n",
+    );
+    let out = run(&[
+        "scan",
+        "--json",
+        "--facts",
+        facts.to_str().unwrap(),
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    let report = json(&out);
+    let findings_of = |i: usize| report["sources"][i]["findings"].as_array().unwrap().clone();
+    let lie = findings_of(0)
+        .into_iter()
+        .find(|f| f["kind"] == "misinformation")
+        .expect("misinformation in a.txt");
+    assert_eq!(
+        (lie["stated"].as_str(), lie["expected"].as_str()),
+        (Some("7"), Some("3-5"))
+    );
+    assert!(!findings_of(1).iter().any(|f| f["kind"] == "misinformation"));
+    let inconsistency = findings_of(1)
+        .into_iter()
+        .find(|f| f["kind"] == "inconsistency")
+        .expect("inconsistency in b.txt");
+    let message = inconsistency["message"].as_str().unwrap();
+    assert!(
+        message.contains("a.txt") && message.contains("seven days"),
+        "{message}"
+    );
+}
+
+#[test]
+fn unreadable_inputs_exit_2_and_the_rest_is_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(dir.path(), "good.txt", "Agent: This price is only today!\n");
+    let binary = dir.path().join("binary.txt");
+    std::fs::write(&binary, [0u8, 159, 146, 150, 0, 1]).unwrap();
+    let latin1 = dir.path().join("latin1.txt");
+    std::fs::write(&latin1, b"ok line\nse\xf1or\n").unwrap();
+    let empty = write(dir.path(), "empty.txt", "  \n");
+    let bad_srt = write(
+        dir.path(),
+        "bad.srt",
+        "1\n00:00:01,000 --> 00:00:02,000\nHi\n\n2\n00:00:zz --> 1\nHello\n",
+    );
+    let missing = dir.path().join("missing.txt");
+    let out = run(&[
+        "scan",
+        "--json",
+        good.to_str().unwrap(),
+        binary.to_str().unwrap(),
+        latin1.to_str().unwrap(),
+        empty.to_str().unwrap(),
+        bad_srt.to_str().unwrap(),
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let report = json(&out);
+    assert_eq!(report["sources"].as_array().unwrap().len(), 1);
+    let errors = report["errors"].as_array().unwrap();
+    let message_for = |name: &str| -> String {
+        errors
+            .iter()
+            .find(|e| e["path"].as_str().unwrap().ends_with(name))
+            .map(|e| e["message"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no error for {name}: {errors:?}"))
+    };
+    assert!(message_for("binary.txt").contains("binary"));
+    assert!(message_for("latin1.txt").starts_with("line 2:"));
+    assert!(message_for("empty.txt").contains("empty"));
+    assert!(message_for("bad.srt").starts_with("line 6:"));
+    assert!(message_for("missing.txt").contains("cannot read"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.srt: line 6"), "{stderr}");
+}
+
+#[test]
+fn bad_rules_and_facts_files_exit_1_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = write(dir.path(), "pack.toml", "[[rule]]\nid = \"x\"\nkind = \"manipulation\"\nlanguages = [\"en\"]\nseverity = \"loud\"\n");
+    let facts = write(
+        dir.path(),
+        "facts.toml",
+        "[[fact]]\nid = \"p\"\nabout = [\"price\"]\nunit = \"parsec\"\n",
+    );
+    let input = write(dir.path(), "in.txt", "hello\n");
+    let out = run(&[
+        "scan",
+        "--rules",
+        rules.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("pack.toml:5"), "{stderr}");
+    let out = run(&[
+        "scan",
+        "--facts",
+        facts.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("facts.toml:2") && stderr.contains("parsec"),
+        "{stderr}"
+    );
+    let out = run(&["scan", "--lang", "english", input.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn rules_test_checks_examples_and_rules_list_shows_rationale() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = write(
+        dir.path(),
+        "mine.toml",
+        r#"[[rule]]
+id = "mine.pushy"
+kind = "manipulation"
+category = "pushy"
+languages = ["en"]
+severity = "medium"
+rationale = "Pushy closing line."
+patterns = ["sign* .. right now"]
+examples = ["Sign it right now", "just signing this right now"]
+counter_examples = ["Right now I cannot sign", "sign here tomorrow"]
+"#,
+    );
+    let out = run(&["rules", "test", pack.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let failing = write(
+        dir.path(),
+        "failing.toml",
+        &std::fs::read_to_string(&pack)
+            .unwrap()
+            .replace("sign here tomorrow", "sign it right now please"),
+    );
+    let out = run(&["rules", "test", failing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("failing.toml:2: rule mine.pushy: counter_example matches"),
+        "{stdout}"
+    );
+    let out = run(&["rules", "test"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = run(&[
+        "rules",
+        "list",
+        "--rules",
+        pack.to_str().unwrap(),
+        "--lang",
+        "ru",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("outdated.what-worries-you.ru") && !stdout.contains("mine.pushy"));
+    let call = write(dir.path(), "call.txt", "Agent: Please sign it right now.\n");
+    let out = run(&[
+        "scan",
+        "--rules",
+        pack.to_str().unwrap(),
+        "--json",
+        call.to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("mine.pushy"));
+}
+
+#[test]
+fn callqa_json_transcripts_are_read_with_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let json_input = write(
+        dir.path(),
+        "call.json",
+        r#"{"language": "es", "segments": [{"speaker": "agent", "start_s": 1.0, "end_s": 3.0, "text": "Esta oferta es solo hoy."}]}"#,
+    );
+    let out = run(&["scan", "--json", json_input.to_str().unwrap()]);
+    let report = json(&out);
+    let findings = report["sources"][0]["findings"].as_array().unwrap();
+    let f = findings
+        .iter()
+        .find(|f| f["kind"] == "manipulation")
+        .unwrap();
+    assert_eq!(f["time_ranges"][0]["start_s"], 1.0);
+}
+
+/// Throughput with all packs on one large transcript; run with
+/// `cargo test --release --test scan -- --ignored --nocapture` (see scripts/bench-text).
+#[test]
+#[ignore]
+fn throughput() {
+    let dir = set_dir();
+    let mut blob = String::new();
+    for lang in ["en", "ru", "es"] {
+        for entry in std::fs::read_dir(dir.join(lang)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "txt") {
+                blob.push_str(&std::fs::read_to_string(path).unwrap());
+            }
+        }
+    }
+    let target = 50 << 20;
+    let text = blob.repeat(target / blob.len() + 1);
+    let tmp = tempfile::tempdir().unwrap();
+    let input = write(tmp.path(), "big.txt", &text);
+    let start = std::time::Instant::now();
+    let out = run(&["scan", "--json", input.to_str().unwrap()]);
+    let seconds = start.elapsed().as_secs_f64();
+    assert_eq!(out.status.code(), Some(0));
+    println!(
+        "throughput: {:.1} MB in {seconds:.2} s = {:.1} MB/s",
+        text.len() as f64 / 1e6,
+        text.len() as f64 / 1e6 / seconds
+    );
+}
