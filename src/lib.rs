@@ -3,6 +3,7 @@
 //! Data flows one way: [`discover`] -> [`audio`] -> [`signal`] -> [`text`] ->
 //! [`findings`] -> [`report`]. [`pipeline`] orchestrates; [`cli`] is only the front door.
 
+pub mod asr;
 pub mod audio;
 pub mod cli;
 pub mod commands;

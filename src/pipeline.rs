@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use crate::asr::run::transcribe_recording;
+use crate::asr::transcribe::Engine;
 use crate::audio::{AudioStream, DecodeError};
 use crate::config::AnalyzeConfig;
 use crate::discover::{discover, io_message, Input};
@@ -12,8 +14,14 @@ use crate::recording::{InputError, Recording, Report, SCHEMA};
 use crate::signal::crosstalk::BleedAnalyzer;
 use crate::signal::ChannelAnalyzer;
 
-/// Runs `analyze` over the configured inputs and returns the report; never fails as a whole.
+/// Runs `analyze` over the configured inputs without speech recognition; never fails as a whole.
 pub fn analyze(config: &AnalyzeConfig) -> Report {
+    analyze_with(config, None)
+}
+
+/// Runs `analyze` over the configured inputs, transcribing with `asr` when given (the model is
+/// loaded once by the caller and shared by every worker); never fails as a whole.
+pub fn analyze_with(config: &AnalyzeConfig, asr: Option<&Engine>) -> Report {
     let found = discover(&config.inputs, config.include_hidden);
     let progress = Progress::new(found.audio.len() as u64, config.quiet);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -26,7 +34,7 @@ pub fn analyze(config: &AnalyzeConfig) -> Report {
             .audio
             .par_iter()
             .map(|input| {
-                let result = analyze_input(input, config);
+                let result = analyze_input(input, config, asr);
                 progress.file_done(&input.path);
                 result
             })
@@ -50,7 +58,11 @@ pub fn analyze(config: &AnalyzeConfig) -> Report {
     report
 }
 
-fn analyze_input(input: &Input, config: &AnalyzeConfig) -> Result<Recording, InputError> {
+fn analyze_input(
+    input: &Input,
+    config: &AnalyzeConfig,
+    asr: Option<&Engine>,
+) -> Result<Recording, InputError> {
     let mut recording = measure_file(&input.path).map_err(|err| InputError {
         path: input.path.display().to_string(),
         message: decode_message(&err),
@@ -62,7 +74,27 @@ fn analyze_input(input: &Input, config: &AnalyzeConfig) -> Result<Recording, Inp
         &recording.bleed,
         &config.thresholds,
     );
+    if let Some(engine) = asr {
+        transcribe_into(&mut recording, &input.path, engine, config);
+    }
     Ok(recording)
+}
+
+/// The transcription pass; a failure becomes a warning on the recording, the acoustic report stays.
+fn transcribe_into(
+    recording: &mut Recording,
+    path: &Path,
+    engine: &Engine,
+    config: &AnalyzeConfig,
+) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = (cores / config.jobs.max(1)).max(1);
+    match transcribe_recording(engine, path, recording, &config.asr, threads) {
+        Ok(transcript) => recording.transcript = Some(transcript),
+        Err(err) => recording
+            .warnings
+            .push(format!("transcription failed: {err:#}")),
+    }
 }
 
 fn decode_message(err: &DecodeError) -> String {

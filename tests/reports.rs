@@ -562,6 +562,7 @@ fn samples_outputs_agree_with_each_other_and_the_exit_code() {
         "--out",
         out.path().to_str().unwrap(),
         "--quiet",
+        "--no-transcribe",
         "--fail-on",
         "red",
     ]);

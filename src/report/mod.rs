@@ -6,6 +6,7 @@ pub mod json;
 pub mod plots;
 pub mod redact;
 pub mod summary;
+pub mod transcripts;
 
 use std::io::Write;
 use std::path::Path;

@@ -371,4 +371,27 @@ mod tests {
             );
         }
     }
+
+    /// Throughput at 48 kHz stereo; run in an optimised build:
+    /// `CARGO_PROFILE_DEV_OPT_LEVEL=3 cargo test --lib bleed_throughput -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "timing, meaningful only in an optimised build"]
+    fn bleed_throughput() {
+        let rate = 48000;
+        let a = synth::talker(1, rate, 60.0, 120.0).samples;
+        let b = synth::mix(&synth::white(2, a.len(), -60.0), &leak(&a, 100, -20.0));
+        let started = std::time::Instant::now();
+        let mut analyzer = BleedAnalyzer::new(rate, 2);
+        for start in (0..a.len()).step_by(4096) {
+            let end = (start + 4096).min(a.len());
+            analyzer.push(&[a[start..end].to_vec(), b[start..end].to_vec()]);
+        }
+        let bleed = analyzer.finish();
+        let seconds = started.elapsed().as_secs_f64();
+        eprintln!(
+            "bleed: 60 s stereo at 48 kHz in {seconds:.3} s = {:.0}x real time ({bleed:?})",
+            60.0 / seconds
+        );
+        assert!(bleed[0].level_db.is_some());
+    }
 }

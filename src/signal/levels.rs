@@ -4,11 +4,13 @@
 //! sit flat (each within [`FLAT_RELATIVE`] of the run's first sample) at the channel's ceiling: within
 //! [`CEILING_TOLERANCE`] of the largest magnitude that polarity reaches in the whole file. The levels
 //! of such runs are the clip levels; the clipping fraction is the share of all samples that sit at a
-//! clip level, counting also the one- and two-sample touches in between. Judging by flatness at the
-//! file's own ceiling, not by a fixed 0 dBFS threshold, catches audio that was hard-clipped and then
-//! attenuated, while a clean sine that merely peaks at full scale never sits flat for three samples
-//! (so clean audio reads exactly 0). Clipping whose flat tops were later smoothed (lossy coding,
-//! resampling) is not recognised, and neither is a channel whose every clip lasts under three samples.
+//! clip level (within [`CLIP_LEVEL_WINDOW`]), counting also the one- and two-sample touches.
+//! Judging by flatness at the file's own ceiling, not by a fixed 0 dBFS threshold, catches audio
+//! that was hard-clipped and then attenuated, while a clean sine that merely peaks at full scale
+//! never sits flat for three samples (so clean audio reads exactly 0). Limits: clipping whose flat
+//! tops were later smoothed (lossy coding, resampling) is not recognised, nor is a channel whose
+//! every clip lasts under three samples; with coarse quantisation (8-bit µ-law/A-law, ~3% steps near
+//! full scale) samples just under the clip level share its code and are counted too.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,6 +22,9 @@ use super::stft::power_db;
 pub const MIN_RUN_SAMPLES: u32 = 3;
 /// Samples of a run may differ from its first sample by this fraction of its magnitude.
 pub const FLAT_RELATIVE: f32 = 1e-5;
+/// Once a channel has clip levels, samples within this fraction of one count as clipped too
+/// (about 3 LSB of 16-bit at full scale: dither after clipping moves them by a step or two).
+pub const CLIP_LEVEL_WINDOW: f32 = 1e-4;
 /// A run counts when its level is within this fraction of the polarity's ceiling (0.5%, -0.04 dB).
 pub const CEILING_TOLERANCE: f32 = 0.005;
 /// Below this ceiling (-60 dBFS) nothing is called clipped.
@@ -312,11 +317,13 @@ impl CeilingRuns {
         self.ranges.add(span, self.near);
     }
 
-    /// Samples at a clip level (a run level, give or take one [`LEVEL_STEP`]).
+    /// Samples at a clip level (within [`CLIP_LEVEL_WINDOW`] of a run level).
     fn clipped_samples(&mut self) -> u64 {
         self.ranges.forget_below(self.near);
+        let window = level_key(self.ceiling * CLIP_LEVEL_WINDOW).saturating_add(1);
         let at_clip_level = |key: u32| {
-            (key.saturating_sub(1)..=key.saturating_add(1)).any(|k| self.run_levels.contains(&k))
+            let nearby = key.saturating_sub(window)..=key.saturating_add(window);
+            self.run_levels.range(nearby).next().is_some()
         };
         self.samples_by_level
             .iter()
@@ -508,6 +515,25 @@ mod tests {
         let truth = clean.iter().filter(|x| x.abs() >= 1.0).count() as f64 / clean.len() as f64;
         let clipped: Vec<f32> = clean.iter().map(|x| x.clamp(-1.0, 1.0) * 0.8).collect();
         let got = measure(&to_pcm16(&clipped), 48_000).clipping_fraction;
+        assert!((got / truth - 1.0).abs() < 0.1, "{got} vs {truth}");
+    }
+
+    #[test]
+    fn clip_level_nudged_by_dither_still_counts() {
+        let (samples, truth) = clipped_sine(16_000, 200.0, 1.3, 1.0, 1.0);
+        let jitter = noise(samples.len(), 1.0, 9);
+        let dithered: Vec<f32> = to_pcm16(&samples)
+            .iter()
+            .zip(&jitter)
+            .map(|(x, j)| {
+                if *j > 0.6 {
+                    x - x.signum() / 32767.0
+                } else {
+                    *x
+                }
+            })
+            .collect();
+        let got = measure(&dithered, 16_000).clipping_fraction;
         assert!((got / truth - 1.0).abs() < 0.1, "{got} vs {truth}");
     }
 

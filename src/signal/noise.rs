@@ -1,8 +1,10 @@
 //! Noise floor, active speech level, SNR and the noise label of one channel, from the detector's frame split.
 //!
 //! Definitions (all powers are mean squares, full scale = 1.0, reported in dBFS):
-//! - **noise floor**: mean full-band power of the frames outside the speech regions and at least
-//!   100 ms away from any speech-like segment (quieter talkers included), digital silence excluded; with under 0.5 s of such frames (noise so strong that the pauses vanish), the mean of the frames that failed the speech test; with under 0.5 s of those, the 10th-percentile reference + 1.5 dB.
+//! - **noise floor**: mean full-band power of the frames at least 100 ms away from the main
+//!   speaker's segments and other speech-like blips (quieter talkers count as noise), digital
+//!   silence excluded; with under 0.5 s of such frames (pauses too rare or too short), the
+//!   10th-percentile reference + 1.5 dB (minimum statistics; exact for steady noise).
 //! - **active level**: mean full-band power of the foreground speech segments (widened by 50 ms each side) minus the noise floor,
 //!   i.e. the speech alone (at least 1% of the mixture's power, so it never goes negative).
 //! - **SNR** = active level − noise floor, dB; null without speech or when the noise is below
@@ -89,8 +91,7 @@ pub fn measure(frames: &[Frame], activity: &Activity) -> NoiseLevels {
     }
 }
 
-/// Mean power of the non-speech frames; when they are too few, of the frames that failed the
-/// speech test; when those are too few, the percentile reference.
+/// Mean power of the non-speech frames, or the percentile reference when they are too few.
 fn noise_floor(frames: &[Frame], activity: &Activity, noise_frames: &[usize]) -> Option<f64> {
     let mean_power = |set: &[usize]| {
         set.iter()
@@ -100,12 +101,6 @@ fn noise_floor(frames: &[Frame], activity: &Activity, noise_frames: &[usize]) ->
     };
     if noise_frames.len() >= MIN_NOISE_FRAMES {
         return Some(mean_power(noise_frames));
-    }
-    let between_speech: Vec<usize> = (0..frames.len())
-        .filter(|&t| !activity.raw[t] && !frames[t].flat)
-        .collect();
-    if between_speech.len() >= MIN_NOISE_FRAMES {
-        return Some(mean_power(&between_speech));
     }
     let live: Vec<f64> = (0..frames.len())
         .filter(|&t| !frames[t].flat)

@@ -27,14 +27,12 @@ pub const NOISE_PERCENTILE: f64 = 0.1;
 /// Segments within this many dB of the 95th-percentile segment level form the "louder" spectrum.
 pub const LOUD_RANGE_DB: f64 = 15.0;
 /// A band belongs to the effective bandwidth when its loud-segment level is within this many dB
-/// of the strongest speech-range band (200-4000 Hz)...
+/// of the strongest speech-range band (200-4000 Hz). Noise is not subtracted: noise that the channel
+/// passes shows its bandwidth as well as speech does (so speech above 4 kHz masked by hiss still
+/// reads as wideband; the price is that broadband noise added after band-limiting reads wide too).
 pub const BANDWIDTH_RANGE_DB: f64 = 50.0;
-/// ...and, when the channel has a signal clearly above its noise, this many dB above the noise.
-pub const BANDWIDTH_NOISE_MARGIN_DB: f64 = 6.0;
-/// The bandwidth ends at the first run of this many consecutive bands that fail the tests.
+/// The bandwidth ends at the first run of this many consecutive bands below that range.
 const BANDWIDTH_GAP_BANDS: usize = 3;
-/// The noise test applies when the strongest speech-range band is this far above its noise, dB.
-const SIGNAL_OVER_NOISE_DB: f64 = 10.0;
 /// Speech range where the in-band reference level is taken, Hz.
 const REFERENCE_BAND_HZ: (f64, f64) = (200.0, 4000.0);
 /// Highest frequency examined for hum, Hz (eighth harmonic of 60 Hz plus its neighbourhood).
@@ -61,7 +59,9 @@ pub const SPECTROGRAM_ROWS: usize = 64;
 /// The spectral figures of one channel.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SpectrumStats {
-    /// Highest frequency with meaningful speech energy, Hz; `None` for silence.
+    /// Effective bandwidth, Hz: the highest 1/12-octave band (its centre) of the louder segments'
+    /// long-term spectrum still within [`BANDWIDTH_RANGE_DB`] of the strongest speech-range band,
+    /// capped at Nyquist; `None` for silence.
     pub bandwidth_hz: Option<f64>,
     /// Mains hum fundamental, Hz (50 or 60); `None` when no hum stands out.
     pub hum_hz: Option<u32>,
@@ -153,7 +153,7 @@ impl SpectrumAnalyzer {
         let (hum_hz, hum_level_db) = self.detect_hum().unzip();
         SpectrumStats {
             bandwidth_hz: loud_db
-                .and_then(|loud| effective_bandwidth(&self.grid, &loud, &noise_db))
+                .and_then(|loud| effective_bandwidth(&self.grid, &loud))
                 .map(|hz| hz.min(f64::from(self.short.sample_rate_hz()) / 2.0)),
             hum_hz,
             hum_level_db,
@@ -223,16 +223,12 @@ fn line_prominence(stft: &Stft, levels: &[f64], hz: f64) -> f64 {
     line - ring[ring.len() / 2]
 }
 
-/// Effective bandwidth, Hz, from the loud-segment spectrum and the noise spectrum (dB per band).
-/// Walks up from the strongest speech-range band and stops at the first gap of
-/// [`BANDWIDTH_GAP_BANDS`] bands that are too weak (relative to that band, or to their noise); the
+/// Effective bandwidth, Hz, from the loud-segment spectrum (dB per band). Walks up from the
+/// strongest speech-range band and stops at the first gap of [`BANDWIDTH_GAP_BANDS`] bands more
+/// than [`BANDWIDTH_RANGE_DB`] below it; the
 /// answer is the centre of the last band that passed, which absorbs the window's leakage just
 /// above a sharp cut-off.
-fn effective_bandwidth(
-    grid: &BandGrid,
-    loud_db: &[Option<f64>],
-    noise_db: &[Option<f64>],
-) -> Option<f64> {
+fn effective_bandwidth(grid: &BandGrid, loud_db: &[Option<f64>]) -> Option<f64> {
     let reference = (0..grid.len())
         .filter(|b| {
             let hz = grid.centre_hz(*b);
@@ -241,18 +237,10 @@ fn effective_bandwidth(
         .filter_map(|b| loud_db[b].map(|db| (b, db)))
         .max_by(|x, y| x.1.total_cmp(&y.1))?;
     let (reference_band, reference_db) = reference;
-    let signal_over_noise = noise_db[reference_band].map_or(f64::INFINITY, |n| reference_db - n);
-    let use_noise = signal_over_noise >= SIGNAL_OVER_NOISE_DB;
-    let meaningful = |b: usize| {
-        loud_db[b].map(|db| {
-            let above_noise = || noise_db[b].is_none_or(|n| db >= n + BANDWIDTH_NOISE_MARGIN_DB);
-            db >= reference_db - BANDWIDTH_RANGE_DB && (!use_noise || above_noise())
-        })
-    };
     let mut last_meaningful = reference_band;
     let mut failures = 0;
-    for band in reference_band..grid.len() {
-        match meaningful(band) {
+    for (band, level) in loud_db.iter().enumerate().skip(reference_band) {
+        match level.map(|db| db >= reference_db - BANDWIDTH_RANGE_DB) {
             Some(true) => {
                 last_meaningful = band;
                 failures = 0;
@@ -470,13 +458,13 @@ impl LevelClassSpectra {
     }
 
     /// Mean band powers of the segments within [`LOUD_RANGE_DB`] of the 95th-percentile level;
-    /// `None` when every segment is silent.
+    /// `None` when there is no segment or every segment is silent.
     fn loud_spectrum(&self) -> Option<Vec<f64>> {
         let total: u64 = self.counts.iter().sum();
         let mut above = 0;
         let top_class = (0..CLASSES).rev().find(|c| {
             above += self.counts[*c];
-            above as f64 >= 0.05 * total as f64
+            above > 0 && above as f64 >= 0.05 * total as f64
         })?;
         if top_class == 0 {
             return None;
@@ -725,7 +713,7 @@ mod tests {
         for (low, high, noise_dbfs) in [
             (300.0, 3400.0, -95.0),
             (100.0, 3800.0, -95.0),
-            (300.0, 3400.0, -55.0),
+            (300.0, 3400.0, -75.0),
         ] {
             let bandwidth = analyse(&telephone(44_100, 8.0, low, high, noise_dbfs), 44_100)
                 .bandwidth_hz
@@ -747,6 +735,12 @@ mod tests {
             .bandwidth_hz
             .unwrap();
         assert!(fullband > 15_000.0, "{fullband}");
+        let hissy = mix(
+            &speech_like(16_000, 6.0, -20.0),
+            &Noise(4).white(96_000, -35.0),
+        );
+        let hissy = analyse(&hissy, 16_000).bandwidth_hz.unwrap();
+        assert!((7000.0..=8000.0).contains(&hissy), "{hissy}");
         let telephone_rate = analyse(&speech_like(8_000, 6.0, -20.0), 8_000)
             .bandwidth_hz
             .unwrap();
@@ -926,6 +920,15 @@ mod tests {
         assert_eq!(histogram.percentile(0, 0.5), None);
         let tenth = histogram.percentile(1, 0.1).unwrap();
         assert!((tenth + 90.0).abs() <= 1.0, "{tenth}");
+    }
+
+    #[test]
+    fn too_short_for_a_segment_has_no_bandwidth() {
+        assert_eq!(
+            analyse(&speech_like(16_000, 0.1, -20.0), 16_000).bandwidth_hz,
+            None
+        );
+        assert_eq!(analyse(&[], 16_000), SpectrumStats::default());
     }
 
     #[test]

@@ -15,14 +15,16 @@
 //! 4. **Foreground**: each segment's peak level (loudest 50 ms of speech-band power above the noise
 //!    reference) is compared with the duration-weighted median segment level; segments reaching
 //!    within 9 dB of it are the channel's own speaker. Runs of ≥ 100 ms of speech frames that stay
-//!    more than 9 dB below it, and are not wedged between louder speech on both sides, are another,
-//!    quieter talker ([`background`](super::background)).
+//!    more than 9 dB below it, are not wedged between louder speech on both sides, do not merely
+//!    fade out of (or into) louder speech on one side (they must climb again by 6 dB), and are voiced
+//!    (most of their 200-4000 Hz power below 1 kHz, unlike fricatives), are another, quieter
+//!    talker ([`background`](super::background)).
 //! 5. **Speech regions** (the reported `speech_regions`, with hangover): foreground segments padded
 //!    by 100 ms each side and merged across gaps shorter than 300 ms.
 //!
 //! # Levels (see [`noise`](super::noise))
-//! - noise floor = mean full-band power of the frames outside the speech regions and away from any
-//!   speech-like segment (digital-silence frames excluded); when fewer than 0.5 s of such frames exist, the full-band 10th-percentile
+//! - noise floor = mean full-band power of the frames at least 100 ms away from the main speaker's
+//!   segments and other speech-like blips (digital-silence frames excluded); when fewer than 0.5 s of such frames exist, the full-band 10th-percentile
 //!   reference (+1.5 dB, the mean-over-percentile offset of steady noise) stands in for it;
 //! - active level = mean full-band power of the foreground speech segments minus the noise floor
 //!   (the speech alone, as if the noise were not there);
@@ -127,11 +129,11 @@ impl Activity {
         mask
     }
 
-    /// Per frame: inside a speech region or within the hangover of a speech-like segment that is
-    /// not a quieter talker (whose voice, like babble, is part of the background noise).
+    /// Per frame: within the hangover (100 ms) of a speech-like segment that is not a quieter
+    /// talker (whose voice, like babble, is part of the background noise).
     pub fn near_speech(&self) -> Vec<bool> {
-        let mut mask = self.in_regions();
-        let n = mask.len();
+        let n = self.raw.len();
+        let mut mask = vec![false; n];
         for &(a, b) in self.foreground.iter().chain(&self.other) {
             mask[a.saturating_sub(PAD)..(b + PAD).min(n)].fill(true);
         }
@@ -168,6 +170,10 @@ const MAX_SWING_DB: f32 = 15.0;
 const PEAK_FRAMES: usize = 5;
 /// Shortest stretch of a quieter talker, frames (100 ms).
 const ISLAND_FRAMES: usize = 10;
+/// Rise after a dip that makes a stretch touching louder speech a word of its own, dB.
+const REBOUND_DB: f64 = 6.0;
+/// Share of the speech-band power below 1 kHz from which a stretch counts as voiced.
+const VOICED_LOW_SHARE: f64 = 0.5;
 /// Lowest noise reference per band, dBFS (keeps numerical residue out of the speech).
 const REF_FLOOR_DB: f32 = -120.0;
 /// A frame is speech when one band exceeds its reference by this much, dB ...
@@ -239,24 +245,55 @@ fn quiet_islands(frames: &[Frame], activity: &Activity, gate_db: f64) -> Ranges 
     let excess: Vec<f64> = (0..n)
         .map(|t| (frames[t].speech_power() - activity.speech_ref[t]).max(0.0))
         .collect();
-    let level_db = |t: usize| {
-        let (lo, hi) = (
-            t.saturating_sub(PEAK_FRAMES / 2),
-            (t + PEAK_FRAMES / 2 + 1).min(n),
-        );
-        f64::from(power_to_db(
-            excess[lo..hi].iter().sum::<f64>() / (hi - lo) as f64,
-        ))
-    };
+    let level_db: Vec<f64> = (0..n)
+        .map(|t| {
+            let (lo, hi) = (
+                t.saturating_sub(PEAK_FRAMES / 2),
+                (t + PEAK_FRAMES / 2 + 1).min(n),
+            );
+            f64::from(power_to_db(
+                excess[lo..hi].iter().sum::<f64>() / (hi - lo) as f64,
+            ))
+        })
+        .collect();
     let quiet: Vec<bool> = (0..n)
-        .map(|t| activity.raw[t] && level_db(t) < gate_db)
+        .map(|t| activity.raw[t] && level_db[t] < gate_db)
         .collect();
     let loud = |t: usize| activity.raw[t] && !quiet[t];
     runs(&quiet)
         .into_iter()
         .filter(|&(a, b)| b - a >= ISLAND_FRAMES)
-        .filter(|&(a, b)| a == 0 || b == n || !loud(a - 1) || !loud(b))
+        .filter(|&(a, b)| {
+            let levels = &level_db[a..b];
+            match (a == 0 || !loud(a - 1), b == n || !loud(b)) {
+                (true, true) => true,
+                (false, true) => rises_again(levels.iter()),
+                (true, false) => rises_again(levels.iter().rev()),
+                (false, false) => false,
+            }
+        })
+        .filter(|&range| voiced(frames, range))
         .collect()
+}
+
+/// Whether a level trajectory, read away from the louder speech it touches, climbs again by
+/// [`REBOUND_DB`] after falling: a word of its own, not the fading tail of the louder one.
+fn rises_again<'a>(levels: impl Iterator<Item = &'a f64>) -> bool {
+    let mut lowest = f64::INFINITY;
+    levels.into_iter().any(|&level| {
+        lowest = lowest.min(level);
+        level - lowest >= REBOUND_DB
+    })
+}
+
+/// Whether a stretch carries most of its speech-band power below 1 kHz, as vowels do (voiced
+/// speech has its harmonics and first formant there; fricatives and hiss lie above).
+fn voiced(frames: &[Frame], (a, b): (usize, usize)) -> bool {
+    let (low, all) = frames[a..b].iter().fold((0.0, 0.0), |(low, all), f| {
+        let low_bands = db_to_power(f.band_db(0)) + db_to_power(f.band_db(1));
+        (low + low_bands, all + f.speech_power())
+    });
+    low >= VOICED_LOW_SHARE * all
 }
 
 /// Maximal runs of `true`, as `[start, end)`.

@@ -82,6 +82,14 @@ fn fold_char(c: char) -> Fold {
 }
 
 fn fold_non_ascii(c: char) -> Fold {
+    // Cyrillic fast path: the bulk of Russian text, no Unicode table lookups.
+    match c {
+        'а'..='и' | 'к'..='щ' | 'ы' | 'э'..='я' => return Fold::Letter(c),
+        'А'..='И' | 'К'..='Щ' | 'Ы' | 'Э'..='Я' => {
+            return Fold::Letter(char::from_u32(c as u32 + 32).unwrap_or(c))
+        }
+        _ => {}
+    }
     let lower = c.to_lowercase().next().unwrap_or(c);
     match lower {
         'ё' => Fold::Letter('е'),

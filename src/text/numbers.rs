@@ -200,8 +200,33 @@ const WORDS: &[(&str, Word)] = &[
     ("y", Word::Connector),
 ];
 
-fn dictionary() -> &'static HashMap<String, Word> {
-    static DICT: OnceLock<HashMap<String, Word>> = OnceLock::new();
+/// FNV-1a: the dictionary is looked up once per word of every transcript, and its keys are
+/// short fixed words, so a fast non-keyed hash is enough.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type Dictionary = HashMap<String, Word, std::hash::BuildHasherDefault<Fnv>>;
+
+fn dictionary() -> &'static Dictionary {
+    static DICT: OnceLock<Dictionary> = OnceLock::new();
     DICT.get_or_init(|| {
         WORDS
             .iter()

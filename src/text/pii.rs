@@ -4,8 +4,10 @@
 //! Numbers are read from both digits and spoken words (see [`super::numbers`]); a number that
 //! fails its checksum (an order number, a price, an invoice) is not personal data.
 
+use std::cell::OnceCell;
 use std::sync::OnceLock;
 
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 
 use super::normalize::Normalized;
@@ -27,35 +29,29 @@ pub struct PiiHit {
     pub reason: &'static str,
 }
 
-/// Cue words that turn a bare number into personal data, folded for matching.
-struct Cues {
-    card: Vec<String>,
-    cvv: Vec<String>,
-    expiry: Vec<String>,
-    passport: Vec<String>,
-    snils: Vec<String>,
-    inn: Vec<String>,
-    ssn: Vec<String>,
-    birth: Vec<String>,
+/// Groups of cue words that turn a bare number into personal data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cue {
+    Card,
+    Cvv,
+    Expiry,
+    Passport,
+    Snils,
+    Inn,
+    Ssn,
+    Birth,
     /// Broad words for an account (with a 20-digit Russian account number).
-    account: Vec<String>,
+    Account,
     /// Words that make any 8-17 digit number an account number.
-    account_number: Vec<String>,
-    routing: Vec<String>,
-    plus: Vec<String>,
+    AccountNumber,
+    Routing,
 }
 
-fn fold_all(words: &[&str]) -> Vec<String> {
-    words
-        .iter()
-        .map(|w| Normalized::fold(w, false).trim().to_string())
-        .collect()
-}
-
-fn cues() -> &'static Cues {
-    static CUES: OnceLock<Cues> = OnceLock::new();
-    CUES.get_or_init(|| Cues {
-        card: fold_all(&[
+/// Cue words (word starts, any language) per group.
+const CUE_WORDS: &[(Cue, &[&str])] = &[
+    (
+        Cue::Card,
+        &[
             "card",
             "visa",
             "mastercard",
@@ -65,8 +61,11 @@ fn cues() -> &'static Cues {
             "debit",
             "credit",
             "кредитк",
-        ]),
-        cvv: fold_all(&[
+        ],
+    ),
+    (
+        Cue::Cvv,
+        &[
             "cvv",
             "cvc",
             "cv2",
@@ -82,8 +81,11 @@ fn cues() -> &'static Cues {
             "reverso",
             "tres dígitos",
             "tres cifras",
-        ]),
-        expiry: fold_all(&[
+        ],
+    ),
+    (
+        Cue::Expiry,
+        &[
             "expir",
             "valid thru",
             "valid through",
@@ -95,12 +97,18 @@ fn cues() -> &'static Cues {
             "caduca",
             "vence",
             "vencimiento",
-        ]),
-        passport: fold_all(&["паспорт", "серия", "passport", "pasaporte"]),
-        snils: fold_all(&["снилс", "страхов", "пенсионн"]),
-        inn: fold_all(&["инн", "налогоплат", "taxpayer"]),
-        ssn: fold_all(&["social security", "ssn", "social"]),
-        birth: fold_all(&[
+        ],
+    ),
+    (
+        Cue::Passport,
+        &["паспорт", "серия", "passport", "pasaporte"],
+    ),
+    (Cue::Snils, &["снилс", "страхов", "пенсионн"]),
+    (Cue::Inn, &["инн", "налогоплат", "taxpayer"]),
+    (Cue::Ssn, &["social security", "ssn", "social"]),
+    (
+        Cue::Birth,
+        &[
             "date of birth",
             "birth date",
             "birthday",
@@ -111,9 +119,12 @@ fn cues() -> &'static Cues {
             "fecha de nacimiento",
             "naci",
             "cumpleaños",
-        ]),
-        account: fold_all(&["счет", "account", "cuenta"]),
-        account_number: fold_all(&[
+        ],
+    ),
+    (Cue::Account, &["счет", "account", "cuenta"]),
+    (
+        Cue::AccountNumber,
+        &[
             "account number",
             "bank account",
             "номер счета",
@@ -121,22 +132,71 @@ fn cues() -> &'static Cues {
             "лицев",
             "número de cuenta",
             "cuenta bancaria",
-        ]),
-        routing: fold_all(&["routing", "aba"]),
-        plus: fold_all(&["plus", "плюс", "más"]),
+        ],
+    ),
+    (Cue::Routing, &["routing", "aba"]),
+];
+
+/// Words before a number that mean "+" (international format).
+const PLUS_WORDS: &[&str] = &["plus", "плюс", "más"];
+
+/// All cue words in one automaton over folded text (" stem" matches a word start).
+struct CueIndex {
+    automaton: AhoCorasick,
+    cue_of: Vec<Cue>,
+}
+
+fn cue_index() -> &'static CueIndex {
+    static INDEX: OnceLock<CueIndex> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut patterns = Vec::new();
+        let mut cue_of = Vec::new();
+        for (cue, words) in CUE_WORDS {
+            for word in *words {
+                patterns.push(format!(" {}", Normalized::fold(word, false).trim()));
+                cue_of.push(*cue);
+            }
+        }
+        CueIndex {
+            automaton: AhoCorasick::new(&patterns).expect("cue words build an automaton"),
+            cue_of,
+        }
     })
+}
+
+/// Bit set of the cue groups whose words occur in a folded text.
+fn cue_mask(norm: &Normalized) -> u32 {
+    let index = cue_index();
+    index
+        .automaton
+        .find_overlapping_iter(norm.text())
+        .fold(0, |mask, m| {
+            mask | 1 << index.cue_of[m.pattern().as_usize()] as u32
+        })
 }
 
 /// The folded text of a segment and of the one before it, where cue words are looked up.
 pub struct Context<'a> {
-    pub here: &'a Normalized,
-    pub before: Option<&'a Normalized>,
+    here: &'a Normalized,
+    before: Option<&'a Normalized>,
+    /// Cue groups found in `here` and `before`, computed on first use.
+    mask: OnceCell<u32>,
 }
 
-impl Context<'_> {
-    fn has(&self, stems: &[String]) -> bool {
-        let found = |n: &Normalized| stems.iter().any(|s| n.has_word_starting(s));
-        found(self.here) || self.before.is_some_and(found)
+impl<'a> Context<'a> {
+    pub fn new(here: &'a Normalized, before: Option<&'a Normalized>) -> Self {
+        Self {
+            here,
+            before,
+            mask: OnceCell::new(),
+        }
+    }
+
+    fn has(&self, cue: Cue) -> bool {
+        let mask = *self
+            .mask
+            .get_or_init(|| cue_mask(self.here) | self.before.map_or(0, cue_mask));
+        mask & (1 << cue as u32) != 0
     }
 }
 
@@ -148,14 +208,18 @@ pub fn find_pii(text: &str, ctx: &Context, speaker_is_agent: bool) -> Vec<PiiHit
     let mut hits = Vec::new();
     find_emails(text, &mut hits);
     find_spoken_emails(text, ctx.here, &mut hits);
-    find_ibans(text, &mut hits);
-    find_spanish_ids(text, &mut hits);
     let has_digits = text.bytes().any(|b| b.is_ascii_digit());
-    if has_digits && ctx.has(&cues().birth) {
+    if has_digits {
+        find_ibans(text, &mut hits);
+        find_spanish_ids(text, &mut hits);
+    }
+    if has_digits && ctx.has(Cue::Birth) {
         find_dates(text, ctx.here, &mut hits);
     }
-    find_addresses(text, &mut hits);
-    if has_digits && ctx.has(&cues().passport) {
+    if has_digits {
+        find_addresses(text, &mut hits);
+    }
+    if has_digits && ctx.has(Cue::Passport) {
         find_passports(text, ctx.here, &mut hits);
     }
     if !speaker_is_agent {
@@ -232,6 +296,9 @@ fn find_spoken_emails(text: &str, norm: &Normalized, hits: &mut Vec<PiiHit>) {
         &RE,
         r" ([a-z0-9]+(?: dot [a-z0-9]+)?) (?:at|собака|aroba) ([a-z0-9]+) (?:dot|точка|punto) (com|net|org|ru|es|io|de|uk) ",
     );
+    if !re.is_match(norm.text()) {
+        return;
+    }
     for caps in re.captures_iter(norm.text()) {
         let (whole, user, domain) = (
             caps.get(0).expect("group 0"),
@@ -381,11 +448,13 @@ fn find_spanish_ids(text: &str, hits: &mut Vec<PiiHit>) {
         &NIE,
         r"(?-u:\b)([XYZxyz])[ -]?(\d{7})[ -]?([A-Za-z])(?-u:\b)",
     );
-    for caps in dni.captures_iter(text) {
+    let dni_matches = dni.is_match(text).then(|| dni.captures_iter(text));
+    for caps in dni_matches.into_iter().flatten() {
         let number: u32 = caps[1].parse().unwrap_or(0);
         push_id_if_valid(hits, &caps, number, &caps[2], &caps[1]);
     }
-    for caps in nie.captures_iter(text) {
+    let nie_matches = nie.is_match(text).then(|| nie.captures_iter(text));
+    for caps in nie_matches.into_iter().flatten() {
         let prefix = match caps[1].to_ascii_uppercase().as_str() {
             "X" => "0",
             "Y" => "1",
@@ -518,6 +587,9 @@ fn find_names(text: &str, hits: &mut Vec<PiiHit>) {
         &RE,
         r"(?i:my name is|my name's|меня зовут|me llamo|mi nombre es)[\s,]+(\p{Lu}\p{Ll}+(?:[ -]\p{Lu}\p{Ll}+){0,2})",
     );
+    if !re.is_match(text) {
+        return;
+    }
     for caps in re.captures_iter(text) {
         let name = caps.get(1).expect("group 1");
         let first = name.as_str().chars().next().unwrap_or('*');
@@ -607,18 +679,26 @@ pub fn phone_valid(digits: &str, international: bool) -> bool {
     if international {
         return phonenumber::parse(None, format!("+{digits}")).is_ok_and(|n| n.is_valid());
     }
+    let (n, first) = (digits.len(), digits.as_bytes()[0]);
+    let plausible = |region: &Id| match region {
+        Id::RU => (n == 11 && matches!(first, b'7' | b'8')) || (n == 10 && first != b'0'),
+        Id::ES => {
+            (n == 9 && (b'6'..=b'9').contains(&first)) || (n == 11 && digits.starts_with("34"))
+        }
+        _ => n == 10 || (n == 11 && first == b'1'),
+    };
     [Id::RU, Id::ES, Id::US]
         .into_iter()
+        .filter(plausible)
         .any(|region| phonenumber::parse(Some(region), digits).is_ok_and(|n| n.is_valid()))
 }
 
 fn classify_run(run: &DigitRun, text: &str, ctx: &Context) -> Option<PiiHit> {
-    let c = cues();
     let d = run.digits.as_str();
     let n = d.len();
     let span = (run.start, run.end);
     let card_prefix = matches!(d.as_bytes().first(), Some(b'2'..=b'6'));
-    if (3..=4).contains(&n) && ctx.has(&c.cvv) {
+    if (3..=4).contains(&n) && ctx.has(Cue::Cvv) {
         return Some(hit(
             "cvv",
             span,
@@ -627,7 +707,7 @@ fn classify_run(run: &DigitRun, text: &str, ctx: &Context) -> Option<PiiHit> {
             "a card security code",
         ));
     }
-    if (n == 4 || n == 6) && ctx.has(&c.expiry) && plausible_day_month("1", &d[..2]) {
+    if (n == 4 || n == 6) && ctx.has(Cue::Expiry) && plausible_day_month("1", &d[..2]) {
         return Some(hit(
             "card_expiry",
             span,
@@ -640,7 +720,7 @@ fn classify_run(run: &DigitRun, text: &str, ctx: &Context) -> Option<PiiHit> {
         && card_prefix
         && luhn_valid(d)
         && (n == 16
-            || ctx.has(&c.card)
+            || ctx.has(Cue::Card)
             || (n == 15 && (d.starts_with("34") || d.starts_with("37"))))
     {
         return Some(hit(
@@ -651,10 +731,10 @@ fn classify_run(run: &DigitRun, text: &str, ctx: &Context) -> Option<PiiHit> {
             "a payment card number (passes the Luhn check)",
         ));
     }
-    if n == 20 && ctx.has(&c.account) && (d.starts_with("408") || d.starts_with("423")) {
+    if n == 20 && ctx.has(Cue::Account) && (d.starts_with("408") || d.starts_with("423")) {
         return Some(account_hit(span, d));
     }
-    if n == 11 && ctx.has(&c.snils) && snils_valid(d) {
+    if n == 11 && ctx.has(Cue::Snils) && snils_valid(d) {
         return Some(hit(
             "snils",
             span,
@@ -663,7 +743,7 @@ fn classify_run(run: &DigitRun, text: &str, ctx: &Context) -> Option<PiiHit> {
             "a SNILS (checksum matches)",
         ));
     }
-    if n == 10 && ctx.has(&c.passport) {
+    if n == 10 && ctx.has(Cue::Passport) {
         return Some(hit(
             "passport",
             span,
@@ -672,7 +752,7 @@ fn classify_run(run: &DigitRun, text: &str, ctx: &Context) -> Option<PiiHit> {
             "a passport series and number",
         ));
     }
-    if (n == 10 || n == 12) && ctx.has(&c.inn) && inn_valid(d) {
+    if (n == 10 || n == 12) && ctx.has(Cue::Inn) && inn_valid(d) {
         return Some(hit(
             "inn",
             span,
@@ -682,7 +762,7 @@ fn classify_run(run: &DigitRun, text: &str, ctx: &Context) -> Option<PiiHit> {
         ));
     }
     let formatted = &text[run.start..run.end];
-    if n == 9 && ssn_valid(d) && (ctx.has(&c.ssn) || is_ssn_shaped(formatted)) {
+    if n == 9 && ssn_valid(d) && (ctx.has(Cue::Ssn) || is_ssn_shaped(formatted)) {
         return Some(hit(
             "ssn",
             span,
@@ -691,7 +771,7 @@ fn classify_run(run: &DigitRun, text: &str, ctx: &Context) -> Option<PiiHit> {
             "a US social security number",
         ));
     }
-    if n == 9 && ctx.has(&c.routing) && aba_valid(d) {
+    if n == 9 && ctx.has(Cue::Routing) && aba_valid(d) {
         return Some(account_hit(span, d));
     }
     let international = preceded_by_plus(text, run);
@@ -713,7 +793,7 @@ fn classify_run(run: &DigitRun, text: &str, ctx: &Context) -> Option<PiiHit> {
             "a SNILS (checksum matches)",
         ));
     }
-    if (8..=17).contains(&n) && ctx.has(&c.account_number) {
+    if (8..=17).contains(&n) && ctx.has(Cue::AccountNumber) {
         return Some(account_hit(span, d));
     }
     None
@@ -746,7 +826,9 @@ fn preceded_by_plus(text: &str, run: &DigitRun) -> bool {
     let before = text[..run.start].trim_end();
     let last_word = before.rsplit(char::is_whitespace).next().unwrap_or("");
     let folded = Normalized::fold(last_word, false);
-    cues().plus.iter().any(|p| folded.trim() == p)
+    PLUS_WORDS
+        .iter()
+        .any(|p| Normalized::fold(p, false).trim() == folded.trim())
 }
 
 fn mask_phone(digits: &str, international: bool) -> String {
@@ -778,10 +860,7 @@ mod tests {
 
     fn scan(text: &str) -> Vec<(&'static str, String)> {
         let norm = Normalized::new(text);
-        let ctx = Context {
-            here: &norm,
-            before: None,
-        };
+        let ctx = Context::new(&norm, None);
         find_pii(text, &ctx, false)
             .into_iter()
             .map(|h| (h.category, h.masked))

@@ -358,7 +358,12 @@ struct LanguageIndex {
 pub struct RuleSet {
     rules: Vec<Rule>,
     indexes: Vec<LanguageIndex>,
+    /// Every rule in one set: one pass instead of one per language when several are asked for.
+    all: LanguageIndex,
 }
+
+/// The `language` of the index that holds every rule.
+const ALL_LANGUAGES: &str = "*";
 
 impl fmt::Debug for RuleSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -403,7 +408,12 @@ impl RuleSet {
             .into_iter()
             .map(|lang| build_index(&rules, lang))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { rules, indexes })
+        let all = build_index(&rules, ALL_LANGUAGES)?;
+        Ok(Self {
+            rules,
+            indexes,
+            all,
+        })
     }
 
     pub fn rules(&self) -> &[Rule] {
@@ -417,28 +427,49 @@ impl RuleSet {
 
     /// The first match of each rule of `languages` in a folded text.
     pub fn find(&self, languages: &[String], norm: &Normalized) -> Vec<PhraseHit> {
-        let text = norm.text();
         let mut hits: Vec<PhraseHit> = Vec::new();
-        for index in self
-            .indexes
-            .iter()
-            .filter(|i| languages.contains(&i.language))
-        {
-            for pattern in index.set.matches(text).iter() {
-                let (rule, p) = index.owners[pattern];
-                if hits.iter().any(|h| h.rule == rule) {
-                    continue;
-                }
-                if let Some(m) = self.rules[rule].compiled[p].find(text) {
-                    hits.push(PhraseHit {
-                        rule,
-                        start: m.start() + 1,
-                        end: m.end() - 1,
-                    });
-                }
+        if languages.len() > 1 {
+            self.find_in(&self.all, languages, norm, &mut hits);
+        } else {
+            for index in self
+                .indexes
+                .iter()
+                .filter(|i| languages.contains(&i.language))
+            {
+                self.find_in(index, languages, norm, &mut hits);
             }
         }
         hits
+    }
+
+    fn find_in(
+        &self,
+        index: &LanguageIndex,
+        languages: &[String],
+        norm: &Normalized,
+        hits: &mut Vec<PhraseHit>,
+    ) {
+        let text = norm.text();
+        if !index.set.is_match(text) {
+            return;
+        }
+        for pattern in index.set.matches(text).iter() {
+            let (rule, p) = index.owners[pattern];
+            let wanted = self.rules[rule]
+                .languages
+                .iter()
+                .any(|l| languages.contains(l));
+            if !wanted || hits.iter().any(|h| h.rule == rule) {
+                continue;
+            }
+            if let Some(m) = self.rules[rule].compiled[p].find(text) {
+                hits.push(PhraseHit {
+                    rule,
+                    start: m.start() + 1,
+                    end: m.end() - 1,
+                });
+            }
+        }
     }
 }
 
@@ -446,7 +477,7 @@ fn build_index(rules: &[Rule], lang: &str) -> Result<LanguageIndex, TextError> {
     let mut owners = Vec::new();
     let mut patterns = Vec::new();
     for (ri, rule) in rules.iter().enumerate() {
-        if rule.languages.iter().any(|l| l == lang) {
+        if lang == ALL_LANGUAGES || rule.languages.iter().any(|l| l == lang) {
             for (pi, re) in rule.compiled.iter().enumerate() {
                 owners.push((ri, pi));
                 patterns.push(re.as_str().to_string());

@@ -51,12 +51,22 @@ pub fn agent_speaker(transcript: &Transcript) -> Option<&str> {
             .filter_map(|s| s.speaker.as_deref())
     };
     speakers()
-        .find(|s| AGENT_NAMES.contains(&s.trim().to_lowercase().as_str()))
+        .find(|s| is_agent_name(s))
         .or_else(|| speakers().next())
 }
 
+fn is_agent_name(name: &str) -> bool {
+    AGENT_NAMES.contains(&name.trim().to_lowercase().as_str())
+}
+
+/// Whether a segment is the agent's: spoken by the agent speaker (or, when that one is named like
+/// an agent, by any agent-named speaker); every segment when there are no speakers.
 fn is_agent(segment: &Segment, agent: Option<&str>) -> bool {
-    agent.is_none_or(|a| segment.speaker.as_deref() == Some(a))
+    match (agent, segment.speaker.as_deref()) {
+        (None, _) => true,
+        (Some(a), Some(s)) => s == a || (is_agent_name(s) && is_agent_name(a)),
+        (Some(_), None) => false,
+    }
 }
 
 /// A best guess of the language of a text: ru (Cyrillic), es (Spanish marks and words) or en.
@@ -126,7 +136,7 @@ pub fn scan_with_claims(
     let agent = agent_speaker(transcript);
     let mut findings = Vec::new();
     let mut claims = Vec::new();
-    let mut scans = Vec::with_capacity(transcript.segments.len());
+    let mut required_said = Vec::with_capacity(transcript.segments.len());
     let mut previous: Option<Normalized> = None;
     for (i, seg) in transcript.segments.iter().enumerate() {
         let norm = Normalized::new(&seg.text);
@@ -147,12 +157,17 @@ pub fn scan_with_claims(
                 claims.push(claim);
             }
         }
-        scans.push(scan);
+        required_said.push(required_categories(rules, &scan.phrases));
         previous = Some(norm);
     }
     if agent.is_some() {
         findings.extend(missing_required(
-            rules, &languages, transcript, agent, &scans, options,
+            rules,
+            &languages,
+            transcript,
+            agent,
+            &required_said,
+            options,
         ));
     }
     findings.sort_by_key(|f| (f.line, f.span.map(|s| s[0])));
@@ -169,10 +184,7 @@ fn scan_segment(
     facts: Option<&FactSet>,
 ) -> SegmentScan {
     let agent_turn = is_agent(seg, agent);
-    let ctx = Context {
-        here: norm,
-        before: previous,
-    };
+    let ctx = Context::new(norm, previous);
     let pii = find_pii(&seg.text, &ctx, agent_turn);
     let phrases: Vec<PhraseHit> = rules
         .find(languages, norm)
@@ -369,6 +381,30 @@ pub fn time_ranges(seg: &Segment, span: (usize, usize)) -> Vec<TimeRange> {
     }
 }
 
+/// Bit set of the required-phrase categories (bit = index in REQUIRED_CATEGORIES) a segment says.
+fn required_categories(rules: &RuleSet, phrases: &[PhraseHit]) -> u8 {
+    phrases
+        .iter()
+        .map(|h| &rules.rules()[h.rule])
+        .filter(|r| r.kind == FindingKind::MissingRequiredPhrase)
+        .filter_map(|r| REQUIRED_CATEGORIES.iter().position(|c| *c == r.category))
+        .fold(0, |bits, i| bits | 1 << i)
+}
+
+/// Personal data of one segment, looked up again for the excerpt of a missing-phrase finding.
+fn segment_pii(transcript: &Transcript, index: usize, agent: Option<&str>) -> Vec<PiiHit> {
+    let seg = &transcript.segments[index];
+    let here = Normalized::new(&seg.text);
+    let before = index
+        .checked_sub(1)
+        .map(|i| Normalized::new(&transcript.segments[i].text));
+    find_pii(
+        &seg.text,
+        &Context::new(&here, before.as_ref()),
+        is_agent(seg, agent),
+    )
+}
+
 /// Maximal runs of consecutive agent segments, as index ranges.
 fn agent_turns(transcript: &Transcript, agent: Option<&str>) -> Vec<std::ops::Range<usize>> {
     let mut turns: Vec<std::ops::Range<usize>> = Vec::new();
@@ -389,7 +425,7 @@ fn missing_required(
     languages: &[String],
     transcript: &Transcript,
     agent: Option<&str>,
-    scans: &[SegmentScan],
+    required_said: &[u8],
     options: &ScanOptions,
 ) -> Vec<Finding> {
     let turns = agent_turns(transcript, agent);
@@ -398,7 +434,7 @@ fn missing_required(
     };
     let last_two = turns[turns.len().saturating_sub(2)].start..turns[turns.len() - 1].end;
     let mut out = Vec::new();
-    for category in REQUIRED_CATEGORIES {
+    for (bit, category) in REQUIRED_CATEGORIES.iter().enumerate() {
         let required: Vec<usize> = rules
             .rules()
             .iter()
@@ -419,8 +455,7 @@ fn missing_required(
             _ => 0..transcript.segments.len(),
         };
         let said = scope.clone().any(|i| {
-            is_agent(&transcript.segments[i], agent)
-                && scans[i].phrases.iter().any(|h| required.contains(&h.rule))
+            is_agent(&transcript.segments[i], agent) && required_said[i] & (1 << bit) != 0
         });
         if !said {
             out.push(missing_finding(
@@ -428,7 +463,7 @@ fn missing_required(
                 example_rule,
                 transcript,
                 scope.start,
-                scans,
+                agent,
                 options,
             ));
         }
@@ -441,7 +476,7 @@ fn missing_finding(
     rule_index: usize,
     transcript: &Transcript,
     segment: usize,
-    scans: &[SegmentScan],
+    agent: Option<&str>,
     options: &ScanOptions,
 ) -> Finding {
     let rule = &rules.rules()[rule_index];
@@ -468,7 +503,7 @@ fn missing_finding(
         seg,
         segment,
         (0, head),
-        &scans[segment].pii,
+        &segment_pii(transcript, segment, agent),
         options.show_pii,
     );
     f.span = None;

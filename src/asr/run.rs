@@ -1,0 +1,141 @@
+//! The transcription pass of one recording: reopen the file, resample each channel to 16 kHz, keep
+//! only the VAD's speech regions, recognise, attribute speakers. Also prepares the engine for a run
+//! (finds the model, fetching the default one on first use).
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use super::fetch::fetch;
+use super::gate::{CompactAudio, SpeechGate};
+use super::model::{locate, models_dir, ModelSource};
+use super::speakers::{label_mono, label_stereo};
+use super::transcribe::{DecodeOptions, Engine};
+use crate::audio::{AudioStream, Resampler16k};
+use crate::config::{AgentChannel, AsrConfig};
+use crate::recording::Recording;
+use crate::text::transcript::Transcript;
+
+/// Two channels whose difference carries less than this share of their energy are one signal
+/// copied twice (dual mono) and are transcribed once.
+const DUAL_MONO_RATIO: f64 = 1e-4;
+
+/// Finds the model (`--model`, `$CALLQA_MODEL`, models folder), fetches the default one when
+/// nothing is installed (telling `log` what happens), checks and loads it.
+pub fn prepare_engine(config: &AsrConfig, log: &mut dyn FnMut(&str)) -> anyhow::Result<Engine> {
+    let env_model = std::env::var_os("CALLQA_MODEL").map(Into::into);
+    let dir = models_dir();
+    let path = match locate(config.model.as_deref(), env_model, &dir)? {
+        ModelSource::File(path) => path,
+        ModelSource::NeedsFetch(model) => {
+            log(&format!(
+                "no speech model installed: fetching `{}` into {} (one time, ~140 MB; use --no-transcribe to skip)",
+                model.name,
+                dir.display()
+            ));
+            fetch(model, &dir, log).context("cannot install the speech model (`callqa analyze --no-transcribe` gives the acoustic report without it)")?
+        }
+    };
+    Engine::load(&path)
+}
+
+/// Checks a `--lang` code against whisper's language list.
+pub fn check_language(code: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        whisper_rs::get_lang_id(code).is_some(),
+        "--lang {code}: whisper does not know this language code (use auto, en, ru, es, de ...)"
+    );
+    Ok(())
+}
+
+/// Transcribes `recording` (already measured: its channels carry the VAD's speech regions).
+pub fn transcribe_recording(
+    engine: &Engine,
+    path: &Path,
+    recording: &Recording,
+    config: &AsrConfig,
+    threads: usize,
+) -> anyhow::Result<Transcript> {
+    let (channels, dual_mono) = gated_channels(path, recording)?;
+    let channels: Vec<CompactAudio> = if dual_mono {
+        channels.into_iter().take(1).collect()
+    } else {
+        channels
+    };
+    let options = DecodeOptions {
+        language: config.language.clone(),
+        fast: config.fast,
+        threads,
+    };
+    let mut state = engine.state()?;
+    let with_speech: Vec<&CompactAudio> =
+        channels.iter().filter(|c| !c.samples.is_empty()).collect();
+    if with_speech.is_empty() {
+        return Ok(Transcript {
+            language: config.language.clone(),
+            language_probability: None,
+            segments: Vec::new(),
+        });
+    }
+    let language = engine.language(&mut state, &with_speech, &options)?;
+    let mut per_channel = Vec::with_capacity(channels.len());
+    for audio in &channels {
+        per_channel.push(engine.transcribe(&mut state, audio, &language.code, &options)?);
+    }
+    let segments = if channels.len() == 1 {
+        label_mono(per_channel.remove(0), &channels[0])
+    } else {
+        let agent = match config.agent_channel {
+            AgentChannel::Left => Some(0),
+            AgentChannel::Right => Some(1),
+            AgentChannel::Auto => None,
+        };
+        label_stereo(per_channel, agent)
+    };
+    Ok(Transcript {
+        language: Some(language.code),
+        language_probability: language.probability,
+        segments,
+    })
+}
+
+/// Second decoding pass: every channel resampled to 16 kHz and gated to its speech regions; also
+/// says whether the channels are copies of each other.
+fn gated_channels(path: &Path, recording: &Recording) -> anyhow::Result<(Vec<CompactAudio>, bool)> {
+    let mut stream =
+        AudioStream::open(path).with_context(|| format!("cannot reopen {}", path.display()))?;
+    let info = stream.info().clone();
+    let mut resamplers: Vec<Resampler16k> = (0..info.channels)
+        .map(|_| Resampler16k::new(info.sample_rate_hz))
+        .collect();
+    let mut gates: Vec<SpeechGate> = (0..info.channels)
+        .map(|i| {
+            let regions = recording
+                .channels
+                .get(i)
+                .map(|c| c.speech_regions.as_slice())
+                .unwrap_or_default();
+            SpeechGate::new(regions, recording.duration_s)
+        })
+        .collect();
+    let (mut energy, mut difference) = (0.0f64, 0.0f64);
+    while let Some(block) = stream.next_block()? {
+        if let [left, right] = block.as_slice() {
+            for (l, r) in left.iter().zip(right) {
+                energy += f64::from(l * l + r * r);
+                difference += f64::from((l - r) * (l - r));
+            }
+        }
+        for ((samples, resampler), gate) in block.iter().zip(&mut resamplers).zip(&mut gates) {
+            gate.push(&resampler.process(samples));
+        }
+    }
+    for (resampler, gate) in resamplers.iter_mut().zip(&mut gates) {
+        gate.push(&resampler.finish());
+    }
+    let dual_mono = info.channels == 2 && difference <= DUAL_MONO_RATIO * energy;
+    Ok((
+        gates.into_iter().map(SpeechGate::finish).collect(),
+        dual_mono,
+    ))
+}

@@ -1,0 +1,279 @@
+//! Runs whisper (through whisper-rs) on the kept speech of each channel: one model per run, one
+//! state per file being transcribed, language detection over several windows, word timings mapped
+//! back to the original timeline, hallucinations dropped.
+
+use std::path::Path;
+
+use anyhow::Context;
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+};
+
+use super::filter::{clean_segment, RawSegment};
+use super::gate::CompactAudio;
+use super::model::check_ggml;
+use crate::text::transcript::Word;
+
+/// Length of whisper's input window, seconds.
+const WINDOW_S: f64 = 30.0;
+/// Most windows used to detect the language.
+const LANGUAGE_WINDOWS: usize = 4;
+/// Windows with less speech than this are not used to detect the language, seconds.
+const MIN_LANGUAGE_WINDOW_S: f64 = 2.0;
+const RATE_HZ: usize = 16_000;
+
+/// How the recogniser decodes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodeOptions {
+    /// ISO 639-1 code, or `None` to detect it per recording.
+    pub language: Option<String>,
+    /// Greedy decoding instead of beam search (5 beams).
+    pub fast: bool,
+    /// CPU threads whisper uses for one file.
+    pub threads: usize,
+}
+
+/// The loaded model, shared by every worker.
+pub struct Engine {
+    context: WhisperContext,
+    multilingual: bool,
+}
+
+/// Language detected for a recording: ISO code and probability (0..1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Language {
+    pub code: String,
+    pub probability: Option<f32>,
+}
+
+impl Engine {
+    /// Checks the file's structure, then loads it (once per run).
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let info = check_ggml(path)?;
+        whisper_rs::install_logging_hooks();
+        let context = WhisperContext::new_with_params(path, WhisperContextParameters::default())
+            .map_err(|e| anyhow::anyhow!("whisper could not load {}: {e}", path.display()))?;
+        Ok(Self {
+            context,
+            multilingual: info.multilingual,
+        })
+    }
+
+    /// A fresh decoding state (one per file being transcribed, so one per busy worker).
+    pub fn state(&self) -> anyhow::Result<WhisperState> {
+        self.context
+            .create_state()
+            .map_err(|e| anyhow::anyhow!("cannot create a whisper state: {e}"))
+    }
+
+    /// The language to decode with: forced, English for English-only models, else detected.
+    pub fn language(
+        &self,
+        state: &mut WhisperState,
+        channels: &[&CompactAudio],
+        options: &DecodeOptions,
+    ) -> anyhow::Result<Language> {
+        if let Some(code) = &options.language {
+            return Ok(Language {
+                code: code.clone(),
+                probability: None,
+            });
+        }
+        if !self.multilingual {
+            return Ok(Language {
+                code: "en".into(),
+                probability: None,
+            });
+        }
+        detect_language(state, channels, options.threads)
+    }
+
+    /// Transcribes one channel's kept speech; times are in the original recording.
+    pub fn transcribe(
+        &self,
+        state: &mut WhisperState,
+        audio: &CompactAudio,
+        language: &str,
+        options: &DecodeOptions,
+    ) -> anyhow::Result<Vec<RawSegment>> {
+        if audio.samples.len() < RATE_HZ / 4 {
+            return Ok(Vec::new());
+        }
+        let strategy = if options.fast {
+            SamplingStrategy::Greedy { best_of: 1 }
+        } else {
+            SamplingStrategy::BeamSearch {
+                beam_size: 5,
+                patience: -1.0,
+            }
+        };
+        let mut params = FullParams::new(strategy);
+        params.set_n_threads(options.threads.max(1) as i32);
+        params.set_language(Some(language));
+        params.set_translate(false);
+        params.set_no_context(true);
+        params.set_token_timestamps(true);
+        params.set_suppress_blank(true);
+        params.set_suppress_nst(true);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_special(false);
+        params.set_print_timestamps(false);
+        state
+            .full(params, &audio.samples)
+            .context("whisper failed to transcribe")?;
+        let eot = self.context.token_eot();
+        let mut segments = Vec::new();
+        for segment in state.as_iter() {
+            let words = segment_words(&segment, eot, audio);
+            let raw = RawSegment {
+                start_s: audio.to_original_s(segment.start_timestamp() as f64 / 100.0),
+                end_s: audio.to_original_s(segment.end_timestamp() as f64 / 100.0),
+                text: segment
+                    .to_str_lossy()
+                    .map(|t| t.trim().to_string())
+                    .unwrap_or_default(),
+                no_speech_p: segment.no_speech_probability(),
+                words,
+            };
+            if let Some(clean) = clean_segment(raw) {
+                segments.push(clean);
+            }
+        }
+        Ok(segments)
+    }
+}
+
+/// Joins sub-word tokens into words (a token starting with a space starts a word); bytes are
+/// joined before UTF-8 decoding because BPE splits Cyrillic letters across tokens. A word's `p`
+/// is the mean probability of its tokens.
+fn segment_words(
+    segment: &whisper_rs::WhisperSegment<'_>,
+    eot: i32,
+    audio: &CompactAudio,
+) -> Vec<Word> {
+    let mut words = Vec::new();
+    let mut current: Option<(Vec<u8>, i64, i64, Vec<f32>)> = None;
+    let flush = |words: &mut Vec<Word>, current: Option<(Vec<u8>, i64, i64, Vec<f32>)>| {
+        if let Some((bytes, t0, t1, ps)) = current {
+            let text = String::from_utf8_lossy(&bytes).trim().to_string();
+            if !text.is_empty() {
+                words.push(Word {
+                    text,
+                    start_s: audio.to_original_s(t0 as f64 / 100.0),
+                    end_s: audio.to_original_s(t1 as f64 / 100.0),
+                    p: ps.iter().sum::<f32>() / ps.len() as f32,
+                });
+            }
+        }
+    };
+    for i in 0..segment.n_tokens() {
+        let Some(token) = segment.get_token(i) else {
+            continue;
+        };
+        if token.token_id() >= eot {
+            continue;
+        }
+        let Ok(bytes) = token.to_bytes() else {
+            continue;
+        };
+        let data = token.token_data();
+        let starts_word = bytes.first() == Some(&b' ');
+        match current.as_mut() {
+            Some((text, _, t1, ps)) if !starts_word => {
+                text.extend_from_slice(bytes);
+                *t1 = data.t1;
+                ps.push(data.p);
+            }
+            _ => {
+                flush(&mut words, current.take());
+                current = Some((bytes.to_vec(), data.t0, data.t1, vec![data.p]));
+            }
+        }
+    }
+    flush(&mut words, current);
+    words
+}
+
+/// Sums whisper's language probabilities over up to four 30 s windows of speech taken across the
+/// recording (start, middle, end, from every channel) and picks the most probable language; one
+/// window alone mistakes Russian for Czech here.
+fn detect_language(
+    state: &mut WhisperState,
+    channels: &[&CompactAudio],
+    threads: usize,
+) -> anyhow::Result<Language> {
+    let windows = language_windows(channels);
+    anyhow::ensure!(
+        !windows.is_empty(),
+        "too little speech to detect the language"
+    );
+    let mut summed: Vec<f32> = Vec::new();
+    for window in &windows {
+        state
+            .pcm_to_mel(window, threads.max(1))
+            .context("whisper mel spectrogram")?;
+        let (_, probs) = state
+            .lang_detect(0, threads.max(1))
+            .context("whisper language detection")?;
+        summed.resize(probs.len().max(summed.len()), 0.0);
+        for (s, p) in summed.iter_mut().zip(&probs) {
+            *s += p;
+        }
+    }
+    let (best, total) = summed
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .context("no language probabilities")?;
+    let code = whisper_rs::get_lang_str(best as i32).context("unknown language id")?;
+    Ok(Language {
+        code: code.to_string(),
+        probability: Some(total / windows.len() as f32),
+    })
+}
+
+/// Up to [`LANGUAGE_WINDOWS`] 30 s windows spread over the channels' kept speech.
+pub fn language_windows<'a>(channels: &[&'a CompactAudio]) -> Vec<&'a [f32]> {
+    let window = (WINDOW_S * RATE_HZ as f64) as usize;
+    let min = (MIN_LANGUAGE_WINDOW_S * RATE_HZ as f64) as usize;
+    let mut candidates: Vec<&[f32]> = Vec::new();
+    for audio in channels {
+        let n = audio.samples.len();
+        let starts = [0, n.saturating_sub(window) / 2, n.saturating_sub(window)];
+        let mut seen = Vec::new();
+        for start in starts {
+            if !seen.contains(&start) && n - start >= min {
+                seen.push(start);
+                candidates.push(&audio.samples[start..(start + window).min(n)]);
+            }
+        }
+    }
+    candidates.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    candidates.truncate(LANGUAGE_WINDOWS);
+    candidates
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn audio(seconds: usize) -> CompactAudio {
+        CompactAudio {
+            samples: vec![0.1; seconds * RATE_HZ],
+            pieces: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn language_windows_spread_over_long_speech_and_skip_short_bits() {
+        let long = audio(200);
+        let short = audio(1);
+        let windows = language_windows(&[&long, &short]);
+        assert_eq!(windows.len(), 3);
+        assert!(windows.iter().all(|w| w.len() == 30 * RATE_HZ));
+        let medium = audio(40);
+        assert_eq!(language_windows(&[&medium, &long]).len(), LANGUAGE_WINDOWS);
+        assert!(language_windows(&[&short]).is_empty());
+    }
+}

@@ -1,0 +1,291 @@
+//! `--transcripts DIR`: one readable transcript per recording as `.txt` ("Agent: ..."), `.srt` and
+//! `.vtt` subtitles, personal numbers masked.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use super::write_atomically;
+use crate::recording::Report;
+use crate::text::transcript::{Segment, Transcript};
+
+/// One transcript format's writer.
+type Writer = fn(&Transcript, &mut dyn Write) -> std::io::Result<()>;
+
+/// Writes `<name>.txt`, `.srt` and `.vtt` for every transcribed recording into `dir`; returns the
+/// files written. Recordings with the same file name get `-2`, `-3` ... suffixes.
+pub fn write_transcripts(report: &Report, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the transcripts folder {}", dir.display()))?;
+    let mut used: HashMap<String, usize> = HashMap::new();
+    let mut written = Vec::new();
+    for recording in &report.recordings {
+        let Some(transcript) = &recording.transcript else {
+            continue;
+        };
+        let stem = Path::new(&recording.path)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "recording".into());
+        let count = used.entry(stem.clone()).or_insert(0);
+        *count += 1;
+        let name = if *count == 1 {
+            stem
+        } else {
+            format!("{stem}-{count}")
+        };
+        let formats: [(&str, Writer); 3] =
+            [("txt", write_txt), ("srt", write_srt), ("vtt", write_vtt)];
+        for (ext, write) in formats {
+            let target = dir.join(format!("{name}.{ext}"));
+            write_atomically(&target, |out| write(transcript, out))
+                .with_context(|| format!("cannot write {}", target.display()))?;
+            written.push(target);
+        }
+    }
+    Ok(written)
+}
+
+/// "Agent" / "Customer" / "Speaker" for unknown.
+fn speaker_name(segment: &Segment) -> String {
+    let raw = segment.speaker.as_deref().unwrap_or("speaker");
+    let mut chars = raw.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
+}
+
+/// Plain text: one line per turn (consecutive segments of one speaker joined).
+pub fn write_txt(transcript: &Transcript, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut turns: Vec<(String, Vec<String>)> = Vec::new();
+    for segment in &transcript.segments {
+        let who = speaker_name(segment);
+        let text = mask_numbers(&segment.text);
+        match turns.last_mut() {
+            Some((last, texts)) if *last == who => texts.push(text),
+            _ => turns.push((who, vec![text])),
+        }
+    }
+    for (who, texts) in turns {
+        writeln!(out, "{who}: {}", texts.join(" "))?;
+    }
+    Ok(())
+}
+
+/// SubRip subtitles.
+pub fn write_srt(transcript: &Transcript, out: &mut dyn Write) -> std::io::Result<()> {
+    for (i, segment) in timed(transcript).enumerate() {
+        let (start, end) = times(segment);
+        writeln!(
+            out,
+            "{}\n{} --> {}\n{}: {}\n",
+            i + 1,
+            clock(start, ','),
+            clock(end, ','),
+            speaker_name(segment),
+            mask_numbers(&segment.text)
+        )?;
+    }
+    Ok(())
+}
+
+/// WebVTT subtitles with voice tags.
+pub fn write_vtt(transcript: &Transcript, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "WEBVTT\n")?;
+    for segment in timed(transcript) {
+        let (start, end) = times(segment);
+        writeln!(
+            out,
+            "{} --> {}\n<v {}>{}\n",
+            clock(start, '.'),
+            clock(end, '.'),
+            speaker_name(segment),
+            mask_numbers(&segment.text)
+        )?;
+    }
+    Ok(())
+}
+
+fn timed(transcript: &Transcript) -> impl Iterator<Item = &Segment> {
+    transcript.segments.iter().filter(|s| s.start_s.is_some())
+}
+
+fn times(segment: &Segment) -> (f64, f64) {
+    let start = segment.start_s.unwrap_or(0.0);
+    (start, segment.end_s.unwrap_or(start).max(start))
+}
+
+/// hh:mm:ss,mmm (SRT) or hh:mm:ss.mmm (VTT).
+fn clock(seconds: f64, separator: char) -> String {
+    let ms = (seconds.max(0.0) * 1000.0).round() as u64;
+    format!(
+        "{:02}:{:02}:{:02}{separator}{:03}",
+        ms / 3_600_000,
+        ms / 60_000 % 60,
+        ms / 1000 % 60,
+        ms % 1000
+    )
+}
+
+/// Masks runs of 6+ digits (spaces and dashes allowed between them; a dot ends a run, so prices stay): card, phone and account
+/// numbers. The last two digits stay visible so a reader can match them to the report.
+pub fn mask_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let mut end = i;
+        let mut digits = 0;
+        let mut j = i;
+        while j < chars.len()
+            && (chars[j].is_ascii_digit()
+                || (matches!(chars[j], ' ' | '-')
+                    && chars.get(j + 1).is_some_and(|c| c.is_ascii_digit())))
+        {
+            if chars[j].is_ascii_digit() {
+                digits += 1;
+                end = j + 1;
+            }
+            j += 1;
+        }
+        if digits >= 6 {
+            let mut seen = 0;
+            for c in &chars[i..end] {
+                if c.is_ascii_digit() {
+                    seen += 1;
+                    out.push(if seen > digits - 2 { *c } else { '•' });
+                } else {
+                    out.push(*c);
+                }
+            }
+        } else {
+            out.extend(&chars[i..end]);
+        }
+        i = end;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::transcript::Word;
+
+    fn seg(speaker: Option<&str>, start: f64, end: f64, text: &str) -> Segment {
+        Segment {
+            speaker: speaker.map(String::from),
+            start_s: Some(start),
+            end_s: Some(end),
+            text: text.into(),
+            words: Vec::<Word>::new(),
+        }
+    }
+
+    fn transcript() -> Transcript {
+        Transcript {
+            language: Some("en".into()),
+            language_probability: Some(0.9),
+            segments: vec![
+                seg(Some("agent"), 1.0, 2.5, "Thank you for calling."),
+                seg(Some("agent"), 2.6, 3.0, "How can I help?"),
+                seg(
+                    Some("customer"),
+                    3661.25,
+                    3662.0,
+                    "My card is 4111 1111 1111 1234.",
+                ),
+            ],
+        }
+    }
+
+    fn render(write: Writer) -> String {
+        let mut out = Vec::new();
+        write(&transcript(), &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn txt_joins_turns_and_masks_numbers() {
+        assert_eq!(
+            render(write_txt),
+            "Agent: Thank you for calling. How can I help?\nCustomer: My card is •••• •••• •••• ••34.\n"
+        );
+    }
+
+    #[test]
+    fn srt_and_vtt_have_their_time_formats() {
+        let srt = render(write_srt);
+        assert!(
+            srt.starts_with(
+                "1\n00:00:01,000 --> 00:00:02,500\nAgent: Thank you for calling.\n\n2\n"
+            ),
+            "{srt}"
+        );
+        assert!(
+            srt.contains("3\n01:01:01,250 --> 01:01:02,000\nCustomer: My card is"),
+            "{srt}"
+        );
+        let vtt = render(write_vtt);
+        assert!(
+            vtt.starts_with(
+                "WEBVTT\n\n00:00:01.000 --> 00:00:02.500\n<v Agent>Thank you for calling.\n"
+            ),
+            "{vtt}"
+        );
+    }
+
+    #[test]
+    fn short_numbers_stay_and_long_ones_are_masked() {
+        assert_eq!(
+            mask_numbers("call me at 9 or 10, price 1999.99"),
+            "call me at 9 or 10, price 1999.99"
+        );
+        assert_eq!(mask_numbers("room 12 34"), "room 12 34");
+        assert_eq!(mask_numbers("+7 916 123-45-67"), "+• ••• •••-••-67");
+    }
+
+    #[test]
+    fn same_names_get_suffixes() {
+        let dir = tempfile::tempdir().unwrap();
+        let recording = |path: &str| crate::recording::Recording {
+            path: path.into(),
+            transcript: Some(transcript()),
+            ..Default::default()
+        };
+        let report = Report {
+            schema: crate::recording::SCHEMA.into(),
+            recordings: vec![
+                recording("a/call.wav"),
+                recording("b/call.wav"),
+                crate::recording::Recording::default(),
+            ],
+            errors: vec![],
+            skipped: vec![],
+            vendors: vec![],
+        };
+        let files = write_transcripts(&report, dir.path()).unwrap();
+        let names: Vec<_> = files
+            .iter()
+            .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "call.txt",
+                "call.srt",
+                "call.vtt",
+                "call-2.txt",
+                "call-2.srt",
+                "call-2.vtt"
+            ]
+        );
+    }
+}
