@@ -173,7 +173,7 @@ impl Stft {
             *p = c.norm_sqr() * self.scale_inner;
         }
         self.power[0] = self.spectrum[0].norm_sqr() * self.scale_edge;
-        if self.frame_len % 2 == 0 {
+        if self.frame_len.is_multiple_of(2) {
             let nyquist = self.power.len() - 1;
             self.power[nyquist] = self.spectrum[nyquist].norm_sqr() * self.scale_edge;
         }
