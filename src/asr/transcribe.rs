@@ -9,7 +9,7 @@ use whisper_rs::{
     FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
 };
 
-use super::filter::{clean_segment, RawSegment};
+use super::filter::{clean_segment, split_at_pauses, RawSegment};
 use super::gate::CompactAudio;
 use super::model::check_ggml;
 use crate::text::transcript::Word;
@@ -137,7 +137,7 @@ impl Engine {
                 words,
             };
             if let Some(clean) = clean_segment(raw) {
-                segments.push(clean);
+                segments.extend(split_at_pauses(clean));
             }
         }
         Ok(segments)
