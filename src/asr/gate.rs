@@ -17,8 +17,27 @@ const RATE_HZ: f64 = 16_000.0;
 const FRAME: usize = 160;
 /// A frame this far above the noise floor is kept even outside the VAD's regions, dB.
 pub const ENERGY_MARGIN_DB: f64 = 12.0;
-/// Threshold used when the noise floor is unknown (digital silence), dBFS.
+/// ... or this far below the active speech level, whichever is lower, dB.
+pub const ACTIVE_MARGIN_DB: f64 = 20.0;
+/// Threshold when neither level is known, and the lowest one used, dBFS.
 pub const FALLBACK_THRESHOLD_DBFS: f64 = -55.0;
+
+/// Level (dBFS) above which a 10 ms frame is kept outside the VAD's regions: the lower of
+/// floor + 12 dB and active level - 20 dB (a second voice the VAD took for noise still passes),
+/// never below -55 dBFS (quiet room tone and digital silence are always dropped).
+pub fn safety_threshold_dbfs(noise_floor_dbfs: Option<f64>, active_level_dbfs: Option<f64>) -> f64 {
+    let candidates = [
+        noise_floor_dbfs.map(|f| f + ENERGY_MARGIN_DB),
+        active_level_dbfs.map(|a| a - ACTIVE_MARGIN_DB),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .fold(None, |low: Option<f64>, t| {
+            Some(low.map_or(t, |l| l.min(t)))
+        })
+        .map_or(FALLBACK_THRESHOLD_DBFS, |t| t.max(FALLBACK_THRESHOLD_DBFS))
+}
 
 /// One kept stretch: where it sits in the compact buffer and in the original recording.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -112,10 +131,9 @@ pub struct SpeechGate {
 
 impl SpeechGate {
     /// `regions`: speech regions in seconds of the original recording; `duration_s` its length;
-    /// `noise_floor_dbfs`: the channel's noise floor from the measure pass (`None` if unknown).
-    pub fn new(regions: &[TimeRange], duration_s: f64, noise_floor_dbfs: Option<f64>) -> Self {
-        let threshold_dbfs =
-            noise_floor_dbfs.map_or(FALLBACK_THRESHOLD_DBFS, |floor| floor + ENERGY_MARGIN_DB);
+    /// `threshold_dbfs`: frames louder than this are kept outside the regions too (see
+    /// [`safety_threshold_dbfs`]).
+    pub fn new(regions: &[TimeRange], duration_s: f64, threshold_dbfs: f64) -> Self {
         Self {
             windows: keep_windows(regions, duration_s),
             next_window: 0,
@@ -215,7 +233,7 @@ mod tests {
     use super::*;
 
     /// A noise floor so high that no frame passes the energy safety net.
-    const NO_SAFETY_NET: Option<f64> = Some(400.0);
+    const NO_SAFETY_NET: f64 = 400.0;
 
     fn ramp(n: usize) -> Vec<f32> {
         (0..n).map(|i| i as f32).collect()
@@ -284,7 +302,7 @@ mod tests {
     fn loud_frames_the_vad_missed_are_kept_with_padding() {
         let mut audio = vec![0.0001f32; 160_000];
         audio[80_000..96_000].iter_mut().for_each(|x| *x = 0.3);
-        let mut gate = SpeechGate::new(&[TimeRange::new(1.0, 2.0)], 10.0, Some(-70.0));
+        let mut gate = SpeechGate::new(&[TimeRange::new(1.0, 2.0)], 10.0, -50.0);
         for block in audio.chunks(777) {
             gate.push(block);
         }
@@ -293,12 +311,23 @@ mod tests {
         let burst = c.pieces[1];
         assert!((burst.original_start_s - 4.7).abs() < 1e-9, "{burst:?}");
         assert_eq!(burst.len, (1.6 * RATE_HZ) as usize);
-        let mut quiet = SpeechGate::new(&[], 10.0, Some(-70.0));
+        let mut quiet = SpeechGate::new(&[], 10.0, -50.0);
         quiet.push(&vec![0.0001f32; 160_000]);
         assert!(
             quiet.finish().samples.is_empty(),
             "a steady floor is not kept"
         );
+    }
+
+    #[test]
+    fn safety_threshold_takes_the_lower_level_but_never_drops_below_the_fallback() {
+        assert_eq!(safety_threshold_dbfs(Some(-60.0), Some(-20.0)), -48.0);
+        assert_eq!(safety_threshold_dbfs(Some(-30.0), Some(-22.0)), -42.0);
+        assert_eq!(
+            safety_threshold_dbfs(Some(-90.0), None),
+            FALLBACK_THRESHOLD_DBFS
+        );
+        assert_eq!(safety_threshold_dbfs(None, None), FALLBACK_THRESHOLD_DBFS);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::fetch::fetch;
-use super::gate::{CompactAudio, SpeechGate};
+use super::gate::{safety_threshold_dbfs, CompactAudio, SpeechGate};
 use super::model::{locate, models_dir, ModelSource};
 use super::speakers::{label_mono, label_stereo};
 use super::transcribe::{DecodeOptions, Engine};
@@ -115,8 +115,11 @@ fn gated_channels(path: &Path, recording: &Recording) -> anyhow::Result<(Vec<Com
             let regions = measures
                 .map(|c| c.speech_regions.as_slice())
                 .unwrap_or_default();
-            let floor = measures.and_then(|c| c.noise_floor_dbfs);
-            SpeechGate::new(regions, recording.duration_s, floor)
+            let threshold = safety_threshold_dbfs(
+                measures.and_then(|c| c.noise_floor_dbfs),
+                measures.and_then(|c| c.active_level_dbfs),
+            );
+            SpeechGate::new(regions, recording.duration_s, threshold)
         })
         .collect();
     let (mut energy, mut difference) = (0.0f64, 0.0f64);

@@ -518,7 +518,7 @@ mod tests {
             .iter()
             .map(|(s, e, _)| TimeRange::new(*s + 0.3, *e - 0.3))
             .collect();
-        let mut gate = SpeechGate::new(&regions, 14.0, None);
+        let mut gate = SpeechGate::new(&regions, 14.0, -55.0);
         gate.push(&audio);
         let compact = gate.finish();
         let segments = vec![
@@ -538,7 +538,7 @@ mod tests {
     #[test]
     fn one_voice_is_not_split() {
         let v = voice(8.0, 150.0, 1000.0, 3);
-        let mut gate = SpeechGate::new(&[TimeRange::new(0.5, 7.5)], 8.0, None);
+        let mut gate = SpeechGate::new(&[TimeRange::new(0.5, 7.5)], 8.0, -55.0);
         gate.push(&v);
         let compact = gate.finish();
         let labelled = label_mono(vec![raw(1.0, "just me talking here for a while")], &compact);
