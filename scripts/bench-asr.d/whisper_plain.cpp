@@ -3,6 +3,7 @@
 // Usage: whisper_plain MODEL PCM_F32LE LANG THREADS [--fast]
 #include "whisper.h"
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 

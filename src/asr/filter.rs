@@ -58,6 +58,39 @@ const CREDIT_FRAGMENTS: &[&str] = &[
     "subtítulos realizados",
 ];
 
+/// A pause between two words longer than this starts a new segment, seconds (with VAD gating a
+/// whisper segment can span several turns of one stereo channel).
+pub const TURN_PAUSE_S: f64 = 1.0;
+
+/// Splits a segment wherever its words pause for more than [`TURN_PAUSE_S`].
+pub fn split_at_pauses(segment: RawSegment) -> Vec<RawSegment> {
+    let mut runs: Vec<Vec<Word>> = Vec::new();
+    for word in segment.words.iter().cloned() {
+        match runs.last_mut() {
+            Some(run)
+                if run
+                    .last()
+                    .is_some_and(|w| word.start_s - w.end_s <= TURN_PAUSE_S) =>
+            {
+                run.push(word)
+            }
+            _ => runs.push(vec![word]),
+        }
+    }
+    if runs.len() <= 1 {
+        return vec![segment];
+    }
+    runs.into_iter()
+        .map(|words| RawSegment {
+            start_s: words[0].start_s,
+            end_s: words[words.len() - 1].end_s,
+            text: join_words(&words),
+            no_speech_p: segment.no_speech_p,
+            words,
+        })
+        .collect()
+}
+
 /// The segment without loops, or `None` when it is a hallucination or becomes empty.
 pub fn clean_segment(mut segment: RawSegment) -> Option<RawSegment> {
     let confidence = mean_p(&segment.words);
@@ -202,6 +235,20 @@ mod tests {
             clean_segment(segment("Subtitles by the Amara.org community", 0.0, 0.99)).is_none()
         );
         assert!(clean_segment(segment("Редактор субтитров А.Семкин", 0.0, 0.9)).is_none());
+    }
+
+    #[test]
+    fn long_pauses_split_segments() {
+        let mut seg = segment("hello there how are you", 0.1, 0.9);
+        seg.words[3].start_s += 5.0;
+        seg.words[3].end_s += 5.0;
+        seg.words[4].start_s += 5.0;
+        seg.words[4].end_s += 5.0;
+        let parts = split_at_pauses(seg);
+        let texts: Vec<_> = parts.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(texts, ["hello there how", "are you"]);
+        assert_eq!((parts[1].start_s, parts[1].end_s), (8.0, 9.5));
+        assert_eq!(split_at_pauses(segment("one two", 0.1, 0.9)).len(), 1);
     }
 
     #[test]

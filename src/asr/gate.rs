@@ -1,5 +1,8 @@
 //! VAD gating for the recogniser: keeps only the speech regions (plus padding) of a 16 kHz channel
 //! while it streams past, and maps times in the kept audio back to the original timeline.
+//!
+//! Safety net: 10 ms frames clearly above the channel's noise floor are kept too (with the same
+//! padding), so a word the VAD missed still reaches the recogniser; silence is still dropped.
 
 use crate::recording::TimeRange;
 
@@ -10,6 +13,31 @@ pub const MERGE_GAP_S: f64 = 0.5;
 /// Silence inserted between kept pieces so whisper sees a pause, seconds.
 pub const SEPARATOR_S: f64 = 0.3;
 const RATE_HZ: f64 = 16_000.0;
+/// Energy frame of the safety net, samples (10 ms).
+const FRAME: usize = 160;
+/// A frame this far above the noise floor is kept even outside the VAD's regions, dB.
+pub const ENERGY_MARGIN_DB: f64 = 12.0;
+/// ... or this far below the active speech level, whichever is lower, dB.
+pub const ACTIVE_MARGIN_DB: f64 = 20.0;
+/// Threshold when neither level is known, and the lowest one used, dBFS.
+pub const FALLBACK_THRESHOLD_DBFS: f64 = -55.0;
+
+/// Level (dBFS) above which a 10 ms frame is kept outside the VAD's regions: the lower of
+/// floor + 12 dB and active level - 20 dB (a second voice the VAD took for noise still passes),
+/// never below -55 dBFS (quiet room tone and digital silence are always dropped).
+pub fn safety_threshold_dbfs(noise_floor_dbfs: Option<f64>, active_level_dbfs: Option<f64>) -> f64 {
+    let candidates = [
+        noise_floor_dbfs.map(|f| f + ENERGY_MARGIN_DB),
+        active_level_dbfs.map(|a| a - ACTIVE_MARGIN_DB),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .fold(None, |low: Option<f64>, t| {
+            Some(low.map_or(t, |l| l.min(t)))
+        })
+        .map_or(FALLBACK_THRESHOLD_DBFS, |t| t.max(FALLBACK_THRESHOLD_DBFS))
+}
 
 /// One kept stretch: where it sits in the compact buffer and in the original recording.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -88,36 +116,86 @@ pub fn keep_windows(regions: &[TimeRange], duration_s: f64) -> Vec<(usize, usize
 pub struct SpeechGate {
     windows: Vec<(usize, usize)>,
     next_window: usize,
+    /// Mean-square power a frame needs to be kept outside the windows (full scale = 1).
+    energy_threshold: f64,
+    /// Samples of the original timeline not yet decided (less than a frame).
+    pending: Vec<f32>,
+    /// First original sample of `pending`.
     position: usize,
+    /// Last original sample (exclusive) an energetic frame asked to keep, with padding.
+    keep_until: usize,
+    /// The last `PADDING_S` of dropped audio, kept to pad an energetic onset.
+    lookback: std::collections::VecDeque<f32>,
     out: CompactAudio,
 }
 
 impl SpeechGate {
-    /// `regions`: speech regions in seconds of the original recording; `duration_s` its length.
-    pub fn new(regions: &[TimeRange], duration_s: f64) -> Self {
+    /// `regions`: speech regions in seconds of the original recording; `duration_s` its length;
+    /// `threshold_dbfs`: frames louder than this are kept outside the regions too (see
+    /// [`safety_threshold_dbfs`]).
+    pub fn new(regions: &[TimeRange], duration_s: f64, threshold_dbfs: f64) -> Self {
         Self {
             windows: keep_windows(regions, duration_s),
             next_window: 0,
+            energy_threshold: 10f64.powf(threshold_dbfs / 10.0),
+            pending: Vec::with_capacity(FRAME),
             position: 0,
+            keep_until: 0,
+            lookback: std::collections::VecDeque::new(),
             out: CompactAudio::default(),
         }
     }
 
     /// Feeds the next block of 16 kHz samples.
     pub fn push(&mut self, samples: &[f32]) {
-        let block_end = self.position + samples.len();
-        while let Some(&(start, end)) = self.windows.get(self.next_window) {
-            let from = start.max(self.position);
-            let to = end.min(block_end);
-            if from < to {
-                self.append(from, &samples[from - self.position..to - self.position]);
+        for &sample in samples {
+            self.pending.push(sample);
+            if self.pending.len() == FRAME {
+                self.decide_frame();
             }
-            if end > block_end {
-                break;
+        }
+    }
+
+    fn decide_frame(&mut self) {
+        let frame = std::mem::take(&mut self.pending);
+        let start = self.position;
+        let end = start + frame.len();
+        let power = frame
+            .iter()
+            .map(|&x| f64::from(x) * f64::from(x))
+            .sum::<f64>()
+            / frame.len().max(1) as f64;
+        let pad = (PADDING_S * RATE_HZ) as usize;
+        if power > self.energy_threshold {
+            self.keep_until = end + pad;
+            let back: Vec<f32> = self.lookback.drain(..).collect();
+            if !back.is_empty() {
+                self.append(start - back.len(), &back);
             }
+        }
+        while self
+            .windows
+            .get(self.next_window)
+            .is_some_and(|w| w.1 <= start)
+        {
             self.next_window += 1;
         }
-        self.position = block_end;
+        let in_window = self
+            .windows
+            .get(self.next_window)
+            .is_some_and(|w| w.0 < end);
+        if in_window || start < self.keep_until {
+            self.lookback.clear();
+            self.append(start, &frame);
+        } else {
+            self.lookback.extend(&frame);
+            while self.lookback.len() > pad {
+                self.lookback.pop_front();
+            }
+        }
+        self.position = end;
+        self.pending = frame;
+        self.pending.clear();
     }
 
     fn append(&mut self, original_sample: usize, samples: &[f32]) {
@@ -142,7 +220,10 @@ impl SpeechGate {
         self.out.samples.extend_from_slice(samples);
     }
 
-    pub fn finish(self) -> CompactAudio {
+    pub fn finish(mut self) -> CompactAudio {
+        if !self.pending.is_empty() {
+            self.decide_frame();
+        }
         self.out
     }
 }
@@ -150,6 +231,9 @@ impl SpeechGate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A noise floor so high that no frame passes the energy safety net.
+    const NO_SAFETY_NET: f64 = 400.0;
 
     fn ramp(n: usize) -> Vec<f32> {
         (0..n).map(|i| i as f32).collect()
@@ -179,10 +263,10 @@ mod tests {
     #[test]
     fn chunked_equals_whole_and_keeps_the_right_samples() {
         let audio = ramp(160_000);
-        let mut whole = SpeechGate::new(&regions(), 10.0);
+        let mut whole = SpeechGate::new(&regions(), 10.0, NO_SAFETY_NET);
         whole.push(&audio);
         let whole = whole.finish();
-        let mut chunked = SpeechGate::new(&regions(), 10.0);
+        let mut chunked = SpeechGate::new(&regions(), 10.0, NO_SAFETY_NET);
         for block in audio.chunks(1234) {
             chunked.push(block);
         }
@@ -203,7 +287,7 @@ mod tests {
 
     #[test]
     fn compact_times_map_back_to_the_original_timeline() {
-        let mut gate = SpeechGate::new(&regions(), 10.0);
+        let mut gate = SpeechGate::new(&regions(), 10.0, NO_SAFETY_NET);
         gate.push(&ramp(160_000));
         let c = gate.finish();
         assert!((c.to_original_s(0.0) - 0.7).abs() < 1e-9);
@@ -215,8 +299,40 @@ mod tests {
     }
 
     #[test]
+    fn loud_frames_the_vad_missed_are_kept_with_padding() {
+        let mut audio = vec![0.0001f32; 160_000];
+        audio[80_000..96_000].iter_mut().for_each(|x| *x = 0.3);
+        let mut gate = SpeechGate::new(&[TimeRange::new(1.0, 2.0)], 10.0, -50.0);
+        for block in audio.chunks(777) {
+            gate.push(block);
+        }
+        let c = gate.finish();
+        assert_eq!(c.pieces.len(), 2);
+        let burst = c.pieces[1];
+        assert!((burst.original_start_s - 4.7).abs() < 1e-9, "{burst:?}");
+        assert_eq!(burst.len, (1.6 * RATE_HZ) as usize);
+        let mut quiet = SpeechGate::new(&[], 10.0, -50.0);
+        quiet.push(&vec![0.0001f32; 160_000]);
+        assert!(
+            quiet.finish().samples.is_empty(),
+            "a steady floor is not kept"
+        );
+    }
+
+    #[test]
+    fn safety_threshold_takes_the_lower_level_but_never_drops_below_the_fallback() {
+        assert_eq!(safety_threshold_dbfs(Some(-60.0), Some(-20.0)), -48.0);
+        assert_eq!(safety_threshold_dbfs(Some(-30.0), Some(-22.0)), -42.0);
+        assert_eq!(
+            safety_threshold_dbfs(Some(-90.0), None),
+            FALLBACK_THRESHOLD_DBFS
+        );
+        assert_eq!(safety_threshold_dbfs(None, None), FALLBACK_THRESHOLD_DBFS);
+    }
+
+    #[test]
     fn no_regions_keep_nothing() {
-        let mut gate = SpeechGate::new(&[], 10.0);
+        let mut gate = SpeechGate::new(&[], 10.0, NO_SAFETY_NET);
         gate.push(&ramp(1000));
         assert!(gate.finish().samples.is_empty());
     }

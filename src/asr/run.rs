@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Context;
 
 use super::fetch::fetch;
-use super::gate::{CompactAudio, SpeechGate};
+use super::gate::{safety_threshold_dbfs, CompactAudio, SpeechGate};
 use super::model::{locate, models_dir, ModelSource};
 use super::speakers::{label_mono, label_stereo};
 use super::transcribe::{DecodeOptions, Engine};
@@ -41,6 +41,7 @@ pub fn prepare_engine(config: &AsrConfig, log: &mut dyn FnMut(&str)) -> anyhow::
 
 /// Checks a `--lang` code against whisper's language list.
 pub fn check_language(code: &str) -> anyhow::Result<()> {
+    whisper_rs::install_logging_hooks();
     anyhow::ensure!(
         whisper_rs::get_lang_id(code).is_some(),
         "--lang {code}: whisper does not know this language code (use auto, en, ru, es, de ...)"
@@ -110,12 +111,15 @@ fn gated_channels(path: &Path, recording: &Recording) -> anyhow::Result<(Vec<Com
         .collect();
     let mut gates: Vec<SpeechGate> = (0..info.channels)
         .map(|i| {
-            let regions = recording
-                .channels
-                .get(i)
+            let measures = recording.channels.get(i);
+            let regions = measures
                 .map(|c| c.speech_regions.as_slice())
                 .unwrap_or_default();
-            SpeechGate::new(regions, recording.duration_s)
+            let threshold = safety_threshold_dbfs(
+                measures.and_then(|c| c.noise_floor_dbfs),
+                measures.and_then(|c| c.active_level_dbfs),
+            );
+            SpeechGate::new(regions, recording.duration_s, threshold)
         })
         .collect();
     let (mut energy, mut difference) = (0.0f64, 0.0f64);

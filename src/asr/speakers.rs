@@ -224,7 +224,7 @@ fn windows(audio: &CompactAudio) -> Vec<(usize, usize)> {
     out
 }
 
-/// Mean and standard deviation of MFCC c1..c12 over the frames of `samples` (16 kHz).
+/// Mean and standard deviation of MFCC c1..c12 over the voiced frames of `samples` (16 kHz).
 pub fn mfcc_stats(samples: &[f32]) -> Vec<f64> {
     let filters = mel_filters(N_MELS);
     let bins = filters.len() / N_MELS;
@@ -232,7 +232,7 @@ pub fn mfcc_stats(samples: &[f32]) -> Vec<f64> {
     let hann: Vec<f32> = (0..FRAME)
         .map(|i| 0.5 - 0.5 * (2.0 * std::f32::consts::PI * i as f32 / FRAME as f32).cos())
         .collect();
-    let mut frames: Vec<Vec<f64>> = Vec::new();
+    let mut frames: Vec<(f64, Vec<f64>)> = Vec::new();
     let mut buffer = vec![Complex32::new(0.0, 0.0); FRAME];
     for start in (0..samples.len().saturating_sub(FRAME - 1)).step_by(HOP) {
         for (b, (s, w)) in buffer
@@ -256,8 +256,15 @@ pub fn mfcc_stats(samples: &[f32]) -> Vec<f64> {
                 (e + 1e-10).ln()
             })
             .collect();
-        frames.push(dct(&log_mel));
+        frames.push((power.iter().sum::<f64>(), dct(&log_mel)));
     }
+    // only the voiced frames: within 30 dB of the window's loudest (pauses would dominate otherwise)
+    let loudest = frames.iter().map(|f| f.0).fold(0.0, f64::max);
+    let frames: Vec<Vec<f64>> = frames
+        .into_iter()
+        .filter(|f| f.0 >= loudest * 1e-3)
+        .map(|f| f.1)
+        .collect();
     let n = frames.len().max(1) as f64;
     let mean: Vec<f64> = (0..N_CEPS)
         .map(|c| frames.iter().map(|f| f[c]).sum::<f64>() / n)
@@ -511,7 +518,7 @@ mod tests {
             .iter()
             .map(|(s, e, _)| TimeRange::new(*s + 0.3, *e - 0.3))
             .collect();
-        let mut gate = SpeechGate::new(&regions, 14.0);
+        let mut gate = SpeechGate::new(&regions, 14.0, -55.0);
         gate.push(&audio);
         let compact = gate.finish();
         let segments = vec![
@@ -531,7 +538,7 @@ mod tests {
     #[test]
     fn one_voice_is_not_split() {
         let v = voice(8.0, 150.0, 1000.0, 3);
-        let mut gate = SpeechGate::new(&[TimeRange::new(0.5, 7.5)], 8.0);
+        let mut gate = SpeechGate::new(&[TimeRange::new(0.5, 7.5)], 8.0, -55.0);
         gate.push(&v);
         let compact = gate.finish();
         let labelled = label_mono(vec![raw(1.0, "just me talking here for a while")], &compact);

@@ -6,12 +6,13 @@ use std::path::Path;
 
 use anyhow::Context;
 use whisper_rs::{
-    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+    DtwMode, DtwModelPreset, DtwParameters, FullParams, SamplingStrategy, WhisperContext,
+    WhisperContextParameters, WhisperState,
 };
 
-use super::filter::{clean_segment, RawSegment};
+use super::filter::{clean_segment, split_at_pauses, RawSegment};
 use super::gate::CompactAudio;
-use super::model::check_ggml;
+use super::model::{check_ggml, GgmlInfo};
 use crate::text::transcript::Word;
 
 /// Length of whisper's input window, seconds.
@@ -51,7 +52,14 @@ impl Engine {
     pub fn load(path: &Path) -> anyhow::Result<Self> {
         let info = check_ggml(path)?;
         whisper_rs::install_logging_hooks();
-        let context = WhisperContext::new_with_params(path, WhisperContextParameters::default())
+        let mut params = WhisperContextParameters::default();
+        if let Some(model_preset) = dtw_preset(&info) {
+            params.dtw_parameters(DtwParameters {
+                mode: DtwMode::ModelPreset { model_preset },
+                ..DtwParameters::default()
+            });
+        }
+        let context = WhisperContext::new_with_params(path, params)
             .map_err(|e| anyhow::anyhow!("whisper could not load {}: {e}", path.display()))?;
         Ok(Self {
             context,
@@ -137,11 +145,42 @@ impl Engine {
                 words,
             };
             if let Some(clean) = clean_segment(raw) {
-                segments.push(clean);
+                segments.extend(split_at_pauses(clean));
             }
         }
         Ok(segments)
     }
+}
+
+/// The alignment-head preset of a standard Whisper size, for DTW word timing (whisper's own token
+/// timestamps drift by up to a second, enough to put a word in the other speaker's turn).
+fn dtw_preset(info: &GgmlInfo) -> Option<DtwModelPreset> {
+    Some(match (info.hparams.n_audio_layer, info.multilingual) {
+        (4, false) => DtwModelPreset::TinyEn,
+        (4, true) => DtwModelPreset::Tiny,
+        (6, false) => DtwModelPreset::BaseEn,
+        (6, true) => DtwModelPreset::Base,
+        (12, false) => DtwModelPreset::SmallEn,
+        (12, true) => DtwModelPreset::Small,
+        (24, false) => DtwModelPreset::MediumEn,
+        (24, true) => DtwModelPreset::Medium,
+        _ => return None,
+    })
+}
+
+/// Start of a token, centiseconds: the DTW alignment when whisper computed one, else its own
+/// timestamp.
+fn token_start(data: &whisper_rs::WhisperTokenData) -> i64 {
+    if data.t_dtw >= 0 {
+        data.t_dtw
+    } else {
+        data.t0
+    }
+}
+
+/// End of a token, centiseconds: its start plus whisper's own duration for it (at most 0.5 s).
+fn token_end(data: &whisper_rs::WhisperTokenData) -> i64 {
+    token_start(data) + (data.t1 - data.t0).clamp(0, 50)
 }
 
 /// Joins sub-word tokens into words (a token starting with a space starts a word); bytes are
@@ -182,12 +221,17 @@ fn segment_words(
         match current.as_mut() {
             Some((text, _, t1, ps)) if !starts_word => {
                 text.extend_from_slice(bytes);
-                *t1 = data.t1;
+                *t1 = (*t1).max(token_end(&data));
                 ps.push(data.p);
             }
             _ => {
                 flush(&mut words, current.take());
-                current = Some((bytes.to_vec(), data.t0, data.t1, vec![data.p]));
+                current = Some((
+                    bytes.to_vec(),
+                    token_start(&data),
+                    token_end(&data),
+                    vec![data.p],
+                ));
             }
         }
     }
