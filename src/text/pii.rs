@@ -667,7 +667,8 @@ pub fn ssn_valid(digits: &str) -> bool {
 pub fn aba_valid(digits: &str) -> bool {
     let d: Vec<u32> = digits.bytes().map(|b| u32::from(b - b'0')).collect();
     d.len() == 9
-        && (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + d[2] + d[5] + d[8]) % 10 == 0
+        && (3 * (d[0] + d[3] + d[6]) + 7 * (d[1] + d[4] + d[7]) + d[2] + d[5] + d[8])
+            .is_multiple_of(10)
 }
 
 /// Whether the digits form a valid phone number in international form or in RU, ES or US.
