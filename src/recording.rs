@@ -186,6 +186,7 @@ pub struct Spectrogram {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SpectrumPoint {
     pub hz: f64,
+    /// Power spectral density, dBFS per Hz (white noise plots flat).
     pub dbfs: f64,
 }
 

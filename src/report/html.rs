@@ -258,7 +258,7 @@ fn recording_section(html: &mut String, index: usize, rec: &Recording, grid: Spe
     );
     plot_block(
         html,
-        "Noise spectrum <span class=\"muted\">(Hz, log scale × dBFS)</span>",
+        "Noise spectrum <span class=\"muted\">(Hz, log scale × dBFS per Hz)</span>",
         plots::noise_spectrum_svg(&rec.plots.noise_spectrum),
     );
     transcript(html, index, rec);
