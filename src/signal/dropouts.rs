@@ -5,7 +5,9 @@
 //! of at least 50 ms is a dropout when the channel has measurable noise elsewhere (a real line never
 //! goes silent), or, in a channel whose pauses are digital silence anyway, when it cuts speech
 //! abruptly: the frames on both sides are within 8 dB of the active speech level (natural pauses
-//! fade out first).
+//! fade out first). Either way it must lie inside the main speaker's talk, between the start of
+//! the first speech segment and the end of the last: a quiet lead-in or tail (encoder padding,
+//! a line not yet connected) is no dropout.
 
 use super::features::{db_to_power, Frame};
 use super::noise::NoiseLevels;
@@ -31,9 +33,14 @@ pub fn find(frames: &[Frame], activity: &Activity, levels: &NoiseLevels) -> Vec<
         .active_power
         .map(|p| p * 10f64.powf(-CUT_EDGE_DB / 10.0));
     let loud = |t: usize| edge.is_some_and(|e| db_to_power(frames[t].power_db()) >= e);
+    let (Some(&(first, _)), Some(&(_, last))) =
+        (activity.foreground.first(), activity.foreground.last())
+    else {
+        return Vec::new();
+    };
     runs(&dead)
         .into_iter()
-        .filter(|&(a, b)| b - a >= MIN_FRAMES)
+        .filter(|&(a, b)| b - a >= MIN_FRAMES && first <= a && b <= last)
         .filter(|&(a, b)| noisy || (a > 0 && b < frames.len() && loud(a - 1) && loud(b)))
         .collect()
 }

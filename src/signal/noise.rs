@@ -12,8 +12,9 @@
 //! - **label**: `none` when the floor is below -60 dBFS or the SNR above 35 dB; else `hum` when the
 //!   spectral analysis found mains hum; `babble` when the noise level swings at syllabic rates
 //!   (more than 1.5 dB standard deviation of 50 ms levels around their 0.5 s mean, over the
-//!   stretches of at least 0.5 s outside the speech regions); `hiss` when
-//!   flat (flatness ≥ 0.3) and high-frequency weighted (≥ 45% of 0.2-8 kHz power above 2 kHz);
+//!   stretches of at least 0.5 s outside the speech regions and away from
+//!   quieter voices; over all of the pauses where such voices leave no stretch that long); `hiss` when
+//!   flat (flatness ≥ 0.3) and high-frequency weighted (≥ 50% of 0.2-8 kHz power above 2 kHz);
 //!   `broadband` otherwise.
 
 use super::features::{db_to_power, Frame};
@@ -36,8 +37,9 @@ const NEGLIGIBLE_SNR_DB: f64 = 35.0;
 const BABBLE_SWING_DB: f64 = 1.5;
 /// Flatness (0..1) from which a noise counts as flat.
 const HISS_FLATNESS: f64 = 0.3;
-/// Share of the 0.2-8 kHz noise power above 2 kHz from which it counts as high-frequency weighted.
-const HISS_HIGH_SHARE: f64 = 0.45;
+/// Share of the 0.2-8 kHz noise power above 2 kHz from which it counts as high-frequency weighted
+/// (white noise: 77% at 16 kHz, 53% at 8 kHz; telephone line noise of 0.3-3.4 kHz: 45%).
+const HISS_HIGH_SHARE: f64 = 0.5;
 
 /// The levels and character of a channel's noise.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -87,8 +89,24 @@ pub fn measure(frames: &[Frame], activity: &Activity) -> NoiseLevels {
         active_power,
         flatness: mean_of(&|f| f.flatness_db()).map(|db| 10f64.powf(db / 10.0)),
         high_share: mean_of(&|f| f.high_share_db()).map(|db| 10f64.powf(db / 10.0)),
-        swing_db: noise_power.and_then(|_| level_swing_db(frames, &activity.in_regions())),
+        swing_db: noise_power.and_then(|_| {
+            level_swing_db(frames, &speech_or_voices(activity))
+                .or_else(|| level_swing_db(frames, &activity.in_regions()))
+        }),
     }
+}
+
+/// Per frame: inside a speech region or near any speech-like segment (a quieter talker, the other
+/// party's bleed): the level swing of the noise is measured without them, so that one voice in the
+/// pauses is not taken for babble. Babble itself makes speech-like blips all over the pauses and
+/// leaves no stretch long enough: its swing is then measured over all of the pauses.
+fn speech_or_voices(activity: &Activity) -> Vec<bool> {
+    let near = activity.near_speech();
+    let mut mask = activity.in_regions();
+    for (m, n) in mask.iter_mut().zip(near) {
+        *m |= n;
+    }
+    mask
 }
 
 /// Mean power of the non-speech frames, or the percentile reference when they are too few.

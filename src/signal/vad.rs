@@ -14,7 +14,7 @@
 //! 3. **Segments**: speech frames closer than 100 ms are joined; segments under 50 ms are dropped.
 //! 4. **Foreground**: each segment's peak level (loudest 50 ms of speech-band power above the noise
 //!    reference) is compared with the duration-weighted median segment level; segments reaching
-//!    within 9 dB of it are the channel's own speaker. Runs of ≥ 100 ms of speech frames that stay
+//!    within 9 dB of it are the channel's own speaker. Runs of ≥ 200 ms of speech frames that stay
 //!    more than 9 dB below it, are not wedged between louder speech on both sides, do not merely
 //!    fade out of (or into) louder speech on one side (they must climb again by 6 dB), and are voiced
 //!    (most of their 200-4000 Hz power below 1 kHz, unlike fricatives), are another, quieter
@@ -168,8 +168,10 @@ const SPREAD_FACTOR: f32 = 3.0;
 const MAX_SWING_DB: f32 = 15.0;
 /// Frames over which a segment's peak level is taken (50 ms).
 const PEAK_FRAMES: usize = 5;
-/// Shortest stretch of a quieter talker, frames (100 ms).
-const ISLAND_FRAMES: usize = 10;
+/// Shortest stretch of a quieter talker, frames (200 ms: a word of its own; the weak syllables and
+/// fading word ends of the call's parties, which espeak-ng and telephone band-limiting make up to
+/// 13 dB quieter than their stressed ones, last 100-190 ms).
+const ISLAND_FRAMES: usize = 20;
 /// Rise after a dip that makes a stretch touching louder speech a word of its own, dB.
 const REBOUND_DB: f64 = 6.0;
 /// Share of the speech-band power below 1 kHz from which a stretch counts as voiced.
