@@ -1,5 +1,6 @@
 //! Word lists (fillers, sales vocabulary) loaded from `lexicon.toml` and the tokenizer that matches them.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -7,8 +8,52 @@ use serde::Deserialize;
 /// The shipped word lists, each entry already split into lower-case tokens.
 #[derive(Debug)]
 pub struct Lexicon {
-    pub fillers: Vec<Vec<String>>,
-    pub sales_terms: Vec<Vec<String>>,
+    pub fillers: Phrases,
+    pub sales_terms: Phrases,
+}
+
+/// A list of phrases (token sequences) indexed by their first token, so that matching costs one
+/// hash lookup per token of the text rather than a pass over the whole list.
+#[derive(Debug)]
+pub struct Phrases {
+    by_first: HashMap<String, Vec<Vec<String>>>,
+}
+
+impl Phrases {
+    /// Tokenizes each entry; empty entries are dropped.
+    pub fn new(entries: &[String]) -> Self {
+        let mut by_first: HashMap<String, Vec<Vec<String>>> = HashMap::new();
+        for phrase in entries.iter().map(|e| tokens(e)).filter(|p| !p.is_empty()) {
+            by_first.entry(phrase[0].clone()).or_default().push(phrase);
+        }
+        Self { by_first }
+    }
+
+    /// Length in tokens of the longest phrase starting at `tokens[i]`, if any.
+    pub fn longest_match_at(&self, tokens: &[String], i: usize) -> Option<usize> {
+        self.by_first
+            .get(&tokens[i])?
+            .iter()
+            .filter(|p| tokens[i..].starts_with(p))
+            .map(Vec::len)
+            .max()
+    }
+
+    /// Number of (non-overlapping, longest first) occurrences of any phrase in `tokens`.
+    pub fn count(&self, tokens: &[String]) -> usize {
+        let mut count = 0;
+        let mut i = 0;
+        while i < tokens.len() {
+            match self.longest_match_at(tokens, i) {
+                Some(len) => {
+                    count += 1;
+                    i += len;
+                }
+                None => i += 1,
+            }
+        }
+        count
+    }
 }
 
 #[derive(Deserialize)]
@@ -24,8 +69,8 @@ pub fn lexicon() -> &'static Lexicon {
         let file: LexiconFile = toml::from_str(include_str!("lexicon.toml"))
             .expect("shipped conversation/lexicon.toml is valid");
         Lexicon {
-            fillers: file.fillers.iter().map(|s| tokens(s)).collect(),
-            sales_terms: file.sales_terms.iter().map(|s| tokens(s)).collect(),
+            fillers: Phrases::new(&file.fillers),
+            sales_terms: Phrases::new(&file.sales_terms),
         }
     })
 }
@@ -36,31 +81,6 @@ pub fn tokens(text: &str) -> Vec<String> {
         .map(|t| t.trim_matches(|c| c == '\'' || c == '’').to_lowercase())
         .filter(|t| !t.is_empty())
         .collect()
-}
-
-/// Number of (non-overlapping, longest first) occurrences of any phrase of `phrases` in `tokens`.
-pub fn count_phrases(tokens: &[String], phrases: &[Vec<String>]) -> usize {
-    let mut count = 0;
-    let mut i = 0;
-    while i < tokens.len() {
-        match longest_match_at(tokens, i, phrases) {
-            Some(len) => {
-                count += 1;
-                i += len;
-            }
-            None => i += 1,
-        }
-    }
-    count
-}
-
-/// Length in tokens of the longest phrase starting at `tokens[i]`, if any.
-pub fn longest_match_at(tokens: &[String], i: usize, phrases: &[Vec<String>]) -> Option<usize> {
-    phrases
-        .iter()
-        .filter(|p| !p.is_empty() && tokens[i..].starts_with(p))
-        .map(Vec::len)
-        .max()
 }
 
 #[cfg(test)]
@@ -78,18 +98,15 @@ mod tests {
     #[test]
     fn multiword_fillers_count_once() {
         let lex = lexicon();
-        assert_eq!(count_phrases(&tokens("ну это самое да"), &lex.fillers), 2);
-        assert_eq!(count_phrases(&tokens("o sea, pues no sé"), &lex.fillers), 2);
-        assert_eq!(
-            count_phrases(&tokens("I would like to pay"), &lex.fillers),
-            0
-        );
+        assert_eq!(lex.fillers.count(&tokens("ну это самое да")), 2);
+        assert_eq!(lex.fillers.count(&tokens("o sea, pues no sé")), 2);
+        assert_eq!(lex.fillers.count(&tokens("I would like to pay")), 0);
     }
 
     #[test]
     fn sales_terms_in_three_languages() {
         let lex = lexicon();
         let text = "a special offer, скидка and una oferta";
-        assert_eq!(count_phrases(&tokens(text), &lex.sales_terms), 3);
+        assert_eq!(lex.sales_terms.count(&tokens(text)), 3);
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use super::lexicon::{lexicon, longest_match_at, tokens};
+use super::lexicon::{lexicon, tokens};
 
 /// Lines shorter than this (in tokens, fillers removed) are too common to compare.
 pub const MIN_LINE_TOKENS: usize = 6;
@@ -52,7 +52,7 @@ fn without_fillers(toks: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < toks.len() {
-        match longest_match_at(toks, i, fillers) {
+        match fillers.longest_match_at(toks, i) {
             Some(len) => i += len,
             None => {
                 out.push(toks[i].clone());

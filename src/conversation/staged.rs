@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::lexicon::{count_phrases, lexicon, longest_match_at, tokens};
+use super::lexicon::{lexicon, tokens};
 use super::room;
 use super::stats::{coefficient_of_variation, iqr, median};
 use super::turns::{transitions, Turn};
@@ -347,11 +347,11 @@ fn voiced_pauses(
 fn disfluencies(text: &str) -> usize {
     let toks = tokens(text);
     let fillers = &lexicon().fillers;
-    let filled = count_phrases(&toks, fillers);
+    let filled = fillers.count(&toks);
     let repeats = toks
         .windows(2)
         .enumerate()
-        .filter(|(i, w)| w[0] == w[1] && longest_match_at(&toks, *i, fillers).is_none())
+        .filter(|(i, w)| w[0] == w[1] && fillers.longest_match_at(&toks, *i).is_none())
         .count();
     let words: Vec<&str> = text.split_whitespace().collect();
     let restarts = words
@@ -404,7 +404,7 @@ fn customer_sales_terms(turns: &[Turn], customer: &str) -> Option<Signal> {
     if toks.len() < MIN_WORDS / 2 {
         return None;
     }
-    let count = count_phrases(&toks, &lexicon().sales_terms);
+    let count = lexicon().sales_terms.count(&toks);
     let per_100 = 100.0 * count as f64 / toks.len() as f64;
     Some(SALES_TERMS.signal(
         per_100,
