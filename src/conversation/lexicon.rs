@@ -77,10 +77,18 @@ pub fn lexicon() -> &'static Lexicon {
 
 /// Lower-case word tokens of a text: letters, digits and inner apostrophes; punctuation dropped.
 pub fn tokens(text: &str) -> Vec<String> {
+    raw_tokens(text).map(str::to_lowercase).collect()
+}
+
+/// How many tokens [`tokens`] would return, without building them.
+pub fn word_count(text: &str) -> usize {
+    raw_tokens(text).count()
+}
+
+fn raw_tokens(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
-        .map(|t| t.trim_matches(|c| c == '\'' || c == '’').to_lowercase())
+        .map(|t| t.trim_matches(|c| c == '\'' || c == '’'))
         .filter(|t| !t.is_empty())
-        .collect()
 }
 
 #[cfg(test)]
@@ -93,6 +101,18 @@ mod tests {
             tokens("Ну, это самое... I'm OK!"),
             ["ну", "это", "самое", "i'm", "ok"]
         );
+    }
+
+    #[test]
+    fn word_count_counts_what_tokens_returns() {
+        for text in [
+            "Ну, это самое... I'm OK!",
+            "'' -- ' a'b ’c’",
+            "",
+            "один,два;три",
+        ] {
+            assert_eq!(word_count(text), tokens(text).len(), "{text:?}");
+        }
     }
 
     #[test]

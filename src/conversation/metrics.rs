@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::lexicon::tokens;
+use super::lexicon::word_count;
 use super::stats::median;
 use super::turns::{transitions, turns, Turn};
 use crate::recording::TimeRange;
@@ -128,7 +128,7 @@ fn one_speaker(turns: &[Turn], speaker: &str) -> SpeakerMetrics {
         .iter()
         .map(TimeRange::duration_s)
         .sum();
-    let words: usize = own.iter().map(|t| tokens(&t.text).len()).sum();
+    let words: usize = own.iter().map(|t| word_count(&t.text)).sum();
     SpeakerMetrics {
         speaker: speaker.to_string(),
         talk_time_s,

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::lexicon::{lexicon, tokens};
+use super::lexicon::{lexicon, tokens, word_count};
 use super::room;
 use super::stats::{coefficient_of_variation, iqr, median};
 use super::turns::{transitions, Turn};
@@ -227,7 +227,7 @@ fn turn_rates(turns: &[Turn]) -> Vec<f64> {
         .filter_map(|t| {
             let (count, seconds) = match (t.words.first(), t.words.last()) {
                 (Some(a), Some(b)) => (t.words.len(), b.end_s - a.start_s),
-                _ => (tokens(&t.text).len(), t.span?.duration_s()),
+                _ => (word_count(&t.text), t.span?.duration_s()),
             };
             (count >= RATE_MIN_WORDS && seconds >= 0.5).then(|| count as f64 / seconds)
         })
@@ -363,7 +363,7 @@ fn disfluencies(text: &str) -> usize {
 }
 
 fn disfluency(turns: &[Turn]) -> Option<Signal> {
-    let words: usize = turns.iter().map(|t| tokens(&t.text).len()).sum();
+    let words: usize = turns.iter().map(|t| word_count(&t.text)).sum();
     if words < MIN_WORDS {
         return None;
     }
@@ -381,7 +381,7 @@ fn customer_turns<'a>(turns: &'a [Turn], customer: &'a str) -> impl Iterator<Ite
 
 fn customer_short_turns(turns: &[Turn], customer: &str) -> Option<Signal> {
     let lengths: Vec<usize> = customer_turns(turns, customer)
-        .map(|t| tokens(&t.text).len())
+        .map(|t| word_count(&t.text))
         .collect();
     if lengths.len() < MIN_SPEAKER_CHANGES / 2 {
         return None;
@@ -461,7 +461,7 @@ pub fn likelihood(score: f64, signal_count: usize, timed: bool) -> Likelihood {
 
 /// Whether there is enough speech to judge, or why not.
 pub fn enough_speech(turns: &[Turn], timed: bool) -> Result<(), String> {
-    let words: usize = turns.iter().map(|t| tokens(&t.text).len()).sum();
+    let words: usize = turns.iter().map(|t| word_count(&t.text)).sum();
     let changes = if timed {
         transitions(turns).len()
     } else {
