@@ -223,4 +223,11 @@ fn language_is_detected_for_russian_speech() {
         .as_f64()
         .unwrap();
     assert!(p > 0.0 && p <= 1.0, "language probability {p}");
+    // Detection used to leave its decoder output in the state, which whisper then read as the
+    // first window's no-speech probability (0.9 on speech): the whole window was dropped.
+    let words = words_of(&recording);
+    assert!(
+        words.len() >= 5,
+        "Russian speech lost after language detection: {words:?}"
+    );
 }
