@@ -224,3 +224,19 @@ fn language_is_detected_for_russian_speech() {
         .unwrap();
     assert!(p > 0.0 && p <= 1.0, "language probability {p}");
 }
+
+#[test]
+fn detected_russian_keeps_the_first_window_of_the_vendor_call() {
+    let Some(model) = model() else { return };
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/vendor-b/ru_call.opus");
+    let recording = analyze(&model, &file, &[]);
+    assert_eq!(recording["transcript"]["language"], "ru");
+    let words = words_of(&recording);
+    // Before detection had a state of its own, whisper read 0.9 as this window's no-speech
+    // probability and the filter dropped every word of the 32 s call.
+    let opening = words.iter().filter(|w| w.2 < 10.0).count();
+    assert!(
+        opening >= 10 && words.len() >= 40,
+        "Russian speech lost: {words:?}"
+    );
+}

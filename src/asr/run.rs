@@ -78,7 +78,7 @@ pub fn transcribe_recording(
             segments: Vec::new(),
         });
     }
-    let language = engine.language(&mut state, &with_speech, &options)?;
+    let language = engine.language(&with_speech, &options)?;
     let mut per_channel = Vec::with_capacity(channels.len());
     for audio in &channels {
         per_channel.push(engine.transcribe(&mut state, audio, &language.code, &options)?);

@@ -75,9 +75,11 @@ impl Engine {
     }
 
     /// The language to decode with: forced, English for English-only models, else detected.
+    /// Detection runs on a state of its own: whisper reads the first window's no-speech
+    /// probability from the state's last decoder output, and detection's output there (0.9 on the
+    /// Russian sample) made it drop that window of speech.
     pub fn language(
         &self,
-        state: &mut WhisperState,
         channels: &[&CompactAudio],
         options: &DecodeOptions,
     ) -> anyhow::Result<Language> {
@@ -93,7 +95,7 @@ impl Engine {
                 probability: None,
             });
         }
-        detect_language(state, channels, options.threads)
+        detect_language(&mut self.state()?, channels, options.threads)
     }
 
     /// Transcribes one channel's kept speech; times are in the original recording.
