@@ -142,16 +142,7 @@ impl Resampler16k {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::f64::consts::PI;
-
-    fn sine(rate_hz: u32, freq_hz: f64, amplitude: f64, seconds: f64) -> Vec<f32> {
-        let n = (f64::from(rate_hz) * seconds) as usize;
-        (0..n)
-            .map(|i| {
-                (amplitude * (2.0 * PI * freq_hz * i as f64 / f64::from(rate_hz)).sin()) as f32
-            })
-            .collect()
-    }
+    use crate::signal::synth::sine;
 
     fn rms_db(samples: &[f32]) -> f64 {
         let power =

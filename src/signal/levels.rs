@@ -399,14 +399,7 @@ fn merge_spans(spans: Vec<Span>, gap: u64) -> Vec<Span> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::f64::consts::PI;
-
-    fn sine(rate: u32, hz: f64, amplitude: f64, seconds: f64) -> Vec<f32> {
-        let n = (f64::from(rate) * seconds) as usize;
-        (0..n)
-            .map(|i| (amplitude * (2.0 * PI * hz * i as f64 / f64::from(rate)).sin()) as f32)
-            .collect()
-    }
+    use crate::signal::synth::sine;
 
     fn measure(samples: &[f32], rate: u32) -> LevelStats {
         let mut meter = LevelMeter::new(rate);

@@ -193,14 +193,7 @@ fn periodic_hann(len: usize) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::f64::consts::PI;
-
-    fn sine(rate: u32, hz: f64, amplitude: f64, seconds: f64) -> Vec<f32> {
-        let n = (f64::from(rate) * seconds) as usize;
-        (0..n)
-            .map(|i| (amplitude * (2.0 * PI * hz * i as f64 / f64::from(rate)).sin()) as f32)
-            .collect()
-    }
+    use crate::signal::synth::sine;
 
     fn collect_frames(stft: &mut Stft, chunks: &[&[f32]]) -> Vec<Vec<f32>> {
         let mut frames = Vec::new();
@@ -273,7 +266,7 @@ mod tests {
                 let (mut re, mut im) = (0.0f64, 0.0f64);
                 for n in 0..100 {
                     let x = f64::from(signal[start + n]) * f64::from(window[n]);
-                    let phase = -2.0 * PI * (bin * n) as f64 / 100.0;
+                    let phase = -2.0 * std::f64::consts::PI * (bin * n) as f64 / 100.0;
                     re += x * phase.cos();
                     im += x * phase.sin();
                 }

@@ -268,6 +268,17 @@ pub fn brown(seed: u64, rate: u32, len: usize, dbfs: f64) -> Vec<f32> {
     scale_to_power(infrasound_removed(noise, rate), dbfs)
 }
 
+/// A sine of `hz` with peak `amplitude` (full scale = 1.0) lasting `seconds` at `rate` Hz.
+pub fn sine(rate: u32, hz: f64, amplitude: f64, seconds: f64) -> Vec<f32> {
+    let n = (f64::from(rate) * seconds) as usize;
+    (0..n)
+        .map(|i| {
+            (amplitude * (2.0 * std::f64::consts::PI * hz * i as f64 / f64::from(rate)).sin())
+                as f32
+        })
+        .collect()
+}
+
 /// Mains hum: `hz` and its first harmonics, at mean power `dbfs`.
 pub fn hum(rate: u32, len: usize, hz: f32, dbfs: f64) -> Vec<f32> {
     let fs = rate as f32;
