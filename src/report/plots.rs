@@ -144,11 +144,7 @@ pub fn timeline_svg(lanes: &[Lane], duration_s: f64) -> PlotResult {
     {
         let root = SVGBackend::with_string(&mut svg, (PLOT_WIDTH_PX, height)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(6)
-            .margin_right(24)
-            .x_label_area_size(26)
-            .y_label_area_size(80)
+        let mut chart = framed_chart(&root, 80)
             .build_cartesian_2d(0.0..duration_s, 0.0..rows.len() as f64)
             .map_err(plot_error)?;
         chart
@@ -292,11 +288,7 @@ pub fn spectrogram_svg(
     {
         let root = SVGBackend::with_string(&mut svg, (PLOT_WIDTH_PX, 200)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(6)
-            .margin_right(24)
-            .x_label_area_size(26)
-            .y_label_area_size(52)
+        let mut chart = framed_chart(&root, 52)
             .build_cartesian_2d(0.0..duration_s, 0.0..top_hz)
             .map_err(plot_error)?;
         chart
@@ -404,11 +396,7 @@ pub fn noise_spectrum_svg(points: &[SpectrumPoint]) -> PlotResult {
     {
         let root = SVGBackend::with_string(&mut svg, (PLOT_WIDTH_PX, 200)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_error)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(6)
-            .margin_right(24)
-            .x_label_area_size(26)
-            .y_label_area_size(52)
+        let mut chart = framed_chart(&root, 52)
             .build_cartesian_2d((low_hz..high_hz).log_scale(), bottom..top)
             .map_err(plot_error)?;
         chart
@@ -426,6 +414,20 @@ pub fn noise_spectrum_svg(points: &[SpectrumPoint]) -> PlotResult {
         root.present().map_err(plot_error)?;
     }
     Ok(svg)
+}
+
+/// The frame every plot shares: margins and an x label area; `y_label_px` is the y label area width.
+fn framed_chart<'a, 'b, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, plotters::coord::Shift>,
+    y_label_px: u32,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(root);
+    builder
+        .margin(6)
+        .margin_right(24)
+        .x_label_area_size(26)
+        .y_label_area_size(y_label_px);
+    builder
 }
 
 #[cfg(test)]
