@@ -160,6 +160,16 @@ fn repeated_wording(other: &str, found: &[repeated::Match]) -> Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The names of the signals listed in a staged-call finding's details.
+    fn signal_names(finding: &Finding) -> Vec<&str> {
+        finding.details["signals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect()
+    }
     use crate::conversation::turns::tests::{seg, transcript};
     use crate::conversation::voice::tests::{print_of, synth_voice};
 
@@ -200,12 +210,7 @@ mod tests {
         assert_eq!(finding.kind, FindingKind::StagedDialogue);
         assert_eq!(finding.details["level"], "likely", "{}", finding.message);
         assert_eq!(finding.severity, Severity::Medium);
-        let names: Vec<&str> = finding.details["signals"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["name"].as_str().unwrap())
-            .collect();
+        let names = signal_names(&finding);
         for name in [
             "median_gap_s",
             "gap_iqr_s",
@@ -255,12 +260,7 @@ mod tests {
         let finding = analyze_text(&t);
         assert!(finding.message.contains("timing was not available"));
         assert_eq!(finding.details["timing_available"], false);
-        let names: Vec<&str> = finding.details["signals"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["name"].as_str().unwrap())
-            .collect();
+        let names = signal_names(&finding);
         assert!(names.contains(&"disfluency_per_100_words"));
         assert!(!names.contains(&"median_gap_s"));
         assert_eq!(finding.details["level"], "unlikely");
