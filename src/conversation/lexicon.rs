@@ -1,8 +1,8 @@
 //! Word lists (fillers, sales vocabulary) loaded from `lexicon.toml` and the tokenizer that matches them.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
 /// The shipped word lists, each entry already split into lower-case tokens.
@@ -16,13 +16,13 @@ pub struct Lexicon {
 /// hash lookup per token of the text rather than a pass over the whole list.
 #[derive(Debug)]
 pub struct Phrases {
-    by_first: HashMap<String, Vec<Vec<String>>>,
+    by_first: FxHashMap<String, Vec<Vec<String>>>,
 }
 
 impl Phrases {
     /// Tokenizes each entry; empty entries are dropped.
     pub fn new(entries: &[String]) -> Self {
-        let mut by_first: HashMap<String, Vec<Vec<String>>> = HashMap::new();
+        let mut by_first: FxHashMap<String, Vec<Vec<String>>> = FxHashMap::default();
         for phrase in entries.iter().map(|e| tokens(e)).filter(|p| !p.is_empty()) {
             by_first.entry(phrase[0].clone()).or_default().push(phrase);
         }
@@ -30,17 +30,18 @@ impl Phrases {
     }
 
     /// Length in tokens of the longest phrase starting at `tokens[i]`, if any.
-    pub fn longest_match_at(&self, tokens: &[String], i: usize) -> Option<usize> {
+    pub fn longest_match_at<T: AsRef<str>>(&self, tokens: &[T], i: usize) -> Option<usize> {
+        let rest = &tokens[i..];
         self.by_first
-            .get(&tokens[i])?
+            .get(rest[0].as_ref())?
             .iter()
-            .filter(|p| tokens[i..].starts_with(p))
+            .filter(|p| p.len() <= rest.len() && p.iter().zip(rest).all(|(a, b)| a == b.as_ref()))
             .map(Vec::len)
             .max()
     }
 
     /// Number of (non-overlapping, longest first) occurrences of any phrase in `tokens`.
-    pub fn count(&self, tokens: &[String]) -> usize {
+    pub fn count<T: AsRef<str>>(&self, tokens: &[T]) -> usize {
         let mut count = 0;
         let mut i = 0;
         while i < tokens.len() {
@@ -80,15 +81,39 @@ pub fn tokens(text: &str) -> Vec<String> {
     raw_tokens(text).map(str::to_lowercase).collect()
 }
 
+/// A text lower-cased once, so that its [`tokens`] can be borrowed instead of copied one by one.
+pub struct LowerText(String);
+
+impl LowerText {
+    pub fn new(text: &str) -> Self {
+        Self(text.to_lowercase())
+    }
+
+    /// The same tokens as [`tokens`], borrowed.
+    pub fn tokens(&self) -> Vec<&str> {
+        raw_tokens(&self.0).collect()
+    }
+}
+
 /// How many tokens [`tokens`] would return, without building them.
 pub fn word_count(text: &str) -> usize {
     raw_tokens(text).count()
 }
 
 fn raw_tokens(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+    text.split(|c: char| !is_token_char(c))
         .map(|t| t.trim_matches(|c| c == '\'' || c == '’'))
         .filter(|t| !t.is_empty())
+}
+
+/// Letters, digits and apostrophes; ASCII and Cyrillic (the bulk of transcripts) skip the Unicode
+/// table lookup.
+fn is_token_char(c: char) -> bool {
+    match c {
+        'a'..='z' | 'A'..='Z' | '0'..='9' | '\'' | '’' => true,
+        'а'..='я' | 'А'..='Я' | 'ё' | 'Ё' => true,
+        _ => !c.is_ascii() && c.is_alphanumeric(),
+    }
 }
 
 #[cfg(test)]
@@ -104,14 +129,16 @@ mod tests {
     }
 
     #[test]
-    fn word_count_counts_what_tokens_returns() {
+    fn word_count_and_lower_text_agree_with_tokens() {
         for text in [
             "Ну, это самое... I'm OK!",
+            "ÁRBOL Ёлка SEÑOR",
             "'' -- ' a'b ’c’",
             "",
             "один,два;три",
         ] {
             assert_eq!(word_count(text), tokens(text).len(), "{text:?}");
+            assert_eq!(LowerText::new(text).tokens(), tokens(text), "{text:?}");
         }
     }
 

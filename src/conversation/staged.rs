@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::lexicon::{lexicon, tokens, word_count};
+use super::lexicon::{lexicon, word_count, LowerText};
 use super::room;
 use super::stats::{coefficient_of_variation, iqr, median};
 use super::turns::{transitions, Turn};
@@ -173,8 +173,8 @@ pub struct Evidence<'a> {
     pub timed: bool,
 }
 
-/// All signals the evidence allows, in a fixed order.
-pub fn signals(e: &Evidence) -> Vec<Signal> {
+/// All signals the evidence allows, in a fixed order; `counts` are the lexical counts of each turn.
+fn signals(e: &Evidence, counts: &[TurnCounts]) -> Vec<Signal> {
     let mut out = Vec::new();
     if e.timed {
         out.extend(turn_taking(e.turns));
@@ -182,10 +182,10 @@ pub fn signals(e: &Evidence) -> Vec<Signal> {
         out.extend(hesitations(e.turns));
         out.extend(voiced_pauses(e.turns, e.channels, e.customer));
     }
-    out.extend(disfluency(e.turns));
-    if let Some(customer) = e.customer {
-        out.extend(customer_short_turns(e.turns, customer));
-        out.extend(customer_sales_terms(e.turns, customer));
+    out.extend(disfluency(counts));
+    if e.customer.is_some() {
+        out.extend(customer_short_turns(counts));
+        out.extend(customer_sales_terms(counts));
     }
     out.extend(same_room(e.channels));
     out
@@ -343,31 +343,57 @@ fn voiced_pauses(
     ))
 }
 
-/// Filled pauses, repeated words and cut-off restarts in a token list (raw words for restarts).
-fn disfluencies(text: &str) -> usize {
-    let toks = tokens(text);
+/// Filled pauses, repeated words and cut-off restarts in a text and its lower-case tokens (raw
+/// words for restarts).
+fn disfluencies(text: &str, toks: &[&str]) -> usize {
     let fillers = &lexicon().fillers;
-    let filled = fillers.count(&toks);
+    let filled = fillers.count(toks);
     let repeats = toks
         .windows(2)
         .enumerate()
-        .filter(|(i, w)| w[0] == w[1] && fillers.longest_match_at(&toks, *i).is_none())
+        .filter(|(i, w)| w[0] == w[1] && fillers.longest_match_at(toks, *i).is_none())
         .count();
-    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut words = text.split_whitespace();
+    words.next_back(); // a cut-off last word ends the turn, it does not restart it
     let restarts = words
-        .iter()
-        .take(words.len().saturating_sub(1))
-        .filter(|w| w.ends_with('-') || w.ends_with('—') || w.ends_with("--"))
+        .filter(|w| w.ends_with('-') || w.ends_with('—'))
         .count();
     filled + repeats + restarts
 }
 
-fn disfluency(turns: &[Turn]) -> Option<Signal> {
-    let words: usize = turns.iter().map(|t| word_count(&t.text)).sum();
+/// What the lexical signals need from one turn, counted in one pass over its words.
+struct TurnCounts {
+    words: usize,
+    disfluencies: usize,
+    /// Sales terms; counted for the customer's turns only.
+    sales_terms: usize,
+    is_customer: bool,
+}
+
+impl TurnCounts {
+    fn new(turn: &Turn, customer: Option<&str>) -> Self {
+        let lower = LowerText::new(&turn.text);
+        let toks = lower.tokens();
+        let is_customer = customer == Some(turn.speaker.as_str());
+        Self {
+            words: toks.len(),
+            disfluencies: disfluencies(&turn.text, &toks),
+            sales_terms: if is_customer {
+                lexicon().sales_terms.count(&toks)
+            } else {
+                0
+            },
+            is_customer,
+        }
+    }
+}
+
+fn disfluency(counts: &[TurnCounts]) -> Option<Signal> {
+    let words: usize = counts.iter().map(|c| c.words).sum();
     if words < MIN_WORDS {
         return None;
     }
-    let count: usize = turns.iter().map(|t| disfluencies(&t.text)).sum();
+    let count: usize = counts.iter().map(|c| c.disfluencies).sum();
     let per_100 = 100.0 * count as f64 / words as f64;
     Some(DISFLUENCY.signal(
         per_100,
@@ -375,43 +401,35 @@ fn disfluency(turns: &[Turn]) -> Option<Signal> {
     ))
 }
 
-fn customer_turns<'a>(turns: &'a [Turn], customer: &'a str) -> impl Iterator<Item = &'a Turn> + 'a {
-    turns.iter().filter(move |t| t.speaker == customer)
+fn customer_counts(counts: &[TurnCounts]) -> impl Iterator<Item = &TurnCounts> + Clone {
+    counts.iter().filter(|c| c.is_customer)
 }
 
-fn customer_short_turns(turns: &[Turn], customer: &str) -> Option<Signal> {
-    let lengths: Vec<usize> = customer_turns(turns, customer)
-        .map(|t| word_count(&t.text))
-        .collect();
-    if lengths.len() < MIN_SPEAKER_CHANGES / 2 {
+fn customer_short_turns(counts: &[TurnCounts]) -> Option<Signal> {
+    let turns = customer_counts(counts).count();
+    if turns < MIN_SPEAKER_CHANGES / 2 {
         return None;
     }
-    let short = lengths.iter().filter(|n| **n <= SHORT_TURN_WORDS).count();
-    let fraction = short as f64 / lengths.len() as f64;
+    let short = customer_counts(counts)
+        .filter(|c| c.words <= SHORT_TURN_WORDS)
+        .count();
+    let fraction = short as f64 / turns as f64;
     Some(SHORT_TURNS.signal(
         fraction,
-        format!(
-            "{short} of {} customer turns are short answers or backchannels",
-            lengths.len()
-        ),
+        format!("{short} of {turns} customer turns are short answers or backchannels"),
     ))
 }
 
-fn customer_sales_terms(turns: &[Turn], customer: &str) -> Option<Signal> {
-    let toks: Vec<String> = customer_turns(turns, customer)
-        .flat_map(|t| tokens(&t.text))
-        .collect();
-    if toks.len() < MIN_WORDS / 2 {
+fn customer_sales_terms(counts: &[TurnCounts]) -> Option<Signal> {
+    let words: usize = customer_counts(counts).map(|c| c.words).sum();
+    if words < MIN_WORDS / 2 {
         return None;
     }
-    let count = lexicon().sales_terms.count(&toks);
-    let per_100 = 100.0 * count as f64 / toks.len() as f64;
+    let count: usize = customer_counts(counts).map(|c| c.sales_terms).sum();
+    let per_100 = 100.0 * count as f64 / words as f64;
     Some(SALES_TERMS.signal(
         per_100,
-        format!(
-            "the customer uses {count} sales terms in {} words",
-            toks.len()
-        ),
+        format!("the customer uses {count} sales terms in {words} words"),
     ))
 }
 
@@ -459,9 +477,8 @@ pub fn likelihood(score: f64, signal_count: usize, timed: bool) -> Likelihood {
     }
 }
 
-/// Whether there is enough speech to judge, or why not.
-pub fn enough_speech(turns: &[Turn], timed: bool) -> Result<(), String> {
-    let words: usize = turns.iter().map(|t| word_count(&t.text)).sum();
+/// Whether `words` words in these turns are enough speech to judge, or why not.
+fn enough_speech(turns: &[Turn], words: usize, timed: bool) -> Result<(), String> {
     let changes = if timed {
         transitions(turns).len()
     } else {
@@ -486,7 +503,13 @@ pub fn enough_speech(turns: &[Turn], timed: bool) -> Result<(), String> {
 
 /// The `staged_dialogue` finding for a call (category `not_enough_speech` when it cannot be judged).
 pub fn finding(e: &Evidence) -> Finding {
-    if let Err(why) = enough_speech(e.turns, e.timed) {
+    let counts: Vec<TurnCounts> = e
+        .turns
+        .iter()
+        .map(|t| TurnCounts::new(t, e.customer))
+        .collect();
+    let words = counts.iter().map(|c| c.words).sum();
+    if let Err(why) = enough_speech(e.turns, words, e.timed) {
         let mut f = Finding::new(
             FindingKind::StagedDialogue,
             "not_enough_speech",
@@ -496,7 +519,7 @@ pub fn finding(e: &Evidence) -> Finding {
         f.details.insert("timing_available".into(), e.timed.into());
         return f;
     }
-    let signals = signals(e);
+    let signals = signals(e, &counts);
     let score = score(&signals);
     let level = likelihood(score, signals.len(), e.timed);
     let mut f = Finding::new(
@@ -610,9 +633,10 @@ mod tests {
 
     #[test]
     fn disfluencies_count_fillers_repeats_and_restarts() {
-        assert_eq!(disfluencies("um I I want to, uh, cha- change my plan"), 4);
-        assert_eq!(disfluencies("ну это самое, я хочу вот тариф"), 3);
-        assert_eq!(disfluencies("I want to change my plan."), 0);
+        let count = |text: &str| disfluencies(text, &LowerText::new(text).tokens());
+        assert_eq!(count("um I I want to, uh, cha- change my plan"), 4);
+        assert_eq!(count("ну это самое, я хочу вот тариф"), 3);
+        assert_eq!(count("I want to change my plan."), 0);
     }
 
     #[test]

@@ -94,12 +94,40 @@ pub fn parse_input(text: &str, format: InputFormat) -> Result<ParsedInput, Parse
     Ok(parsed)
 }
 
-fn speaker_prefix() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"^\s*\[?([\p{L}][\p{L}\p{N} ._-]{0,30}?)\]?\s*[:：]\s+")
-            .expect("speaker prefix pattern compiles")
-    })
+/// Longest speaker name, in characters, a "Name: text" prefix may have.
+const MAX_SPEAKER_CHARS: usize = 31;
+
+fn is_name_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, ' ' | '.' | '_' | '-')
+}
+
+/// A "Speaker: " prefix (optionally `[Speaker]:`): the trimmed name and the byte offset where
+/// the text after it starts. The name starts with a letter and has at most
+/// [`MAX_SPEAKER_CHARS`] letters, digits, spaces, `.`, `_` or `-`; the colon (`:` or `：`) must
+/// be followed by whitespace. Hand-written because it runs on every line of a pasted transcript.
+fn speaker_prefix(line: &str) -> Option<(&str, usize)> {
+    let after_space = line.trim_start();
+    let open = usize::from(after_space.starts_with('['));
+    let name_start = line.len() - after_space.len() + open;
+    let rest = &line[name_start..];
+    if !rest.chars().next()?.is_alphabetic() {
+        return None;
+    }
+    let name_len: usize = rest
+        .chars()
+        .take(MAX_SPEAKER_CHARS)
+        .take_while(|c| is_name_char(*c))
+        .map(char::len_utf8)
+        .sum();
+    let tail = &rest[name_len..];
+    let tail = tail.strip_prefix(']').unwrap_or(tail).trim_start();
+    let after_colon = tail.strip_prefix([':', '：'])?;
+    let text = after_colon.trim_start();
+    if text.len() == after_colon.len() {
+        return None;
+    }
+    let name = rest[..name_len].trim();
+    Some((name, line.len() - text.len()))
 }
 
 fn detect(text: &str, format: InputFormat) -> InputFormat {
@@ -126,7 +154,7 @@ fn detect(text: &str, format: InputFormat) -> InputFormat {
         .collect();
     let prefixed = sample
         .iter()
-        .filter(|l| speaker_prefix().is_match(l))
+        .filter(|l| speaker_prefix(l).is_some())
         .count();
     if !sample.is_empty() && prefixed * 2 >= sample.len() {
         InputFormat::SpeakerLines
@@ -145,9 +173,9 @@ fn parse_lines(text: &str, with_speakers: bool) -> ParsedInput {
         }
         let mut body_start = 0;
         if with_speakers {
-            if let Some(caps) = speaker_prefix().captures(content) {
-                speaker = Some(caps[1].trim().to_string());
-                body_start = caps.get(0).map_or(0, |m| m.end());
+            if let Some((name, end)) = speaker_prefix(content) {
+                speaker = Some(name.to_string());
+                body_start = end;
             }
         }
         let body = &content[body_start..];
@@ -299,11 +327,8 @@ fn push_cue(
             Some(caps[1].trim().to_string()),
             joined[caps.get(0).map_or(0, |m| m.end())..].to_string(),
         ),
-        None => match speaker_prefix().captures(&joined) {
-            Some(caps) => (
-                Some(caps[1].trim().to_string()),
-                joined[caps.get(0).map_or(0, |m| m.end())..].to_string(),
-            ),
+        None => match speaker_prefix(&joined) {
+            Some((name, end)) => (Some(name.to_string()), joined[end..].to_string()),
             None => (None, joined.clone()),
         },
     };
@@ -363,6 +388,41 @@ mod tests {
         assert_eq!(p.sources[1].line, 3);
         let off = p.sources[1].offset.unwrap();
         assert_eq!(&text[off..off + 10], "My card is");
+    }
+
+    #[test]
+    fn speaker_prefix_agrees_with_its_regex_reference() {
+        let reference =
+            Regex::new(r"^\s*\[?([\p{L}][\p{L}\p{N} ._-]{0,30}?)\]?\s*[:：]\s+").unwrap();
+        for line in [
+            "Agent: hello",
+            "  [Agent]: hello",
+            "[Agent] :  hello",
+            "Agent ]: hello",
+            "Оператор Мария: добрый день",
+            "Cliente 2 ： sí",
+            "Agent:hello",
+            "Agent:",
+            ": hello",
+            "1st: hello",
+            "Speaker with a very long name indeed: hi",
+            "A name of exactly thirty-one ch: hi",
+            "A name of exactly thirty-two cha: hi",
+            "Dr. J_Smith-Jones:\tok",
+            "12:30 we meet",
+            "Note: the price is 10: ok",
+            "",
+            "Agent",
+        ] {
+            let expected = reference.captures(line).map(|c| {
+                (
+                    c.get(1).unwrap().as_str().trim().to_string(),
+                    c.get(0).unwrap().end(),
+                )
+            });
+            let got = speaker_prefix(line).map(|(name, end)| (name.to_string(), end));
+            assert_eq!(got, expected, "{line:?}");
+        }
     }
 
     #[test]

@@ -56,7 +56,13 @@ pub fn agent_speaker(transcript: &Transcript) -> Option<&str> {
 }
 
 fn is_agent_name(name: &str) -> bool {
-    AGENT_NAMES.contains(&name.trim().to_lowercase().as_str())
+    let name = name.trim();
+    if name.is_ascii() {
+        return AGENT_NAMES.iter().any(|a| a.eq_ignore_ascii_case(name));
+    }
+    AGENT_NAMES
+        .iter()
+        .any(|a| name.chars().flat_map(char::to_lowercase).eq(a.chars()))
 }
 
 /// Whether a segment is the agent's: spoken by the agent speaker (or, when that one is named like
@@ -67,6 +73,26 @@ fn is_agent(segment: &Segment, agent: Option<&str>) -> bool {
         (Some(a), Some(s)) => s == a || (is_agent_name(s) && is_agent_name(a)),
         (Some(_), None) => false,
     }
+}
+
+/// [`is_agent`] for each segment, worked out once per distinct speaker label.
+fn agent_segments(transcript: &Transcript, agent: Option<&str>) -> Vec<bool> {
+    let mut known: Vec<(Option<&str>, bool)> = Vec::new();
+    transcript
+        .segments
+        .iter()
+        .map(|seg| {
+            let speaker = seg.speaker.as_deref();
+            match known.iter().find(|(s, _)| *s == speaker) {
+                Some(&(_, is)) => is,
+                None => {
+                    let is = is_agent(seg, agent);
+                    known.push((speaker, is));
+                    is
+                }
+            }
+        })
+        .collect()
 }
 
 /// A best guess of the language of a text: ru (Cyrillic), es (Spanish marks and words) or en.
@@ -134,6 +160,7 @@ pub fn scan_with_claims(
 ) -> (Vec<Finding>, Vec<Claim>) {
     let languages = resolve_languages(transcript, options);
     let agent = agent_speaker(transcript);
+    let agent_turns = agent_segments(transcript, agent);
     let mut findings = Vec::new();
     let mut claims = Vec::new();
     let mut required_said = Vec::with_capacity(transcript.segments.len());
@@ -146,7 +173,7 @@ pub fn scan_with_claims(
             seg,
             &norm,
             previous.as_ref(),
-            agent,
+            agent_turns[i],
             options.facts,
         );
         emit_segment_findings(rules, seg, i, &scan, options, &mut findings);
@@ -165,7 +192,7 @@ pub fn scan_with_claims(
             rules,
             &languages,
             transcript,
-            agent,
+            &agent_turns,
             &required_said,
             options,
         ));
@@ -180,10 +207,9 @@ fn scan_segment(
     seg: &Segment,
     norm: &Normalized,
     previous: Option<&Normalized>,
-    agent: Option<&str>,
+    agent_turn: bool,
     facts: Option<&FactSet>,
 ) -> SegmentScan {
-    let agent_turn = is_agent(seg, agent);
     let ctx = Context::new(norm, previous);
     let pii = find_pii(&seg.text, &ctx, agent_turn);
     let phrases: Vec<PhraseHit> = rules
@@ -392,26 +418,19 @@ fn required_categories(rules: &RuleSet, phrases: &[PhraseHit]) -> u8 {
 }
 
 /// Personal data of one segment, looked up again for the excerpt of a missing-phrase finding.
-fn segment_pii(transcript: &Transcript, index: usize, agent: Option<&str>) -> Vec<PiiHit> {
+fn segment_pii(transcript: &Transcript, index: usize, agent_turn: bool) -> Vec<PiiHit> {
     let seg = &transcript.segments[index];
     let here = Normalized::new(&seg.text);
     let before = index
         .checked_sub(1)
         .map(|i| Normalized::new(&transcript.segments[i].text));
-    find_pii(
-        &seg.text,
-        &Context::new(&here, before.as_ref()),
-        is_agent(seg, agent),
-    )
+    find_pii(&seg.text, &Context::new(&here, before.as_ref()), agent_turn)
 }
 
 /// Maximal runs of consecutive agent segments, as index ranges.
-fn agent_turns(transcript: &Transcript, agent: Option<&str>) -> Vec<std::ops::Range<usize>> {
+fn agent_runs(agent_turns: &[bool]) -> Vec<std::ops::Range<usize>> {
     let mut turns: Vec<std::ops::Range<usize>> = Vec::new();
-    for (i, seg) in transcript.segments.iter().enumerate() {
-        if !is_agent(seg, agent) {
-            continue;
-        }
+    for (i, _) in agent_turns.iter().enumerate().filter(|(_, a)| **a) {
         match turns.last_mut() {
             Some(t) if t.end == i => t.end = i + 1,
             _ => turns.push(i..i + 1),
@@ -424,11 +443,11 @@ fn missing_required(
     rules: &RuleSet,
     languages: &[String],
     transcript: &Transcript,
-    agent: Option<&str>,
+    agent_turns: &[bool],
     required_said: &[u8],
     options: &ScanOptions,
 ) -> Vec<Finding> {
-    let turns = agent_turns(transcript, agent);
+    let turns = agent_runs(agent_turns);
     let (Some(first), Some(_)) = (turns.first(), turns.last()) else {
         return Vec::new();
     };
@@ -454,16 +473,16 @@ fn missing_required(
             Some(TurnScope::LastTurns) => last_two.clone(),
             _ => 0..transcript.segments.len(),
         };
-        let said = scope.clone().any(|i| {
-            is_agent(&transcript.segments[i], agent) && required_said[i] & (1 << bit) != 0
-        });
+        let said = scope
+            .clone()
+            .any(|i| agent_turns[i] && required_said[i] & (1 << bit) != 0);
         if !said {
             out.push(missing_finding(
                 rules,
                 example_rule,
                 transcript,
                 scope.start,
-                agent,
+                agent_turns[scope.start],
                 options,
             ));
         }
@@ -476,7 +495,7 @@ fn missing_finding(
     rule_index: usize,
     transcript: &Transcript,
     segment: usize,
-    agent: Option<&str>,
+    agent_turn: bool,
     options: &ScanOptions,
 ) -> Finding {
     let rule = &rules.rules()[rule_index];
@@ -503,7 +522,7 @@ fn missing_finding(
         seg,
         segment,
         (0, head),
-        &segment_pii(transcript, segment, agent),
+        &segment_pii(transcript, segment, agent_turn),
         options.show_pii,
     );
     f.span = None;
