@@ -75,6 +75,32 @@ impl CompactAudio {
         }
     }
 
+    /// Original start and end (seconds) of a stretch of the compact buffer that should not cross
+    /// a removed pause (a word): it stays in the kept piece its start is in (the next piece when it
+    /// starts in a separator) and its end is clipped to that piece. Whisper's word starts are
+    /// aligned, its ends are not: a word at a piece's end stretched over the separator would
+    /// otherwise span the other speaker's turn.
+    pub fn span_to_original_s(&self, compact_start_s: f64, compact_end_s: f64) -> (f64, f64) {
+        let at = |s: f64| (s.max(0.0) * RATE_HZ).round() as usize;
+        let (c0, c1) = (at(compact_start_s), at(compact_end_s.max(compact_start_s)));
+        let piece = self
+            .pieces
+            .iter()
+            .find(|p| p.compact_start + p.len > c0)
+            .or(self.pieces.last());
+        match piece {
+            Some(p) => {
+                let inside =
+                    |c: usize| c.saturating_sub(p.compact_start).min(p.len) as f64 / RATE_HZ;
+                (
+                    p.original_start_s + inside(c0),
+                    p.original_start_s + inside(c1),
+                )
+            }
+            None => (compact_start_s, compact_end_s),
+        }
+    }
+
     /// Duration of the kept audio, seconds.
     pub fn duration_s(&self) -> f64 {
         self.samples.len() as f64 / RATE_HZ
@@ -296,6 +322,40 @@ mod tests {
         assert!((c.to_original_s(second_start + 0.5) - 6.2).abs() < 1e-9);
         // inside the separator: the end of the first piece
         assert!((c.to_original_s(second_start - 0.1) - 3.3).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_word_stays_inside_the_piece_it_starts_in() {
+        let mut gate = SpeechGate::new(&regions(), 10.0, NO_SAFETY_NET);
+        gate.push(&ramp(160_000));
+        let c = gate.finish();
+        let first_end = c.pieces[0].len as f64 / RATE_HZ;
+        let second_start = c.pieces[1].compact_start as f64 / RATE_HZ;
+        let close = |(start, end): (f64, f64), expected: (f64, f64)| {
+            assert!(
+                (start - expected.0).abs() < 1e-9 && (end - expected.1).abs() < 1e-9,
+                "{start} {end} vs {expected:?}"
+            );
+        };
+        // the last word of the first piece, stretched over the separator into the second piece
+        close(
+            c.span_to_original_s(first_end - 0.1, second_start + 0.4),
+            (3.2, 3.3),
+        );
+        // a word starting in the separator belongs to the next piece
+        close(
+            c.span_to_original_s(second_start - 0.1, second_start + 0.4),
+            (5.7, 6.1),
+        );
+        close(
+            c.span_to_original_s(second_start - 0.1, second_start - 0.1),
+            (5.7, 5.7),
+        );
+        // inside one piece it agrees with the point mapping
+        close(
+            c.span_to_original_s(0.5, 1.0),
+            (c.to_original_s(0.5), c.to_original_s(1.0)),
+        );
     }
 
     #[test]

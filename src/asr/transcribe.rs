@@ -136,9 +136,10 @@ impl Engine {
         let mut segments = Vec::new();
         for segment in state.as_iter() {
             let words = segment_words(&segment, eot, audio);
+            let (start_s, end_s) = segment_span_s(&segment, &words, audio);
             let raw = RawSegment {
-                start_s: audio.to_original_s(segment.start_timestamp() as f64 / 100.0),
-                end_s: audio.to_original_s(segment.end_timestamp() as f64 / 100.0),
+                start_s,
+                end_s,
                 text: segment
                     .to_str_lossy()
                     .map(|t| t.trim().to_string())
@@ -151,6 +152,25 @@ impl Engine {
             }
         }
         Ok(segments)
+    }
+}
+
+/// Original start and end of a segment, seconds: from its first and last words when it has words
+/// (whisper's segment times snap to the removed pauses), else its own times.
+fn segment_span_s(
+    segment: &whisper_rs::WhisperSegment<'_>,
+    words: &[Word],
+    audio: &CompactAudio,
+) -> (f64, f64) {
+    match (words.first(), words.last()) {
+        (Some(first), Some(_)) => (
+            first.start_s,
+            words.iter().map(|w| w.end_s).fold(first.end_s, f64::max),
+        ),
+        _ => (
+            audio.to_original_s(segment.start_timestamp() as f64 / 100.0),
+            audio.to_original_s(segment.end_timestamp() as f64 / 100.0),
+        ),
     }
 }
 
@@ -199,10 +219,12 @@ fn segment_words(
         if let Some((bytes, t0, t1, ps)) = current {
             let text = String::from_utf8_lossy(&bytes).trim().to_string();
             if !text.is_empty() {
+                let (start_s, end_s) =
+                    audio.span_to_original_s(t0 as f64 / 100.0, t1 as f64 / 100.0);
                 words.push(Word {
                     text,
-                    start_s: audio.to_original_s(t0 as f64 / 100.0),
-                    end_s: audio.to_original_s(t1 as f64 / 100.0),
+                    start_s,
+                    end_s,
                     p: ps.iter().sum::<f32>() / ps.len() as f32,
                 });
             }

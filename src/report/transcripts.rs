@@ -1,5 +1,6 @@
 //! `--transcripts DIR`: one readable transcript per recording as `.txt` ("Agent: ..."), `.srt` and
-//! `.vtt` subtitles, personal numbers masked.
+//! `.vtt` subtitles. They are written from the report after [`super::redact`] masked it, so they
+//! hide exactly the personal data the report hides (nothing with `--show-pii`).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -63,7 +64,7 @@ pub fn write_txt(transcript: &Transcript, out: &mut dyn Write) -> std::io::Resul
     let mut turns: Vec<(String, Vec<String>)> = Vec::new();
     for segment in &transcript.segments {
         let who = speaker_name(segment);
-        let text = mask_numbers(&segment.text);
+        let text = segment.text.clone();
         match turns.last_mut() {
             Some((last, texts)) if *last == who => texts.push(text),
             _ => turns.push((who, vec![text])),
@@ -86,7 +87,7 @@ pub fn write_srt(transcript: &Transcript, out: &mut dyn Write) -> std::io::Resul
             clock(start, ','),
             clock(end, ','),
             speaker_name(segment),
-            mask_numbers(&segment.text)
+            segment.text
         )?;
     }
     Ok(())
@@ -103,7 +104,7 @@ pub fn write_vtt(transcript: &Transcript, out: &mut dyn Write) -> std::io::Resul
             clock(start, '.'),
             clock(end, '.'),
             speaker_name(segment),
-            mask_numbers(&segment.text)
+            segment.text
         )?;
     }
     Ok(())
@@ -128,50 +129,6 @@ fn clock(seconds: f64, separator: char) -> String {
         ms / 1000 % 60,
         ms % 1000
     )
-}
-
-/// Masks runs of 6+ digits (spaces and dashes allowed between them; a dot ends a run, so prices stay): card, phone and account
-/// numbers. The last two digits stay visible so a reader can match them to the report.
-pub fn mask_numbers(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < chars.len() {
-        if !chars[i].is_ascii_digit() {
-            out.push(chars[i]);
-            i += 1;
-            continue;
-        }
-        let mut end = i;
-        let mut digits = 0;
-        let mut j = i;
-        while j < chars.len()
-            && (chars[j].is_ascii_digit()
-                || (matches!(chars[j], ' ' | '-')
-                    && chars.get(j + 1).is_some_and(|c| c.is_ascii_digit())))
-        {
-            if chars[j].is_ascii_digit() {
-                digits += 1;
-                end = j + 1;
-            }
-            j += 1;
-        }
-        if digits >= 6 {
-            let mut seen = 0;
-            for c in &chars[i..end] {
-                if c.is_ascii_digit() {
-                    seen += 1;
-                    out.push(if seen > digits - 2 { *c } else { '•' });
-                } else {
-                    out.push(*c);
-                }
-            }
-        } else {
-            out.extend(&chars[i..end]);
-        }
-        i = end;
-    }
-    out
 }
 
 #[cfg(test)]
@@ -213,11 +170,38 @@ mod tests {
     }
 
     #[test]
-    fn txt_joins_turns_and_masks_numbers() {
+    fn txt_joins_turns() {
         assert_eq!(
             render(write_txt),
-            "Agent: Thank you for calling. How can I help?\nCustomer: My card is •••• •••• •••• ••34.\n"
+            "Agent: Thank you for calling. How can I help?\nCustomer: My card is 4111 1111 1111 1234.\n"
         );
+    }
+
+    #[test]
+    fn transcripts_of_a_masked_report_hide_what_the_text_rules_found() {
+        let mut t = transcript();
+        t.segments[2].text =
+            "My card is four one one one, one one one one, one one one one, one one one one."
+                .into();
+        let options = crate::text::scan::ScanOptions::default();
+        let findings =
+            crate::text::scan::scan_transcript(&crate::text::RuleSet::builtin(), &t, &options);
+        assert!(
+            findings.iter().any(|f| f.category == "card_number"),
+            "{findings:?}"
+        );
+        let mut recording = crate::recording::Recording {
+            path: "call.wav".into(),
+            transcript: Some(t),
+            findings,
+            ..Default::default()
+        };
+        super::super::redact::mask_recording(&mut recording);
+        let mut out = Vec::new();
+        write_txt(recording.transcript.as_ref().unwrap(), &mut out).unwrap();
+        let txt = String::from_utf8(out).unwrap();
+        assert!(txt.contains("Customer: My card is ****"), "{txt}");
+        assert!(!txt.contains("one one"), "{txt}");
     }
 
     #[test]
@@ -240,16 +224,6 @@ mod tests {
             ),
             "{vtt}"
         );
-    }
-
-    #[test]
-    fn short_numbers_stay_and_long_ones_are_masked() {
-        assert_eq!(
-            mask_numbers("call me at 9 or 10, price 1999.99"),
-            "call me at 9 or 10, price 1999.99"
-        );
-        assert_eq!(mask_numbers("room 12 34"), "room 12 34");
-        assert_eq!(mask_numbers("+7 916 123-45-67"), "+• ••• •••-••-67");
     }
 
     #[test]
