@@ -21,6 +21,9 @@ const WINDOW_S: f64 = 30.0;
 const LANGUAGE_WINDOWS: usize = 4;
 /// Windows with less speech than this are not used to detect the language, seconds.
 const MIN_LANGUAGE_WINDOW_S: f64 = 2.0;
+/// A further language window of a channel must start this much later than the ones already taken,
+/// seconds: a window that mostly repeats another costs a full encoder pass and adds no evidence.
+const MIN_NEW_SPEECH_S: f64 = 10.0;
 const RATE_HZ: usize = 16_000;
 
 /// How the recogniser decodes.
@@ -301,7 +304,8 @@ fn detect_language(
     })
 }
 
-/// Up to [`LANGUAGE_WINDOWS`] 30 s windows spread over the channels' kept speech.
+/// Up to [`LANGUAGE_WINDOWS`] 30 s windows spread over the channels' kept speech (start, middle,
+/// end of each channel, each at least [`MIN_NEW_SPEECH_S`] after the previous one).
 pub fn language_windows<'a>(channels: &[&'a CompactAudio]) -> Vec<&'a [f32]> {
     let window = (WINDOW_S * RATE_HZ as f64) as usize;
     let min = (MIN_LANGUAGE_WINDOW_S * RATE_HZ as f64) as usize;
@@ -309,10 +313,12 @@ pub fn language_windows<'a>(channels: &[&'a CompactAudio]) -> Vec<&'a [f32]> {
     for audio in channels {
         let n = audio.samples.len();
         let starts = [0, n.saturating_sub(window) / 2, n.saturating_sub(window)];
-        let mut seen = Vec::new();
+        let new_speech = (MIN_NEW_SPEECH_S * RATE_HZ as f64) as usize;
+        let mut last: Option<usize> = None;
         for start in starts {
-            if !seen.contains(&start) && n - start >= min {
-                seen.push(start);
+            let adds_speech = last.is_none_or(|last| start >= last + new_speech);
+            if adds_speech && n - start >= min {
+                last = Some(start);
                 candidates.push(&audio.samples[start..(start + window).min(n)]);
             }
         }
@@ -343,5 +349,8 @@ mod tests {
         let medium = audio(40);
         assert_eq!(language_windows(&[&medium, &long]).len(), LANGUAGE_WINDOWS);
         assert!(language_windows(&[&short]).is_empty());
+        // 33 s: the middle and end windows would repeat 90 % of the first one
+        assert_eq!(language_windows(&[&audio(33)]).len(), 1);
+        assert_eq!(language_windows(&[&audio(45)]).len(), 2);
     }
 }
