@@ -101,6 +101,27 @@ impl CompactAudio {
         }
     }
 
+    /// Level (dBFS, RMS) of the kept audio between two original times; `None` when nothing
+    /// between them was kept (the channel was silent there).
+    pub fn level_dbfs(&self, start_s: f64, end_s: f64) -> Option<f64> {
+        let (mut energy, mut count) = (0.0f64, 0usize);
+        for p in &self.pieces {
+            let piece_end_s = p.original_start_s + p.len as f64 / RATE_HZ;
+            let (from, to) = (start_s.max(p.original_start_s), end_s.min(piece_end_s));
+            if to <= from {
+                continue;
+            }
+            let offset = |t: f64| ((t - p.original_start_s) * RATE_HZ).round() as usize;
+            let first = p.compact_start + offset(from).min(p.len);
+            let last = p.compact_start + offset(to).min(p.len);
+            for x in &self.samples[first..last] {
+                energy += f64::from(*x) * f64::from(*x);
+            }
+            count += last - first;
+        }
+        (count > 0).then(|| 10.0 * (energy / count as f64).max(1e-12).log10())
+    }
+
     /// Duration of the kept audio, seconds.
     pub fn duration_s(&self) -> f64 {
         self.samples.len() as f64 / RATE_HZ
@@ -356,6 +377,22 @@ mod tests {
             c.span_to_original_s(0.5, 1.0),
             (c.to_original_s(0.5), c.to_original_s(1.0)),
         );
+    }
+
+    #[test]
+    fn level_is_measured_on_the_original_timeline() {
+        let mut gate = SpeechGate::new(&regions(), 10.0, NO_SAFETY_NET);
+        let mut audio = vec![0.0f32; 160_000];
+        // 1.0-2.0 s at 0.5 (about -6 dBFS), 6.0-7.0 s at 0.05 (-26 dBFS)
+        audio[16_000..32_000].iter_mut().for_each(|x| *x = 0.5);
+        audio[96_000..112_000].iter_mut().for_each(|x| *x = 0.05);
+        gate.push(&audio);
+        let c = gate.finish();
+        let loud = c.level_dbfs(1.2, 1.8).unwrap();
+        let quiet = c.level_dbfs(6.2, 6.8).unwrap();
+        assert!((loud - 20.0 * 0.5f64.log10()).abs() < 0.01, "{loud}");
+        assert!((quiet - 20.0 * 0.05f64.log10()).abs() < 0.01, "{quiet}");
+        assert_eq!(c.level_dbfs(4.0, 5.0), None, "between the kept pieces");
     }
 
     #[test]

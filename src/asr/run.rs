@@ -9,7 +9,7 @@ use anyhow::Context;
 use super::fetch::fetch;
 use super::gate::{safety_threshold_dbfs, CompactAudio, SpeechGate};
 use super::model::{locate, models_dir, ModelSource};
-use super::speakers::{label_mono, label_stereo};
+use super::speakers::{drop_bleed, label_mono, label_stereo};
 use super::transcribe::{DecodeOptions, Engine};
 use crate::audio::{AudioStream, Resampler16k};
 use crate::config::{AgentChannel, AsrConfig};
@@ -86,6 +86,7 @@ pub fn transcribe_recording(
     let segments = if channels.len() == 1 {
         label_mono(per_channel.remove(0), &channels[0])
     } else {
+        drop_bleed(&mut per_channel, &channels);
         let agent = match config.agent_channel {
             AgentChannel::Left => Some(0),
             AgentChannel::Right => Some(1),

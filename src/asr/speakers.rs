@@ -83,6 +83,90 @@ fn label(index: usize, agent: usize) -> String {
     if index == agent { AGENT } else { CUSTOMER }.to_string()
 }
 
+/// A word that another channel carries this much louder at its onset is that channel's speaker
+/// leaking in (bleed, echo on the line), not this channel's speaker, dB.
+pub const BLEED_MARGIN_DB: f64 = 10.0;
+/// The same word on two channels with onsets this close is one utterance heard twice, seconds.
+const SAME_WORD_WITHIN_S: f64 = 1.0;
+/// ... and it belongs to the channel this much louder around both onsets, dB.
+const SAME_WORD_MARGIN_DB: f64 = 3.0;
+/// Levels are compared this long either side of a word's start: whisper's word starts are
+/// roughly aligned (the last word of a turn can start late), its ends are not, seconds.
+const ONSET_S: f64 = 0.25;
+
+/// Stereo: drops the words each channel's recogniser heard from another channel's speaker, then
+/// segments left without words. A word is bleed when another channel is [`BLEED_MARGIN_DB`]
+/// louder around its start, or when another channel has the same word within [`SAME_WORD_WITHIN_S`]
+/// and is [`SAME_WORD_MARGIN_DB`] louder from half a second before the first onset to just after
+/// the second. Two people talking at once are both kept: their own channels are the louder ones.
+pub fn drop_bleed(channels: &mut [Vec<RawSegment>], audio: &[CompactAudio]) {
+    let words: Vec<Vec<(String, f64)>> = channels
+        .iter()
+        .map(|segs| {
+            segs.iter()
+                .flat_map(|s| &s.words)
+                .map(|w| (word_key(&w.text), w.start_s))
+                .collect()
+        })
+        .collect();
+    let louder = |other: usize, own: usize, from: f64, to: f64, margin: f64| match (
+        audio[other].level_dbfs(from, to),
+        audio[own].level_dbfs(from, to),
+    ) {
+        (Some(theirs), Some(ours)) => theirs - ours > margin,
+        _ => false,
+    };
+    let is_bleed = |own: usize, word: &Word| {
+        let onset = (word.start_s - ONSET_S, word.start_s + ONSET_S);
+        let key = word_key(&word.text);
+        (0..audio.len()).filter(|&o| o != own).any(|other| {
+            louder(other, own, onset.0, onset.1, BLEED_MARGIN_DB)
+                || words[other]
+                    .iter()
+                    .filter(|(k, start)| {
+                        *k == key && (start - word.start_s).abs() <= SAME_WORD_WITHIN_S
+                    })
+                    .any(|(_, start)| {
+                        let from = start.min(word.start_s) - 0.5;
+                        let to = start.max(word.start_s) + ONSET_S;
+                        louder(other, own, from, to, SAME_WORD_MARGIN_DB)
+                    })
+        })
+    };
+    for (own, segments) in channels.iter_mut().enumerate() {
+        for segment in segments.iter_mut() {
+            let before = segment.words.len();
+            segment.words.retain(|w| !is_bleed(own, w));
+            if segment.words.len() != before {
+                rebuild_from_words(segment);
+            }
+        }
+        segments.retain(|s| !s.words.is_empty() || !s.text.is_empty());
+    }
+}
+
+/// A word compared across channels: lower case, letters and digits only.
+fn word_key(text: &str) -> String {
+    text.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Text and times of a segment from the words it kept.
+fn rebuild_from_words(segment: &mut RawSegment) {
+    segment.text = segment
+        .words
+        .iter()
+        .map(|w| w.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if let (Some(first), Some(last)) = (segment.words.first(), segment.words.last()) {
+        segment.start_s = first.start_s;
+        segment.end_s = last.end_s;
+    }
+}
+
 /// Stereo: every channel is one speaker. `agent` forces the agent's channel; `None` picks it.
 pub fn label_stereo(channels: Vec<Vec<RawSegment>>, agent: Option<usize>) -> Vec<Segment> {
     let refs: Vec<Vec<&RawSegment>> = channels.iter().map(|c| c.iter().collect()).collect();
@@ -181,23 +265,15 @@ fn split_by_speaker(
     }
     runs.into_iter()
         .map(|(who, words)| {
-            let text = words
-                .iter()
-                .map(|w| w.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
-            let start_s = words.first().map_or(segment.start_s, |w| w.start_s);
-            let end_s = words.last().map_or(segment.end_s, |w| w.end_s);
-            (
-                who,
-                RawSegment {
-                    start_s,
-                    end_s,
-                    text,
-                    no_speech_p: segment.no_speech_p,
-                    words,
-                },
-            )
+            let mut run = RawSegment {
+                start_s: segment.start_s,
+                end_s: segment.end_s,
+                text: String::new(),
+                no_speech_p: segment.no_speech_p,
+                words,
+            };
+            rebuild_from_words(&mut run);
+            (who, run)
         })
         .collect()
 }
@@ -437,6 +513,39 @@ mod tests {
             no_speech_p: 0.0,
             words,
         }
+    }
+
+    /// One channel kept whole from 0 s: `level` (linear) during each of the (start_s, end_s) spans.
+    fn channel(seconds: usize, loud: &[(f64, f64, f32)]) -> CompactAudio {
+        let mut samples = vec![0.0f32; seconds * RATE_HZ];
+        for &(start, end, level) in loud {
+            let range = (start * RATE_HZ as f64) as usize..(end * RATE_HZ as f64) as usize;
+            samples[range].iter_mut().for_each(|x| *x = level);
+        }
+        let len = samples.len();
+        CompactAudio {
+            samples,
+            pieces: vec![crate::asr::gate::Piece {
+                compact_start: 0,
+                len,
+                original_start_s: 0.0,
+            }],
+        }
+    }
+
+    #[test]
+    fn words_leaking_from_the_louder_channel_are_dropped_and_overlaps_kept() {
+        // agent talks 0-2 s (bleeds into the customer channel 20 dB down); both talk at 3-4 s
+        let agent = channel(5, &[(0.0, 2.0, 0.3), (3.0, 4.0, 0.3)]);
+        let customer = channel(5, &[(0.0, 2.0, 0.03), (3.0, 4.0, 0.2)]);
+        let mut per_channel = vec![
+            vec![raw(0.1, "hello there friend")],
+            vec![raw(0.1, "hello there friend"), raw(3.1, "wait what")],
+        ];
+        drop_bleed(&mut per_channel, &[agent, customer]);
+        assert_eq!(per_channel[0].len(), 1, "the agent keeps its own words");
+        assert_eq!(per_channel[1].len(), 1, "the leaked copy is gone");
+        assert_eq!(per_channel[1][0].text, "wait what");
     }
 
     #[test]
