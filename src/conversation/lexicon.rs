@@ -78,7 +78,11 @@ pub fn lexicon() -> &'static Lexicon {
 
 /// Lower-case word tokens of a text: letters, digits and inner apostrophes; punctuation dropped.
 pub fn tokens(text: &str) -> Vec<String> {
-    raw_tokens(text).map(str::to_lowercase).collect()
+    LowerText::new(text)
+        .tokens()
+        .into_iter()
+        .map(str::to_string)
+        .collect()
 }
 
 /// A text lower-cased once, so that its [`tokens`] can be borrowed instead of copied one by one.
@@ -89,7 +93,7 @@ impl LowerText {
         Self(text.to_lowercase())
     }
 
-    /// The same tokens as [`tokens`], borrowed.
+    /// The text's [`tokens`], borrowed.
     pub fn tokens(&self) -> Vec<&str> {
         raw_tokens(&self.0).collect()
     }
@@ -126,10 +130,11 @@ mod tests {
             tokens("Ну, это самое... I'm OK!"),
             ["ну", "это", "самое", "i'm", "ok"]
         );
+        assert_eq!(tokens("ÁRBOL Ёлка SEÑOR"), ["árbol", "ёлка", "señor"]);
     }
 
     #[test]
-    fn word_count_and_lower_text_agree_with_tokens() {
+    fn word_count_counts_what_tokens_returns() {
         for text in [
             "Ну, это самое... I'm OK!",
             "ÁRBOL Ёлка SEÑOR",
@@ -138,7 +143,6 @@ mod tests {
             "один,два;три",
         ] {
             assert_eq!(word_count(text), tokens(text).len(), "{text:?}");
-            assert_eq!(LowerText::new(text).tokens(), tokens(text), "{text:?}");
         }
     }
 
