@@ -61,10 +61,10 @@ fn speaker_name(segment: &Segment) -> String {
 
 /// Plain text: one line per turn (consecutive segments of one speaker joined).
 pub fn write_txt(transcript: &Transcript, out: &mut dyn Write) -> std::io::Result<()> {
-    let mut turns: Vec<(String, Vec<String>)> = Vec::new();
+    let mut turns: Vec<(String, Vec<&str>)> = Vec::new();
     for segment in &transcript.segments {
         let who = speaker_name(segment);
-        let text = segment.text.clone();
+        let text = segment.text.as_str();
         match turns.last_mut() {
             Some((last, texts)) if *last == who => texts.push(text),
             _ => turns.push((who, vec![text])),
