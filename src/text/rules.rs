@@ -1,15 +1,17 @@
-//! Phrase packs (data, not code): load and check TOML packs, compile their patterns into one
-//! regex set per language over folded text, and self-test their positive and negative examples.
+//! Phrase packs (data, not code): load and check TOML packs, compile their patterns into regexes
+//! over folded text behind one Aho-Corasick prefilter of anchor words, and self-test their positive
+//! and negative examples.
 //!
 //! Pattern syntax, word by word over folded text (see [`super::normalize`]):
 //! `word` exact word, `stem*` any word starting with the stem (inflection), `a|b*` alternatives,
 //! `[word]` optional word, `..` up to three arbitrary words. Filler words are ignored.
 //! The `regex` crate runs in linear time, so no pattern can be catastrophic.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use regex::{Regex, RegexSet, RegexSetBuilder};
+use aho_corasick::AhoCorasick;
+use regex::Regex;
 use serde::Deserialize;
 
 use super::normalize::Normalized;
@@ -134,7 +136,14 @@ pub struct Rule {
     /// Pack name and 1-based line of the rule's `id`.
     pub origin: String,
     pub line: usize,
-    compiled: Vec<Regex>,
+    compiled: Vec<CompiledPattern>,
+}
+
+/// A pattern as a regex over folded text, and literals one of which every match contains.
+#[derive(Debug, Clone)]
+struct CompiledPattern {
+    regex: Regex,
+    anchors: Vec<String>,
 }
 
 /// An example that did not behave as its rule promises.
@@ -160,7 +169,7 @@ impl Rule {
     /// Whether any of the rule's patterns matches the text.
     pub fn matches(&self, text: &str) -> bool {
         let norm = Normalized::new(text);
-        self.compiled.iter().any(|re| re.is_match(norm.text()))
+        self.compiled.iter().any(|p| p.regex.is_match(norm.text()))
     }
 
     /// Examples that fail: positives that do not match, negatives that do, or missing ones.
@@ -234,7 +243,7 @@ fn compile_rule(origin: &str, source: &str, def: RuleDef) -> Result<Rule, TextEr
     let compiled = def
         .patterns
         .iter()
-        .map(|p| compile_pattern(p).and_then(|re| Regex::new(&re).map_err(|e| e.to_string())))
+        .map(|p| compile_pattern_with_anchors(p))
         .collect::<Result<Vec<_>, _>>()
         .map_err(err)?;
     let scope = match def.kind {
@@ -280,32 +289,52 @@ fn check_kind_and_category(def: &RuleDef) -> Result<String, String> {
 
 /// Translates one pattern into a regex over folded text (leading and trailing space included).
 pub fn compile_pattern(pattern: &str) -> Result<String, String> {
+    Ok(regex_of(&parse_pattern(pattern)?))
+}
+
+/// One word slot of a pattern.
+enum PatternWord {
+    /// `..`: up to three arbitrary words.
+    Gap,
+    /// `[a|b]`: one of the alternatives or nothing.
+    Optional(Vec<Alternative>),
+    /// `a|b*`: one of the alternatives.
+    Required(Vec<Alternative>),
+}
+
+/// One alternative word, folded; a stem matches any word it begins.
+struct Alternative {
+    folded: String,
+    stem: bool,
+}
+
+fn parse_pattern(pattern: &str) -> Result<Vec<PatternWord>, String> {
     let tokens: Vec<&str> = pattern.split_whitespace().collect();
     if tokens.first() == Some(&"..") || tokens.last() == Some(&"..") {
         return Err(format!(
             "pattern {pattern:?}: `..` must stand between words"
         ));
     }
-    let mut out = String::from(" ");
-    let mut required = 0;
-    for token in tokens {
-        if token == ".." {
-            out.push_str("(?:[^ ]+ ){0,3}");
-        } else if let Some(inner) = token.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
-            out.push_str(&format!("(?:{} )?", compile_alternatives(pattern, inner)?));
-        } else {
-            out.push_str(&format!("{} ", compile_alternatives(pattern, token)?));
-            required += 1;
-        }
-    }
-    if required == 0 {
+    let words = tokens
+        .into_iter()
+        .map(|token| {
+            Ok(if token == ".." {
+                PatternWord::Gap
+            } else if let Some(inner) = token.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+                PatternWord::Optional(parse_alternatives(pattern, inner)?)
+            } else {
+                PatternWord::Required(parse_alternatives(pattern, token)?)
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    if !words.iter().any(|w| matches!(w, PatternWord::Required(_))) {
         return Err(format!("pattern {pattern:?} has no required word"));
     }
-    Ok(out)
+    Ok(words)
 }
 
-fn compile_alternatives(pattern: &str, token: &str) -> Result<String, String> {
-    let alts = token
+fn parse_alternatives(pattern: &str, token: &str) -> Result<Vec<Alternative>, String> {
+    token
         .split('|')
         .map(|alt| {
             let (word, stem) = match alt.strip_suffix('*') {
@@ -321,22 +350,75 @@ fn compile_alternatives(pattern: &str, token: &str) -> Result<String, String> {
                     "pattern {pattern:?}: bad word {alt:?} (letters, digits, `*` at the end)"
                 ));
             }
-            let folded = Normalized::fold(word, true);
-            let folded = folded.trim();
+            let folded = Normalized::fold(word, true).trim().to_string();
             if folded.is_empty() {
                 return Err(format!(
                     "pattern {pattern:?}: {word:?} is a filler word, ignored in matching"
                 ));
             }
-            let escaped = regex::escape(folded);
-            Ok(if stem {
+            Ok(Alternative { folded, stem })
+        })
+        .collect()
+}
+
+/// The regex of a parsed pattern over folded text (words between single spaces).
+fn regex_of(words: &[PatternWord]) -> String {
+    let mut out = String::from(" ");
+    for word in words {
+        match word {
+            PatternWord::Gap => out.push_str("(?:[^ ]+ ){0,3}"),
+            PatternWord::Optional(alts) => out.push_str(&format!("(?:{} )?", alternation(alts))),
+            PatternWord::Required(alts) => out.push_str(&format!("{} ", alternation(alts))),
+        }
+    }
+    out
+}
+
+fn alternation(alts: &[Alternative]) -> String {
+    let alts: Vec<String> = alts
+        .iter()
+        .map(|a| {
+            let escaped = regex::escape(&a.folded);
+            if a.stem {
                 format!("{escaped}[^ ]*")
             } else {
                 escaped
-            })
+            }
         })
-        .collect::<Result<Vec<_>, String>>()?;
-    Ok(format!("(?:{})", alts.join("|")))
+        .collect();
+    format!("(?:{})", alts.join("|"))
+}
+
+/// Literals of which every match of the pattern contains one: the alternatives of its required
+/// word with the longest shortest alternative (the rarest in text, roughly), with the spaces around
+/// them (" word " for a whole word, " stem" for a stem).
+fn anchors_of(words: &[PatternWord]) -> Vec<String> {
+    let shortest = |alts: &[Alternative]| alts.iter().map(|a| a.folded.chars().count()).min();
+    words
+        .iter()
+        .filter_map(|w| match w {
+            PatternWord::Required(alts) => Some(alts),
+            _ => None,
+        })
+        .max_by_key(|alts| shortest(alts))
+        .map(|alts| {
+            alts.iter()
+                .map(|a| {
+                    let tail = if a.stem { "" } else { " " };
+                    format!(" {}{tail}", a.folded)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn compile_pattern_with_anchors(pattern: &str) -> Result<CompiledPattern, String> {
+    let words = parse_pattern(pattern)?;
+    let regex = Regex::new(&regex_of(&words)).map_err(|e| e.to_string())?;
+    Ok(CompiledPattern {
+        regex,
+        anchors: anchors_of(&words),
+    })
 }
 
 /// A phrase rule that matched: the rule's index in [`RuleSet::rules`] and the folded byte range.
@@ -347,23 +429,16 @@ pub struct PhraseHit {
     pub end: usize,
 }
 
-struct LanguageIndex {
-    language: String,
-    set: RegexSet,
-    /// (rule index, pattern index) for each pattern of the set.
-    owners: Vec<(usize, usize)>,
-}
-
-/// All phrase rules, compiled once into one regex set per language.
+/// All phrase rules, with one Aho-Corasick automaton over every pattern's anchors: a text is
+/// scanned once for the anchors and only the patterns whose anchor occurs run their regex.
 pub struct RuleSet {
     rules: Vec<Rule>,
-    indexes: Vec<LanguageIndex>,
-    /// Every rule in one set: one pass instead of one per language when several are asked for.
-    all: LanguageIndex,
+    /// Languages some rule covers, sorted.
+    languages: Vec<String>,
+    anchors: AhoCorasick,
+    /// The (rule index, pattern index) pairs of each anchor of `anchors`, in its pattern order.
+    anchor_owners: Vec<Vec<(usize, usize)>>,
 }
-
-/// The `language` of the index that holds every rule.
-const ALL_LANGUAGES: &str = "*";
 
 impl fmt::Debug for RuleSet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -400,19 +475,29 @@ impl RuleSet {
                 });
             }
         }
-        let languages: BTreeSet<&str> = rules
+        let languages: BTreeSet<String> = rules
             .iter()
-            .flat_map(|r| r.languages.iter().map(String::as_str))
+            .flat_map(|r| r.languages.iter().cloned())
             .collect();
-        let indexes = languages
-            .into_iter()
-            .map(|lang| build_index(&rules, lang))
-            .collect::<Result<Vec<_>, _>>()?;
-        let all = build_index(&rules, ALL_LANGUAGES)?;
+        let mut owners: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
+        for (ri, rule) in rules.iter().enumerate() {
+            for (pi, pattern) in rule.compiled.iter().enumerate() {
+                for anchor in &pattern.anchors {
+                    owners.entry(anchor).or_default().push((ri, pi));
+                }
+            }
+        }
+        let anchors = AhoCorasick::new(owners.keys()).map_err(|e| TextError {
+            origin: "rule set".into(),
+            line: 1,
+            message: format!("the patterns' anchor words do not compile together: {e}"),
+        })?;
+        let anchor_owners = owners.into_values().collect();
         Ok(Self {
             rules,
-            indexes,
-            all,
+            languages: languages.into_iter().collect(),
+            anchors,
+            anchor_owners,
         })
     }
 
@@ -422,47 +507,30 @@ impl RuleSet {
 
     /// Languages some rule covers (ISO 639-1).
     pub fn languages(&self) -> Vec<String> {
-        self.indexes.iter().map(|i| i.language.clone()).collect()
+        self.languages.clone()
     }
 
-    /// The first match of each rule of `languages` in a folded text.
+    /// The first match of each rule of `languages` in a folded text: for each rule, the leftmost
+    /// match of its first pattern (in pack order) that matches.
     pub fn find(&self, languages: &[String], norm: &Normalized) -> Vec<PhraseHit> {
-        let mut hits: Vec<PhraseHit> = Vec::new();
-        if languages.len() > 1 {
-            self.find_in(&self.all, languages, norm, &mut hits);
-        } else {
-            for index in self
-                .indexes
-                .iter()
-                .filter(|i| languages.contains(&i.language))
-            {
-                self.find_in(index, languages, norm, &mut hits);
-            }
-        }
-        hits
-    }
-
-    fn find_in(
-        &self,
-        index: &LanguageIndex,
-        languages: &[String],
-        norm: &Normalized,
-        hits: &mut Vec<PhraseHit>,
-    ) {
         let text = norm.text();
-        if !index.set.is_match(text) {
-            return;
-        }
-        for pattern in index.set.matches(text).iter() {
-            let (rule, p) = index.owners[pattern];
+        let mut candidates: Vec<(usize, usize)> = self
+            .anchors
+            .find_overlapping_iter(text)
+            .flat_map(|m| self.anchor_owners[m.pattern().as_usize()].iter().copied())
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut hits: Vec<PhraseHit> = Vec::new();
+        for (rule, p) in candidates {
             let wanted = self.rules[rule]
                 .languages
                 .iter()
                 .any(|l| languages.contains(l));
-            if !wanted || hits.iter().any(|h| h.rule == rule) {
+            if !wanted || hits.last().is_some_and(|h| h.rule == rule) {
                 continue;
             }
-            if let Some(m) = self.rules[rule].compiled[p].find(text) {
+            if let Some(m) = self.rules[rule].compiled[p].regex.find(text) {
                 hits.push(PhraseHit {
                     rule,
                     start: m.start() + 1,
@@ -470,34 +538,8 @@ impl RuleSet {
                 });
             }
         }
+        hits
     }
-}
-
-fn build_index(rules: &[Rule], lang: &str) -> Result<LanguageIndex, TextError> {
-    let mut owners = Vec::new();
-    let mut patterns = Vec::new();
-    for (ri, rule) in rules.iter().enumerate() {
-        if lang == ALL_LANGUAGES || rule.languages.iter().any(|l| l == lang) {
-            for (pi, re) in rule.compiled.iter().enumerate() {
-                owners.push((ri, pi));
-                patterns.push(re.as_str().to_string());
-            }
-        }
-    }
-    let set = RegexSetBuilder::new(&patterns)
-        .size_limit(256 << 20)
-        .dfa_size_limit(64 << 20)
-        .build()
-        .map_err(|e| TextError {
-            origin: "rule set".into(),
-            line: 1,
-            message: format!("patterns for language {lang} do not compile together: {e}"),
-        })?;
-    Ok(LanguageIndex {
-        language: lang.to_string(),
-        set,
-        owners,
-    })
 }
 
 /// All rules of the shipped packs.
@@ -523,6 +565,53 @@ mod tests {
             .collect();
         assert!(failures.is_empty(), "{}", failures.join("\n"));
         RuleSet::from_rules(rules).unwrap();
+    }
+
+    /// The hits of every rule found the slow way: each pattern's regex over the whole text.
+    fn naive_find(set: &RuleSet, languages: &[String], norm: &Normalized) -> Vec<PhraseHit> {
+        set.rules()
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.languages.iter().any(|l| languages.contains(l)))
+            .filter_map(|(rule, r)| {
+                let m = r.compiled.iter().find_map(|p| p.regex.find(norm.text()))?;
+                Some(PhraseHit {
+                    rule,
+                    start: m.start() + 1,
+                    end: m.end() - 1,
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn anchor_prefilter_finds_what_every_regex_finds() {
+        let set = RuleSet::builtin();
+        let mut texts: Vec<String> = set
+            .rules()
+            .iter()
+            .flat_map(|r| r.examples.iter().chain(&r.counter_examples).cloned())
+            .collect();
+        for lang in ["en", "ru", "es"] {
+            for entry in std::fs::read_dir(format!("tests/text-set/{lang}")).unwrap() {
+                let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+                texts.extend(text.lines().map(str::to_string));
+            }
+        }
+        let all: Vec<String> = ["en", "ru", "es"].map(String::from).to_vec();
+        let mut found = 0;
+        for text in &texts {
+            let norm = Normalized::new(text);
+            for languages in [&all[..], &all[..1], &all[1..2], &all[2..]] {
+                let hits = set.find(languages, &norm);
+                assert_eq!(hits, naive_find(&set, languages, &norm), "{text:?}");
+                found += hits.len();
+            }
+        }
+        assert!(
+            found > 500,
+            "only {found} hits: the texts did not exercise the rules"
+        );
     }
 
     #[test]
