@@ -85,17 +85,135 @@ pub fn tokens(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// A text lower-cased once, so that its [`tokens`] can be borrowed instead of copied one by one.
-pub struct LowerText(String);
+/// A text's [`tokens`], lower-cased in one pass into one buffer so that they can be borrowed
+/// instead of copied one by one, and how many of its whitespace-separated words are cut off.
+pub struct LowerText {
+    lower: String,
+    /// Byte ranges of the tokens in `lower`.
+    spans: Vec<(usize, usize)>,
+    cut_off: usize,
+}
 
 impl LowerText {
     pub fn new(text: &str) -> Self {
-        Self(text.to_lowercase())
+        let mut scan = Scan {
+            lower: String::with_capacity(text.len()),
+            spans: Vec::new(),
+            token_start: None,
+            cut_off: CutOff::default(),
+        };
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let c = if bytes[i].is_ascii() {
+                char::from(bytes[i])
+            } else {
+                text[i..]
+                    .chars()
+                    .next()
+                    .unwrap_or(char::REPLACEMENT_CHARACTER)
+            };
+            scan.char(c);
+            i += c.len_utf8();
+        }
+        scan.end_token();
+        Self {
+            lower: scan.lower,
+            spans: scan.spans,
+            cut_off: scan.cut_off.count(),
+        }
     }
 
     /// The text's [`tokens`], borrowed.
     pub fn tokens(&self) -> Vec<&str> {
-        raw_tokens(&self.0).collect()
+        self.spans.iter().map(|&(a, b)| &self.lower[a..b]).collect()
+    }
+
+    /// Words (separated by whitespace) that end with a dash, cut off and restarted ("cha- change");
+    /// the last word is not counted (a cut-off last word ends the text, it does not restart it).
+    pub fn cut_off_words(&self) -> usize {
+        self.cut_off
+    }
+}
+
+/// The state of [`LowerText::new`]'s pass.
+struct Scan {
+    lower: String,
+    spans: Vec<(usize, usize)>,
+    token_start: Option<usize>,
+    cut_off: CutOff,
+}
+
+impl Scan {
+    fn char(&mut self, c: char) {
+        self.cut_off.char(c);
+        if is_token_char(c) {
+            if self.token_start.is_none() {
+                self.token_start = Some(self.lower.len());
+            }
+            push_lowercase(&mut self.lower, c);
+        } else {
+            self.end_token();
+        }
+    }
+
+    /// Closes the open token, if any, without its leading and trailing apostrophes.
+    fn end_token(&mut self) {
+        let Some(start) = self.token_start.take() else {
+            return;
+        };
+        let apostrophe = |c: char| c == '\'' || c == '’';
+        let token = &self.lower[start..];
+        let trimmed = token.trim_start_matches(apostrophe);
+        let a = start + token.len() - trimmed.len();
+        let b = a + trimmed.trim_end_matches(apostrophe).len();
+        if b > a {
+            self.spans.push((a, b));
+        }
+    }
+}
+
+/// Counts whitespace-separated words ending with a dash, all but the last word.
+#[derive(Default)]
+struct CutOff {
+    /// Dash-ended words among the finished ones.
+    ended: usize,
+    /// Whether the last finished word ends with a dash.
+    last: bool,
+    /// Whether the current word ends with a dash so far (`None` between words).
+    open: Option<bool>,
+}
+
+impl CutOff {
+    fn char(&mut self, c: char) {
+        if c.is_whitespace() {
+            self.finish_word();
+        } else {
+            self.open = Some(c == '-' || c == '—');
+        }
+    }
+
+    fn finish_word(&mut self) {
+        if let Some(dash) = self.open.take() {
+            self.ended += usize::from(dash);
+            self.last = dash;
+        }
+    }
+
+    fn count(mut self) -> usize {
+        self.finish_word();
+        self.ended - usize::from(self.last)
+    }
+}
+
+/// Lower-case `c` onto `out`; ASCII and Cyrillic without the Unicode tables.
+fn push_lowercase(out: &mut String, c: char) {
+    match c {
+        'a'..='z' | '0'..='9' | '\'' | 'а'..='я' | 'ё' => out.push(c),
+        'A'..='Z' => out.push(c.to_ascii_lowercase()),
+        'А'..='Я' => out.push(char::from_u32(c as u32 + 0x20).unwrap_or(c)),
+        'Ё' => out.push('ё'),
+        _ => out.extend(c.to_lowercase()),
     }
 }
 
@@ -144,6 +262,32 @@ mod tests {
         ] {
             assert_eq!(word_count(text), tokens(text).len(), "{text:?}");
         }
+    }
+
+    #[test]
+    fn one_pass_tokens_equal_lowercasing_then_splitting() {
+        for text in [
+            "Ну, ЭТО самое... I'm OK! Ёлка ÁRBOL, SEÑOR Çà",
+            "'' -- ' a'b ’c’ 'quoted' it's",
+            "ДОБРЫЙ день—Good DAY—buenos DÍAS",
+            "  tabs\tand\nnew lines  ",
+        ] {
+            let reference: Vec<String> = raw_tokens(&text.to_lowercase())
+                .map(str::to_string)
+                .collect();
+            assert_eq!(tokens(text), reference, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn cut_off_words_skip_the_last_word() {
+        let cut = |text: &str| LowerText::new(text).cut_off_words();
+        assert_eq!(cut("I want to cha- change my plan"), 1);
+        assert_eq!(cut("ya- ya quiero eh— este"), 2);
+        assert_eq!(cut("I want to cha-"), 0);
+        assert_eq!(cut("I want to cha- \n"), 0);
+        assert_eq!(cut("a - b"), 1);
+        assert_eq!(cut(""), 0);
     }
 
     #[test]

@@ -343,9 +343,8 @@ fn voiced_pauses(
     ))
 }
 
-/// Filled pauses, repeated words and cut-off restarts in a text and its lower-case tokens (raw
-/// words for restarts).
-fn disfluencies(text: &str, toks: &[&str]) -> usize {
+/// Filled pauses, repeated words and cut-off restarts in a text.
+fn disfluencies(lower: &LowerText, toks: &[&str]) -> usize {
     let fillers = &lexicon().fillers;
     let filled = fillers.count(toks);
     let repeats = toks
@@ -353,12 +352,7 @@ fn disfluencies(text: &str, toks: &[&str]) -> usize {
         .enumerate()
         .filter(|(i, w)| w[0] == w[1] && fillers.longest_match_at(toks, *i).is_none())
         .count();
-    let mut words = text.split_whitespace();
-    words.next_back(); // a cut-off last word ends the turn, it does not restart it
-    let restarts = words
-        .filter(|w| w.ends_with('-') || w.ends_with('—'))
-        .count();
-    filled + repeats + restarts
+    filled + repeats + lower.cut_off_words()
 }
 
 /// What the lexical signals need from one turn, counted in one pass over its words.
@@ -377,7 +371,7 @@ impl TurnCounts {
         let is_customer = customer == Some(turn.speaker.as_str());
         Self {
             words: toks.len(),
-            disfluencies: disfluencies(&turn.text, &toks),
+            disfluencies: disfluencies(&lower, &toks),
             sales_terms: if is_customer {
                 lexicon().sales_terms.count(&toks)
             } else {
@@ -633,7 +627,10 @@ mod tests {
 
     #[test]
     fn disfluencies_count_fillers_repeats_and_restarts() {
-        let count = |text: &str| disfluencies(text, &LowerText::new(text).tokens());
+        let count = |text: &str| {
+            let lower = LowerText::new(text);
+            disfluencies(&lower, &lower.tokens())
+        };
         assert_eq!(count("um I I want to, uh, cha- change my plan"), 4);
         assert_eq!(count("ну это самое, я хочу вот тариф"), 3);
         assert_eq!(count("I want to change my plan."), 0);

@@ -487,11 +487,15 @@ impl RuleSet {
                 }
             }
         }
-        let anchors = AhoCorasick::new(owners.keys()).map_err(|e| TextError {
-            origin: "rule set".into(),
-            line: 1,
-            message: format!("the patterns' anchor words do not compile together: {e}"),
-        })?;
+        let anchors = AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .prefilter(false)
+            .build(owners.keys())
+            .map_err(|e| TextError {
+                origin: "rule set".into(),
+                line: 1,
+                message: format!("the patterns' anchor words do not compile together: {e}"),
+            })?;
         let anchor_owners = owners.into_values().collect();
         Ok(Self {
             rules,
