@@ -6,8 +6,9 @@
 //! doubled letters collapsed. Filler words ("uh", "ну", "este" ...) are removed. Currency and
 //! percent signs become words (`usd`, `eur`, `rub`, `percent`).
 
-use std::collections::HashSet;
 use std::sync::OnceLock;
+
+use rustc_hash::FxHashSet;
 
 /// Filler words dropped before matching, so that "what, uh, worries you" matches "what worries you".
 const FILLERS: &[&str] = &[
@@ -109,8 +110,8 @@ fn fold_non_ascii(c: char) -> Fold {
     }
 }
 
-fn fillers() -> &'static HashSet<String> {
-    static FILLER_SET: OnceLock<HashSet<String>> = OnceLock::new();
+fn fillers() -> &'static FxHashSet<String> {
+    static FILLER_SET: OnceLock<FxHashSet<String>> = OnceLock::new();
     FILLER_SET.get_or_init(|| {
         FILLERS
             .iter()
