@@ -98,11 +98,11 @@ pub fn union(mut ranges: Vec<TimeRange>) -> Vec<TimeRange> {
     out
 }
 
-fn speaker_labels(turns: &[Turn]) -> Vec<String> {
-    let mut labels: Vec<String> = Vec::new();
+fn speaker_labels<'a>(turns: &[Turn<'a>]) -> Vec<&'a str> {
+    let mut labels: Vec<&str> = Vec::new();
     for t in turns {
         if !labels.contains(&t.speaker) {
-            labels.push(t.speaker.clone());
+            labels.push(t.speaker);
         }
     }
     labels
@@ -170,7 +170,7 @@ fn silence_metrics(turns: &[Turn], duration_s: f64) -> SilenceMetrics {
 }
 
 /// Pairs (earlier turn, later turn) of different speakers whose spans overlap, with the overlap in seconds.
-fn overlapping_pairs(turns: &[Turn]) -> Vec<(&Turn, &Turn, f64)> {
+fn overlapping_pairs<'t, 'a>(turns: &'t [Turn<'a>]) -> Vec<(&'t Turn<'a>, &'t Turn<'a>, f64)> {
     let mut out = Vec::new();
     for (i, later) in turns.iter().enumerate() {
         let Some(b) = later.span else { continue };
@@ -208,8 +208,8 @@ fn interruptions(turns: &[Turn]) -> Vec<Interruption> {
         {
             Some(x) => x.count += 1,
             None => out.push(Interruption {
-                by: later.speaker.clone(),
-                of: earlier.speaker.clone(),
+                by: later.speaker.to_string(),
+                of: earlier.speaker.to_string(),
                 count: 1,
             }),
         }

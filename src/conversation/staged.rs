@@ -166,7 +166,7 @@ const RATE_MIN_WORDS: usize = 3;
 
 /// What a call's transcript offers to judge it.
 pub struct Evidence<'a> {
-    pub turns: &'a [Turn],
+    pub turns: &'a [Turn<'a>],
     pub customer: Option<&'a str>,
     /// Measures of the recording's channels (empty for pasted text).
     pub channels: &'a [ChannelMeasures],
@@ -251,7 +251,7 @@ fn speech_rate_cv(turns: &[Turn]) -> Option<Signal> {
 }
 
 /// Pauses inside turns (seconds between two consecutive words), with whether the earlier word ends a clause.
-fn inner_pauses(turn: &Turn) -> impl Iterator<Item = (TimeRange, bool)> + '_ {
+fn inner_pauses<'t>(turn: &'t Turn) -> impl Iterator<Item = (TimeRange, bool)> + 't {
     turn.words.windows(2).map(|w| {
         let clause_end = w[0]
             .text
@@ -318,7 +318,7 @@ fn voiced_pauses(
     let heard: Vec<(&Turn, &[TimeRange])> = turns
         .iter()
         .filter_map(|t| {
-            let regions = &channel_of(&t.speaker, customer, channels)?.speech_regions;
+            let regions = &channel_of(t.speaker, customer, channels)?.speech_regions;
             (!regions.is_empty()).then_some((t, regions.as_slice()))
         })
         .collect();
@@ -368,7 +368,7 @@ impl TurnCounts {
     fn new(turn: &Turn, customer: Option<&str>) -> Self {
         let lower = LowerText::new(&turn.text);
         let toks = lower.tokens();
-        let is_customer = customer == Some(turn.speaker.as_str());
+        let is_customer = customer == Some(turn.speaker);
         Self {
             words: toks.len(),
             disfluencies: disfluencies(&lower, &toks),
@@ -570,7 +570,7 @@ mod tests {
 
     /// One turn of `count` words, 0.3 s each, 0.05 s apart, with a 0.5 s pause before word 10 and a
     /// 0.5 s pause after a comma before word 20.
-    fn paused_turn(speaker: &str, count: usize) -> Turn {
+    fn paused_turn(speaker: &str, count: usize) -> Turn<'_> {
         let mut words = Vec::new();
         let mut t = 0.0;
         for i in 0..count {
@@ -584,10 +584,10 @@ mod tests {
             t += 0.3;
         }
         Turn {
-            speaker: speaker.into(),
+            speaker,
             span: Some(TimeRange::new(0.0, t)),
-            text: "word ".repeat(count),
-            words,
+            text: "word ".repeat(count).into(),
+            words: words.into(),
         }
     }
 

@@ -1,5 +1,7 @@
 //! Transcript segments -> speaker turns in time order: the unit every conversation measure counts.
 
+use std::borrow::Cow;
+
 use crate::recording::TimeRange;
 use crate::text::transcript::{Transcript, Word};
 
@@ -9,16 +11,17 @@ pub const UNKNOWN_SPEAKER: &str = "unknown";
 /// A longer pause splits one speaker's speech into two turns, seconds.
 pub const MAX_TURN_PAUSE_S: f64 = 2.0;
 
-/// Consecutive speech by one speaker, possibly several transcript segments long.
+/// Consecutive speech by one speaker, possibly several transcript segments long; a one-segment
+/// turn borrows the segment's text and words.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Turn {
-    pub speaker: String,
+pub struct Turn<'a> {
+    pub speaker: &'a str,
     /// Start and end in seconds; null when the transcript has no timing.
     pub span: Option<TimeRange>,
     /// The raw text of the merged segments, separated by spaces.
-    pub text: String,
+    pub text: Cow<'a, str>,
     /// Timed words (empty when the transcript has none).
-    pub words: Vec<Word>,
+    pub words: Cow<'a, [Word]>,
 }
 
 /// A segment's speaker label, or [`UNKNOWN_SPEAKER`].
@@ -48,16 +51,16 @@ fn segment_span(start_s: Option<f64>, end_s: Option<f64>, words: &[Word]) -> Opt
 
 /// The transcript as turns: segments sorted by start time (when timed) and merged while the speaker stays the same
 /// and pauses stay under [`MAX_TURN_PAUSE_S`].
-pub fn turns(transcript: &Transcript) -> Vec<Turn> {
+pub fn turns(transcript: &Transcript) -> Vec<Turn<'_>> {
     let mut pieces: Vec<Turn> = transcript
         .segments
         .iter()
         .filter(|s| !s.text.trim().is_empty() || !s.words.is_empty())
         .map(|s| Turn {
-            speaker: speaker_of(&s.speaker).to_string(),
+            speaker: speaker_of(&s.speaker),
             span: segment_span(s.start_s, s.end_s, &s.words),
-            text: s.text.trim().to_string(),
-            words: s.words.clone(),
+            text: Cow::Borrowed(s.text.trim()),
+            words: Cow::Borrowed(&s.words),
         })
         .collect();
     if pieces.iter().all(|p| p.span.is_some()) {
@@ -78,7 +81,7 @@ fn continues(last: &Turn, piece: &Turn) -> bool {
     }
 }
 
-fn merge_same_speaker(pieces: Vec<Turn>) -> Vec<Turn> {
+fn merge_same_speaker(pieces: Vec<Turn<'_>>) -> Vec<Turn<'_>> {
     let mut out: Vec<Turn> = Vec::new();
     for piece in pieces {
         match out.last_mut() {
@@ -87,9 +90,10 @@ fn merge_same_speaker(pieces: Vec<Turn>) -> Vec<Turn> {
                     (Some(a), Some(b)) => Some(TimeRange::new(a.start_s, a.end_s.max(b.end_s))),
                     _ => None,
                 };
-                last.text.push(' ');
-                last.text.push_str(&piece.text);
-                last.words.extend(piece.words);
+                let text = last.text.to_mut();
+                text.push(' ');
+                text.push_str(&piece.text);
+                last.words.to_mut().extend_from_slice(&piece.words);
             }
             _ => out.push(piece),
         }
@@ -154,7 +158,7 @@ pub fn transitions(turns: &[Turn]) -> Vec<Transition> {
         }
         floor = match floor {
             Some((end_s, holder)) if end_s >= span.end_s => Some((end_s, holder)),
-            _ => Some((span.end_s, turn.speaker.as_str())),
+            _ => Some((span.end_s, turn.speaker)),
         };
     }
     out
