@@ -176,6 +176,7 @@ pub fn scan_with_claims(
             agent_turns[i],
             options.facts,
         );
+        let first = findings.len();
         emit_segment_findings(rules, seg, i, &scan, options, &mut findings);
         if let Some(facts) = options.facts {
             for raw in &scan.claims {
@@ -184,21 +185,42 @@ pub fn scan_with_claims(
                 claims.push(claim);
             }
         }
+        findings[first..].sort_by_key(reading_order);
         required_said.push(required_categories(rules, &scan.phrases));
         previous = Some(norm);
     }
+    if !findings.is_sorted_by_key(reading_order) {
+        findings.sort_by_key(reading_order);
+    }
     if agent.is_some() {
-        findings.extend(missing_required(
+        let missing = missing_required(
             rules,
             &languages,
             transcript,
             &agent_turns,
             &required_said,
             options,
-        ));
+        );
+        insert_in_order(&mut findings, missing);
     }
-    findings.sort_by_key(|f| (f.line, f.span.map(|s| s[0])));
     (findings, claims)
+}
+
+/// Findings are listed by line, then by where they start in it.
+fn reading_order(f: &Finding) -> (Option<usize>, Option<usize>) {
+    (f.line, f.span.map(|s| s[0]))
+}
+
+/// Inserts `extra` into `findings` (already in [`reading_order`]), each after the findings that
+/// sort equal to it: the order a stable sort of `findings` followed by `extra` gives, without
+/// moving every finding through a merge.
+fn insert_in_order(findings: &mut Vec<Finding>, mut extra: Vec<Finding>) {
+    extra.sort_by_key(reading_order);
+    for f in extra {
+        let key = reading_order(&f);
+        let at = findings.partition_point(|g| reading_order(g) <= key);
+        findings.insert(at, f);
+    }
 }
 
 fn scan_segment(
@@ -532,6 +554,34 @@ fn missing_finding(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::recording::Severity;
+
+    #[test]
+    fn inserting_in_order_equals_a_stable_sort() {
+        let finding = |line: Option<usize>, start: Option<usize>, id: usize| {
+            let mut f = Finding::new(FindingKind::Pii, "phone", Severity::Low, id.to_string());
+            f.line = line;
+            f.span = start.map(|s| [s, s + 1]);
+            f
+        };
+        let keys = [None, Some(1), Some(2), Some(2), Some(5)];
+        let mut sorted: Vec<Finding> = Vec::new();
+        for (id, line) in keys.iter().enumerate() {
+            sorted.push(finding(*line, Some(id % 2), id));
+        }
+        sorted.sort_by_key(reading_order);
+        let extra: Vec<Finding> = [Some(2), None, Some(9), Some(2), Some(1)]
+            .iter()
+            .enumerate()
+            .map(|(i, line)| finding(*line, line.map(|_| 1), 10 + i))
+            .collect();
+        let mut reference = sorted.clone();
+        reference.extend(extra.clone());
+        reference.sort_by_key(reading_order);
+        insert_in_order(&mut sorted, extra);
+        let ids = |v: &[Finding]| v.iter().map(|f| f.message.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&sorted), ids(&reference));
+    }
     use crate::text::transcript::Word;
 
     fn seg(speaker: &str, text: &str) -> Segment {
