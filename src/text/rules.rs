@@ -515,8 +515,9 @@ impl RuleSet {
     }
 
     /// The first match of each rule of `languages` in a folded text: for each rule, the leftmost
-    /// match of its first pattern (in pack order) that matches.
-    pub fn find(&self, languages: &[String], norm: &Normalized) -> Vec<PhraseHit> {
+    /// match of its first pattern (in pack order) that matches. Rules that look at the agent's
+    /// speech only are skipped unless `agent_turn`.
+    pub fn find(&self, languages: &[String], norm: &Normalized, agent_turn: bool) -> Vec<PhraseHit> {
         let text = norm.text();
         let mut candidates: Vec<(usize, usize)> = self
             .anchors
@@ -527,10 +528,9 @@ impl RuleSet {
         candidates.dedup();
         let mut hits: Vec<PhraseHit> = Vec::new();
         for (rule, p) in candidates {
-            let wanted = self.rules[rule]
-                .languages
-                .iter()
-                .any(|l| languages.contains(l));
+            let r = &self.rules[rule];
+            let wanted = (agent_turn || r.speaker == SpeakerScope::Any)
+                && r.languages.iter().any(|l| languages.contains(l));
             if !wanted || hits.last().is_some_and(|h| h.rule == rule) {
                 continue;
             }
@@ -572,10 +572,16 @@ mod tests {
     }
 
     /// The hits of every rule found the slow way: each pattern's regex over the whole text.
-    fn naive_find(set: &RuleSet, languages: &[String], norm: &Normalized) -> Vec<PhraseHit> {
+    fn naive_find(
+        set: &RuleSet,
+        languages: &[String],
+        norm: &Normalized,
+        agent_turn: bool,
+    ) -> Vec<PhraseHit> {
         set.rules()
             .iter()
             .enumerate()
+            .filter(|(_, r)| agent_turn || r.speaker == SpeakerScope::Any)
             .filter(|(_, r)| r.languages.iter().any(|l| languages.contains(l)))
             .filter_map(|(rule, r)| {
                 let m = r.compiled.iter().find_map(|p| p.regex.find(norm.text()))?;
@@ -607,9 +613,12 @@ mod tests {
         for text in &texts {
             let norm = Normalized::new(text);
             for languages in [&all[..], &all[..1], &all[1..2], &all[2..]] {
-                let hits = set.find(languages, &norm);
-                assert_eq!(hits, naive_find(&set, languages, &norm), "{text:?}");
-                found += hits.len();
+                for agent_turn in [true, false] {
+                    let hits = set.find(languages, &norm, agent_turn);
+                    let naive = naive_find(&set, languages, &norm, agent_turn);
+                    assert_eq!(hits, naive, "{text:?}");
+                    found += hits.len();
+                }
             }
         }
         assert!(

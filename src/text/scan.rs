@@ -4,7 +4,7 @@
 use super::facts::{self, Claim, FactSet};
 use super::normalize::Normalized;
 use super::pii::{find_pii, Context, PiiHit};
-use super::rules::{PhraseHit, RuleSet, SpeakerScope, TurnScope, REQUIRED_CATEGORIES};
+use super::rules::{PhraseHit, RuleSet, TurnScope, REQUIRED_CATEGORIES};
 use super::transcript::{Segment, Transcript};
 use crate::recording::{Finding, FindingKind, TimeRange};
 
@@ -234,11 +234,7 @@ fn scan_segment(
 ) -> SegmentScan {
     let ctx = Context::new(norm, previous);
     let pii = find_pii(&seg.text, &ctx, agent_turn);
-    let phrases: Vec<PhraseHit> = rules
-        .find(languages, norm)
-        .into_iter()
-        .filter(|h| agent_turn || rules.rules()[h.rule].speaker == SpeakerScope::Any)
-        .collect();
+    let phrases = rules.find(languages, norm, agent_turn);
     let phrase_spans = phrases
         .iter()
         .map(|h| norm.original_span(h.start, h.end, &seg.text))
