@@ -174,7 +174,9 @@ fn parse_lines(text: &str, with_speakers: bool) -> ParsedInput {
         let mut body_start = 0;
         if with_speakers {
             if let Some((name, end)) = speaker_prefix(content) {
-                speaker = Some(name.to_string());
+                if speaker.as_deref() != Some(name) {
+                    speaker = Some(name.to_string());
+                }
                 body_start = end;
             }
         }
