@@ -1,8 +1,9 @@
 //! Spoken numbers in en/ru/es ("four two seven six", "восемь девятьсот шестнадцать",
 //! "cinco cuatro seis nueve") turned into digits, keeping the span of the words they came from.
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
 
 use super::normalize::Normalized;
 
@@ -200,30 +201,8 @@ const WORDS: &[(&str, Word)] = &[
     ("y", Word::Connector),
 ];
 
-/// FNV-1a: the dictionary is looked up once per word of every transcript, and its keys are
-/// short fixed words, so a fast non-keyed hash is enough.
-#[derive(Default)]
-struct Fnv(u64);
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for b in bytes {
-            h = (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-type Dictionary = HashMap<String, Word, std::hash::BuildHasherDefault<Fnv>>;
+/// Looked up once per word of every transcript: a fast non-keyed hash is enough for short fixed keys.
+type Dictionary = FxHashMap<String, Word>;
 
 fn dictionary() -> &'static Dictionary {
     static DICT: OnceLock<Dictionary> = OnceLock::new();

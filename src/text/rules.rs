@@ -517,7 +517,12 @@ impl RuleSet {
     /// The first match of each rule of `languages` in a folded text: for each rule, the leftmost
     /// match of its first pattern (in pack order) that matches. Rules that look at the agent's
     /// speech only are skipped unless `agent_turn`.
-    pub fn find(&self, languages: &[String], norm: &Normalized, agent_turn: bool) -> Vec<PhraseHit> {
+    pub fn find(
+        &self,
+        languages: &[String],
+        norm: &Normalized,
+        agent_turn: bool,
+    ) -> Vec<PhraseHit> {
         let text = norm.text();
         let mut candidates: Vec<(usize, usize)> = self
             .anchors
