@@ -827,9 +827,18 @@ fn preceded_by_plus(text: &str, run: &DigitRun) -> bool {
     let before = text[..run.start].trim_end();
     let last_word = before.rsplit(char::is_whitespace).next().unwrap_or("");
     let folded = Normalized::fold(last_word, false);
-    PLUS_WORDS
-        .iter()
-        .any(|p| Normalized::fold(p, false).trim() == folded.trim())
+    plus_words().iter().any(|p| p == folded.trim())
+}
+
+/// [`PLUS_WORDS`] folded (once).
+fn plus_words() -> &'static [String] {
+    static FOLDED: OnceLock<Vec<String>> = OnceLock::new();
+    FOLDED.get_or_init(|| {
+        PLUS_WORDS
+            .iter()
+            .map(|p| Normalized::fold(p, false).trim().to_string())
+            .collect()
+    })
 }
 
 fn mask_phone(digits: &str, international: bool) -> String {
