@@ -98,7 +98,11 @@ pub fn parse_input(text: &str, format: InputFormat) -> Result<ParsedInput, Parse
 const MAX_SPEAKER_CHARS: usize = 31;
 
 fn is_name_char(c: char) -> bool {
-    c.is_alphanumeric() || matches!(c, ' ' | '.' | '_' | '-')
+    match c {
+        'a'..='z' | 'A'..='Z' | '0'..='9' | ' ' | '.' | '_' | '-' => true,
+        'а'..='я' | 'А'..='Я' | 'ё' | 'Ё' => true,
+        _ => !c.is_ascii() && c.is_alphanumeric(),
+    }
 }
 
 /// A "Speaker: " prefix (optionally `[Speaker]:`): the trimmed name and the byte offset where
