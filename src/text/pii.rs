@@ -296,7 +296,8 @@ fn find_spoken_emails(text: &str, norm: &Normalized, hits: &mut Vec<PiiHit>) {
         &RE,
         r" ([a-z0-9]+(?: dot [a-z0-9]+)?) (?:at|собака|aroba) ([a-z0-9]+) (?:dot|точка|punto) (com|net|org|ru|es|io|de|uk) ",
     );
-    if !re.is_match(norm.text()) {
+    let spelled_dot = [" dot ", " точка ", " punto "];
+    if !spelled_dot.iter().any(|d| norm.text().contains(d)) || !re.is_match(norm.text()) {
         return;
     }
     for caps in re.captures_iter(norm.text()) {
