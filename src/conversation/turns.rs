@@ -81,24 +81,24 @@ fn continues(last: &Turn, piece: &Turn) -> bool {
     }
 }
 
-fn merge_same_speaker(pieces: Vec<Turn<'_>>) -> Vec<Turn<'_>> {
-    let mut out: Vec<Turn> = Vec::new();
-    for piece in pieces {
-        match out.last_mut() {
-            Some(last) if last.speaker == piece.speaker && continues(last, &piece) => {
-                last.span = match (last.span, piece.span) {
-                    (Some(a), Some(b)) => Some(TimeRange::new(a.start_s, a.end_s.max(b.end_s))),
-                    _ => None,
-                };
-                let text = last.text.to_mut();
-                text.push(' ');
-                text.push_str(&piece.text);
-                last.words.to_mut().extend_from_slice(&piece.words);
-            }
-            _ => out.push(piece),
+/// Merges each piece into the turn before it when the speaker stays and the pause is short, in
+/// place (the transcript's own size is the largest thing a long text scan holds).
+fn merge_same_speaker(mut pieces: Vec<Turn<'_>>) -> Vec<Turn<'_>> {
+    pieces.dedup_by(|piece, last| {
+        if last.speaker != piece.speaker || !continues(last, piece) {
+            return false;
         }
-    }
-    out
+        last.span = match (last.span, piece.span) {
+            (Some(a), Some(b)) => Some(TimeRange::new(a.start_s, a.end_s.max(b.end_s))),
+            _ => None,
+        };
+        let text = last.text.to_mut();
+        text.push(' ');
+        text.push_str(&piece.text);
+        last.words.to_mut().extend_from_slice(&piece.words);
+        true
+    });
+    pieces
 }
 
 /// The label of the customer: "customer" when present, else the first speaker other than "agent",

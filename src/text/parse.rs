@@ -168,8 +168,14 @@ fn detect(text: &str, format: InputFormat) -> InputFormat {
 }
 
 fn parse_lines(text: &str, with_speakers: bool) -> ParsedInput {
-    let mut transcript = Transcript::default();
-    let mut sources = Vec::new();
+    // One segment per non-empty line: sized once, not regrown (a long text's segments are the
+    // largest thing a scan holds).
+    let lines = text.bytes().filter(|b| *b == b'\n').count() + 1;
+    let mut transcript = Transcript {
+        segments: Vec::with_capacity(lines),
+        ..Transcript::default()
+    };
+    let mut sources = Vec::with_capacity(lines);
     let mut speaker: Option<String> = None;
     for (line, offset, content) in lines_with_offsets(text) {
         if content.trim().is_empty() {
