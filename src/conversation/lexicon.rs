@@ -96,9 +96,22 @@ pub struct LowerText {
 
 impl LowerText {
     pub fn new(text: &str) -> Self {
-        let mut scan = Scan {
-            lower: String::with_capacity(text.len()),
+        let mut lower = Self {
+            lower: String::new(),
             spans: Vec::new(),
+            cut_off: 0,
+        };
+        lower.fill(text);
+        lower
+    }
+
+    /// Replaces the content with `text`'s, reusing the buffers (one scratch for many texts).
+    pub fn fill(&mut self, text: &str) {
+        self.lower.clear();
+        self.spans.clear();
+        let mut scan = Scan {
+            lower: &mut self.lower,
+            spans: &mut self.spans,
             token_start: None,
             cut_off: CutOff::default(),
         };
@@ -117,11 +130,7 @@ impl LowerText {
             i += c.len_utf8();
         }
         scan.end_token();
-        Self {
-            lower: scan.lower,
-            spans: scan.spans,
-            cut_off: scan.cut_off.count(),
-        }
+        self.cut_off = scan.cut_off.count();
     }
 
     /// The text's [`tokens`], borrowed.
@@ -136,22 +145,22 @@ impl LowerText {
     }
 }
 
-/// The state of [`LowerText::new`]'s pass.
-struct Scan {
-    lower: String,
-    spans: Vec<(usize, usize)>,
+/// The state of [`LowerText::fill`]'s pass.
+struct Scan<'a> {
+    lower: &'a mut String,
+    spans: &'a mut Vec<(usize, usize)>,
     token_start: Option<usize>,
     cut_off: CutOff,
 }
 
-impl Scan {
+impl Scan<'_> {
     fn char(&mut self, c: char) {
         self.cut_off.char(c);
         if is_token_char(c) {
             if self.token_start.is_none() {
                 self.token_start = Some(self.lower.len());
             }
-            push_lowercase(&mut self.lower, c);
+            push_lowercase(self.lower, c);
         } else {
             self.end_token();
         }

@@ -365,13 +365,15 @@ struct TurnCounts {
 }
 
 impl TurnCounts {
-    fn new(turn: &Turn, customer: Option<&str>) -> Self {
-        let lower = LowerText::new(&turn.text);
+    /// `lower` is scratch space, reused from turn to turn.
+    fn new(turn: &Turn, customer: Option<&str>, lower: &mut LowerText) -> Self {
+        lower.fill(&turn.text);
+        let lower = &*lower;
         let toks = lower.tokens();
         let is_customer = customer == Some(turn.speaker);
         Self {
             words: toks.len(),
-            disfluencies: disfluencies(&lower, &toks),
+            disfluencies: disfluencies(lower, &toks),
             sales_terms: if is_customer {
                 lexicon().sales_terms.count(&toks)
             } else {
@@ -497,10 +499,11 @@ fn enough_speech(turns: &[Turn], words: usize, timed: bool) -> Result<(), String
 
 /// The `staged_dialogue` finding for a call (category `not_enough_speech` when it cannot be judged).
 pub fn finding(e: &Evidence) -> Finding {
+    let mut scratch = LowerText::new("");
     let counts: Vec<TurnCounts> = e
         .turns
         .iter()
-        .map(|t| TurnCounts::new(t, e.customer))
+        .map(|t| TurnCounts::new(t, e.customer, &mut scratch))
         .collect();
     let words = counts.iter().map(|c| c.words).sum();
     if let Err(why) = enough_speech(e.turns, words, e.timed) {
