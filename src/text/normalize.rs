@@ -187,7 +187,7 @@ impl Builder {
 impl Normalized {
     /// Folds `source` into the matching form.
     pub fn new(source: &str) -> Self {
-        let (text, map) = Self::build(source, true);
+        let (text, map) = Self::build(source, true, String::new(), Vec::new());
         Self {
             text,
             map,
@@ -195,15 +195,33 @@ impl Normalized {
         }
     }
 
-    /// The folded form of a word or phrase (keeping filler words), as used to compile patterns.
-    pub fn fold(source: &str, drop_fillers: bool) -> String {
-        Self::build(source, drop_fillers).0
+    /// Folds `source` into this value's buffers (one allocation for a whole transcript's segments).
+    pub fn refill(&mut self, source: &str) {
+        let text = std::mem::take(&mut self.text);
+        let map = std::mem::take(&mut self.map);
+        (self.text, self.map) = Self::build(source, true, text, map);
+        self.source_len = source.len();
     }
 
-    fn build(source: &str, drop_fillers: bool) -> (String, Vec<u32>) {
+    /// The folded form of a word or phrase (keeping filler words), as used to compile patterns.
+    pub fn fold(source: &str, drop_fillers: bool) -> String {
+        Self::build(source, drop_fillers, String::new(), Vec::new()).0
+    }
+
+    /// Folds `source` into `text` and `map`, cleared first.
+    fn build(
+        source: &str,
+        drop_fillers: bool,
+        mut text: String,
+        mut map: Vec<u32>,
+    ) -> (String, Vec<u32>) {
+        text.clear();
+        text.reserve(source.len() + 2);
+        map.clear();
+        map.reserve(source.len() + 2);
         let mut b = Builder {
-            text: String::with_capacity(source.len() + 2),
-            map: Vec::with_capacity(source.len() + 2),
+            text,
+            map,
             word_start: None,
             last_letter: None,
             last_was_digit: false,
@@ -278,6 +296,18 @@ impl Normalized {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refilling_equals_folding_afresh() {
+        let mut reused = Normalized::new("Ну, это очень длинная строка: 4276 3800 1234 9085, да?");
+        for text in ["Hola, ¿qué tal?", "", "uh what worries you, $5"] {
+            reused.refill(text);
+            let fresh = Normalized::new(text);
+            assert_eq!(reused.text(), fresh.text());
+            assert_eq!(reused.map, fresh.map);
+            assert_eq!(reused.source_len, fresh.source_len);
+        }
+    }
 
     #[test]
     fn folds_case_punctuation_accents_and_yo() {

@@ -165,8 +165,15 @@ pub fn scan_with_claims(
     let mut claims = Vec::new();
     let mut required_said = Vec::with_capacity(transcript.segments.len());
     let mut previous: Option<Normalized> = None;
+    let mut spare: Option<Normalized> = None;
     for (i, seg) in transcript.segments.iter().enumerate() {
-        let norm = Normalized::new(&seg.text);
+        let norm = match spare.take() {
+            Some(mut reused) => {
+                reused.refill(&seg.text);
+                reused
+            }
+            None => Normalized::new(&seg.text),
+        };
         let scan = scan_segment(
             rules,
             &languages,
@@ -187,7 +194,7 @@ pub fn scan_with_claims(
         }
         findings[first..].sort_by_key(reading_order);
         required_said.push(required_categories(rules, &scan.phrases));
-        previous = Some(norm);
+        spare = previous.replace(norm);
     }
     if !findings.is_sorted_by_key(reading_order) {
         findings.sort_by_key(reading_order);
