@@ -672,10 +672,13 @@ pub fn aba_valid(digits: &str) -> bool {
             .is_multiple_of(10)
 }
 
+/// How many digits a phone number has, with its country code (E.164 allows at most 15).
+const PHONE_DIGITS: std::ops::RangeInclusive<usize> = 9..=15;
+
 /// Whether the digits form a valid phone number in international form or in RU, ES or US.
 pub fn phone_valid(digits: &str, international: bool) -> bool {
     use phonenumber::country::Id;
-    if !(9..=15).contains(&digits.len()) {
+    if !PHONE_DIGITS.contains(&digits.len()) {
         return false;
     }
     if international {
@@ -776,15 +779,17 @@ fn classify_run(run: &DigitRun, text: &str, ctx: &Context) -> Option<PiiHit> {
     if n == 9 && ctx.has(Cue::Routing) && aba_valid(d) {
         return Some(account_hit(span, d));
     }
-    let international = preceded_by_plus(text, run);
-    if phone_valid(d, international) {
-        return Some(hit(
-            "phone",
-            span,
-            mask_phone(d, international),
-            Severity::Medium,
-            "a phone number (valid numbering plan)",
-        ));
+    if PHONE_DIGITS.contains(&n) {
+        let international = preceded_by_plus(text, run);
+        if phone_valid(d, international) {
+            return Some(hit(
+                "phone",
+                span,
+                mask_phone(d, international),
+                Severity::Medium,
+                "a phone number (valid numbering plan)",
+            ));
+        }
     }
     if n == 11 && is_snils_shaped(formatted) && snils_valid(d) {
         return Some(hit(
