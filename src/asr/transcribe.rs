@@ -127,7 +127,10 @@ impl Engine {
         params.set_no_context(true);
         params.set_token_timestamps(true);
         params.set_suppress_blank(true);
-        params.set_suppress_nst(true);
+        // Non-speech tokens include the dash whisper writes at a change of speaker ("- Ну ... -
+        // Доставка"): forbidding them pushed it into garbled text and temperature fallbacks
+        // (ru_call WER 67% -> 50%, twice as fast; stereo_bleed 86% -> 14%).
+        params.set_suppress_nst(false);
         params.set_print_progress(false);
         params.set_print_realtime(false);
         params.set_print_special(false);
