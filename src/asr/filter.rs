@@ -190,7 +190,8 @@ fn count_repeats(keys: &[String], i: usize, n: usize) -> usize {
     repeats
 }
 
-fn join_words(words: &[Word]) -> String {
+/// A segment's text from its words.
+pub fn join_words(words: &[Word]) -> String {
     words
         .iter()
         .map(|w| w.text.as_str())

@@ -12,7 +12,7 @@
 use rustfft::{num_complex::Complex32, FftPlanner};
 
 use super::convert::mel_filters;
-use super::filter::RawSegment;
+use super::filter::{join_words, RawSegment};
 use super::gate::CompactAudio;
 use crate::text::transcript::{Segment, Word};
 
@@ -155,12 +155,7 @@ fn word_key(text: &str) -> String {
 
 /// Text and times of a segment from the words it kept.
 fn rebuild_from_words(segment: &mut RawSegment) {
-    segment.text = segment
-        .words
-        .iter()
-        .map(|w| w.text.as_str())
-        .collect::<Vec<_>>()
-        .join(" ");
+    segment.text = join_words(&segment.words);
     if let (Some(first), Some(last)) = (segment.words.first(), segment.words.last()) {
         segment.start_s = first.start_s;
         segment.end_s = last.end_s;
