@@ -62,22 +62,31 @@ const CREDIT_FRAGMENTS: &[&str] = &[
 /// whisper segment can span several turns of one stereo channel).
 pub const TURN_PAUSE_S: f64 = 1.0;
 
-/// Splits a segment wherever its words pause for more than [`TURN_PAUSE_S`].
-pub fn split_at_pauses(segment: RawSegment) -> Vec<RawSegment> {
+/// Splits a segment wherever its words pause for more than [`TURN_PAUSE_S`] and wherever whisper
+/// marks a change of speaker with a dash word ("- Ну, ... - Что вас беспокоит?"); the dashes go.
+pub fn split_at_turns(segment: RawSegment) -> Vec<RawSegment> {
     let mut runs: Vec<Vec<Word>> = Vec::new();
+    let mut new_turn = true;
     for word in segment.words.iter().cloned() {
+        if is_speaker_dash(&word.text) {
+            new_turn = true;
+            continue;
+        }
         match runs.last_mut() {
             Some(run)
-                if run
-                    .last()
-                    .is_some_and(|w| word.start_s - w.end_s <= TURN_PAUSE_S) =>
+                if !new_turn
+                    && run
+                        .last()
+                        .is_some_and(|w| word.start_s - w.end_s <= TURN_PAUSE_S) =>
             {
                 run.push(word)
             }
             _ => runs.push(vec![word]),
         }
+        new_turn = false;
     }
-    if runs.len() <= 1 {
+    let dashes = segment.words.iter().any(|w| is_speaker_dash(&w.text));
+    if runs.len() <= 1 && !dashes {
         return vec![segment];
     }
     runs.into_iter()
@@ -89,6 +98,11 @@ pub fn split_at_pauses(segment: RawSegment) -> Vec<RawSegment> {
             words,
         })
         .collect()
+}
+
+/// A word that is only a dash: whisper's mark of a new speaker in dialogue.
+fn is_speaker_dash(text: &str) -> bool {
+    matches!(text.trim(), "-" | "–" | "—")
 }
 
 /// The segment without loops, or `None` when it is a hallucination or becomes empty.
@@ -245,11 +259,28 @@ mod tests {
         seg.words[3].end_s += 5.0;
         seg.words[4].start_s += 5.0;
         seg.words[4].end_s += 5.0;
-        let parts = split_at_pauses(seg);
+        let parts = split_at_turns(seg);
         let texts: Vec<_> = parts.iter().map(|p| p.text.as_str()).collect();
         assert_eq!(texts, ["hello there how", "are you"]);
         assert_eq!((parts[1].start_s, parts[1].end_s), (8.0, 9.5));
-        assert_eq!(split_at_pauses(segment("one two", 0.1, 0.9)).len(), 1);
+        assert_eq!(split_at_turns(segment("one two", 0.1, 0.9)).len(), 1);
+    }
+
+    #[test]
+    fn speaker_dashes_split_segments_and_go() {
+        let texts = |text: &str| -> Vec<String> {
+            split_at_turns(segment(text, 0.1, 0.9))
+                .into_iter()
+                .map(|p| p.text)
+                .collect()
+        };
+        assert_eq!(
+            texts("- Ну, я хочу тариф. - Что вас беспокоит?"),
+            ["Ну, я хочу тариф.", "Что вас беспокоит?"]
+        );
+        assert_eq!(texts("- Hello there"), ["Hello there"]);
+        assert_eq!(texts("a well-known plan"), ["a well-known plan"]);
+        assert!(texts("-").is_empty());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use whisper_rs::{
     WhisperContextParameters, WhisperState,
 };
 
-use super::filter::{clean_segment, split_at_pauses, RawSegment};
+use super::filter::{clean_segment, split_at_turns, RawSegment};
 use super::gate::CompactAudio;
 use super::model::{check_ggml, GgmlInfo};
 use crate::text::transcript::Word;
@@ -154,7 +154,7 @@ impl Engine {
                 words,
             };
             if let Some(clean) = clean_segment(raw) {
-                segments.extend(split_at_pauses(clean));
+                segments.extend(split_at_turns(clean));
             }
         }
         Ok(segments)
