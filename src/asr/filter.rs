@@ -66,10 +66,10 @@ pub const TURN_PAUSE_S: f64 = 1.0;
 /// marks a change of speaker with a dash word ("- Ну, ... - Что вас беспокоит?"); the dashes go.
 pub fn split_at_turns(segment: RawSegment) -> Vec<RawSegment> {
     let mut runs: Vec<Vec<Word>> = Vec::new();
-    let mut new_turn = true;
+    let (mut new_turn, mut dashes) = (true, false);
     for word in segment.words.iter().cloned() {
         if is_speaker_dash(&word.text) {
-            new_turn = true;
+            (new_turn, dashes) = (true, true);
             continue;
         }
         match runs.last_mut() {
@@ -85,7 +85,6 @@ pub fn split_at_turns(segment: RawSegment) -> Vec<RawSegment> {
         }
         new_turn = false;
     }
-    let dashes = segment.words.iter().any(|w| is_speaker_dash(&w.text));
     if runs.len() <= 1 && !dashes {
         return vec![segment];
     }
