@@ -243,7 +243,7 @@ fn compile_rule(origin: &str, source: &str, def: RuleDef) -> Result<Rule, TextEr
     let compiled = def
         .patterns
         .iter()
-        .map(|p| compile_pattern_with_anchors(p))
+        .map(|p| compile_pattern(p))
         .collect::<Result<Vec<_>, _>>()
         .map_err(err)?;
     let scope = match def.kind {
@@ -285,11 +285,6 @@ fn check_kind_and_category(def: &RuleDef) -> Result<String, String> {
             .unwrap_or_else(|| def.id.split('.').next().unwrap_or(&def.id).to_string())),
         other => Err(format!("kind {other:?} is not a phrase kind (use outdated_phrase, manipulation, service_error, missing_required_phrase or confidential)")),
     }
-}
-
-/// Translates one pattern into a regex over folded text (leading and trailing space included).
-pub fn compile_pattern(pattern: &str) -> Result<String, String> {
-    Ok(regex_of(&parse_pattern(pattern)?))
 }
 
 /// One word slot of a pattern.
@@ -412,7 +407,9 @@ fn anchors_of(words: &[PatternWord]) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn compile_pattern_with_anchors(pattern: &str) -> Result<CompiledPattern, String> {
+/// Translates one pattern into a regex over folded text (leading and trailing space included)
+/// and the anchors that prefilter it.
+fn compile_pattern(pattern: &str) -> Result<CompiledPattern, String> {
     let words = parse_pattern(pattern)?;
     let regex = Regex::new(&regex_of(&words)).map_err(|e| e.to_string())?;
     Ok(CompiledPattern {
@@ -487,15 +484,11 @@ impl RuleSet {
                 }
             }
         }
-        let anchors = AhoCorasick::builder()
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-            .prefilter(false)
-            .build(owners.keys())
-            .map_err(|e| TextError {
-                origin: "rule set".into(),
-                line: 1,
-                message: format!("the patterns' anchor words do not compile together: {e}"),
-            })?;
+        let anchors = AhoCorasick::new(owners.keys()).map_err(|e| TextError {
+            origin: "rule set".into(),
+            line: 1,
+            message: format!("the patterns' anchor words do not compile together: {e}"),
+        })?;
         let anchor_owners = owners.into_values().collect();
         Ok(Self {
             rules,
@@ -539,7 +532,7 @@ impl RuleSet {
             if !wanted || hits.last().is_some_and(|h| h.rule == rule) {
                 continue;
             }
-            if let Some(m) = self.rules[rule].compiled[p].regex.find(text) {
+            if let Some(m) = r.compiled[p].regex.find(text) {
                 hits.push(PhraseHit {
                     rule,
                     start: m.start() + 1,
@@ -654,11 +647,12 @@ mod tests {
 
     #[test]
     fn patterns_survive_case_fillers_inflection_and_accents() {
-        let re =
-            Regex::new(&compile_pattern("что вас беспоко* .. подума* вместе").unwrap()).unwrap();
+        let re = compile_pattern("что вас беспоко* .. подума* вместе")
+            .unwrap()
+            .regex;
         let norm = Normalized::new("Ну, ЧТО вас беспокоит? Давайте, э-э, подумаем вместе!");
         assert!(re.is_match(norm.text()));
-        let re = Regex::new(&compile_pattern("que te preocup*").unwrap()).unwrap();
+        let re = compile_pattern("que te preocup*").unwrap().regex;
         assert!(re.is_match(Normalized::new("¿Qué te preocupa?").text()));
     }
 
