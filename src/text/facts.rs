@@ -177,7 +177,7 @@ fn compile_fact(origin: &str, source: &str, def: FactDef) -> Result<Fact, TextEr
     let about: Vec<String> = def
         .about
         .iter()
-        .map(|a| Normalized::fold(a, false).trim().to_string())
+        .map(|a| Normalized::fold(a, false))
         .filter(|a| !a.is_empty())
         .collect();
     if about.is_empty() {
@@ -317,7 +317,7 @@ fn unit_word(word: &str) -> Option<Unit> {
         ("euro", "EUR"),
         ("евро", "EUR"),
     ];
-    let fold = |w: &str| Normalized::fold(w, false).trim().to_string();
+    let fold = |w: &str| Normalized::fold(w, false);
     if let Some((_, days, name)) = TIME.iter().find(|(w, _, _)| fold(w) == word) {
         return Some(Unit::Time {
             days: *days,
@@ -437,7 +437,7 @@ fn is_range_gap(text: &str, source: &str, norm: &Normalized, a: &Number, b: &Num
     }
     RANGE_WORDS
         .iter()
-        .any(|w| Normalized::fold(w, false).trim() == between)
+        .any(|w| Normalized::fold(w, false) == between)
 }
 
 /// "free" and its translations, read as a price of 0 in any currency.
@@ -445,7 +445,7 @@ fn free_mentions(norm: &Normalized) -> Vec<(Range, Unit, usize, usize)> {
     let text = norm.text();
     let mut out = Vec::new();
     for stem in FREE_WORDS {
-        let folded = format!(" {}", Normalized::fold(stem, false).trim());
+        let folded = format!(" {}", Normalized::fold(stem, false));
         for (i, _) in text.match_indices(&folded) {
             let start = i + 1;
             let end = start + text[start..].find(' ').unwrap_or(text.len() - start);

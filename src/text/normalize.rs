@@ -112,12 +112,7 @@ fn fold_non_ascii(c: char) -> Fold {
 
 fn fillers() -> &'static FxHashSet<String> {
     static FILLER_SET: OnceLock<FxHashSet<String>> = OnceLock::new();
-    FILLER_SET.get_or_init(|| {
-        FILLERS
-            .iter()
-            .map(|w| Normalized::fold(w, false).trim().to_string())
-            .collect()
-    })
+    FILLER_SET.get_or_init(|| FILLERS.iter().map(|w| Normalized::fold(w, false)).collect())
 }
 
 struct Builder {
@@ -203,9 +198,11 @@ impl Normalized {
         self.source_len = source.len();
     }
 
-    /// The folded form of a word or phrase (keeping filler words), as used to compile patterns.
+    /// The folded form of a word or phrase, without the spaces around it, as used to compile
+    /// patterns and word lists (filler words kept unless `drop_fillers`).
     pub fn fold(source: &str, drop_fillers: bool) -> String {
-        Self::build(source, drop_fillers, String::new(), Vec::new()).0
+        let text = Self::build(source, drop_fillers, String::new(), Vec::new()).0;
+        text.trim().to_string()
     }
 
     /// Folds `source` into `text` and `map`, cleared first.

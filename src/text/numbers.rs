@@ -209,7 +209,7 @@ fn dictionary() -> &'static Dictionary {
     DICT.get_or_init(|| {
         WORDS
             .iter()
-            .map(|(w, kind)| (Normalized::fold(w, false).trim().to_string(), *kind))
+            .map(|(w, kind)| (Normalized::fold(w, false), *kind))
             .collect()
     })
 }

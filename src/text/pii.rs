@@ -153,7 +153,7 @@ fn cue_index() -> &'static CueIndex {
         let mut cue_of = Vec::new();
         for (cue, words) in CUE_WORDS {
             for word in *words {
-                patterns.push(format!(" {}", Normalized::fold(word, false).trim()));
+                patterns.push(format!(" {}", Normalized::fold(word, false)));
                 cue_of.push(*cue);
             }
         }
@@ -509,7 +509,7 @@ fn find_dates(text: &str, norm: &Normalized, hits: &mut Vec<PiiHit>) {
     let words = WORDS.get_or_init(|| {
         let months = MONTHS
             .split('|')
-            .map(|m| Normalized::fold(m, false).trim().to_string())
+            .map(|m| Normalized::fold(m, false))
             .collect::<Vec<_>>()
             .join("|");
         Regex::new(&format!(
@@ -833,7 +833,7 @@ fn preceded_by_plus(text: &str, run: &DigitRun) -> bool {
     let before = text[..run.start].trim_end();
     let last_word = before.rsplit(char::is_whitespace).next().unwrap_or("");
     let folded = Normalized::fold(last_word, false);
-    plus_words().iter().any(|p| p == folded.trim())
+    plus_words().contains(&folded)
 }
 
 /// [`PLUS_WORDS`] folded (once).
@@ -842,7 +842,7 @@ fn plus_words() -> &'static [String] {
     FOLDED.get_or_init(|| {
         PLUS_WORDS
             .iter()
-            .map(|p| Normalized::fold(p, false).trim().to_string())
+            .map(|p| Normalized::fold(p, false))
             .collect()
     })
 }

@@ -345,7 +345,7 @@ fn parse_alternatives(pattern: &str, token: &str) -> Result<Vec<Alternative>, St
                     "pattern {pattern:?}: bad word {alt:?} (letters, digits, `*` at the end)"
                 ));
             }
-            let folded = Normalized::fold(word, true).trim().to_string();
+            let folded = Normalized::fold(word, true);
             if folded.is_empty() {
                 return Err(format!(
                     "pattern {pattern:?}: {word:?} is a filler word, ignored in matching"
