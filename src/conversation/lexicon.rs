@@ -115,19 +115,8 @@ impl LowerText {
             token_start: None,
             cut_off: CutOff::default(),
         };
-        let bytes = text.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            let c = if bytes[i].is_ascii() {
-                char::from(bytes[i])
-            } else {
-                text[i..]
-                    .chars()
-                    .next()
-                    .unwrap_or(char::REPLACEMENT_CHARACTER)
-            };
+        for c in text.chars() {
             scan.char(c);
-            i += c.len_utf8();
         }
         scan.end_token();
         self.cut_off = scan.cut_off.count();
