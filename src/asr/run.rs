@@ -68,7 +68,6 @@ pub fn transcribe_recording(
         fast: config.fast,
         threads,
     };
-    let mut state = engine.state()?;
     let with_speech: Vec<&CompactAudio> =
         channels.iter().filter(|c| !c.samples.is_empty()).collect();
     if with_speech.is_empty() {
@@ -79,6 +78,7 @@ pub fn transcribe_recording(
         });
     }
     let language = engine.language(&with_speech, &options)?;
+    let mut state = engine.state()?;
     let mut per_channel = Vec::with_capacity(channels.len());
     for audio in &channels {
         per_channel.push(engine.transcribe(&mut state, audio, &language.code, &options)?);
