@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::config::{
     AgentChannel, AnalyzeConfig, AsrConfig, ConfigFile, OutputFormat, ReportConfig,
 };
-use crate::recording::Level;
+use crate::model::Level;
 use crate::scan_command::{RulesConfig, ScanConfig, ScanInput};
 use crate::text::parse::InputFormat;
 

@@ -7,8 +7,8 @@ use anyhow::{bail, Context};
 use crate::asr::model::{import_ct2, known_model, list_installed, models_dir};
 use crate::asr::run::{check_language, prepare_engine};
 use crate::config::{AnalyzeConfig, OutputFormat, ReportConfig, VerdictRules};
+use crate::model::{Level, Report, SCHEMA};
 use crate::pipeline;
-use crate::recording::{Level, Report, SCHEMA};
 use crate::report::transcripts::write_transcripts;
 use crate::report::{
     self, csv::CsvExport, html::HtmlExport, json::JsonExport, redact, summary::write_summary,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::recording::{Level, Severity};
+use crate::model::{Level, Severity};
 
 /// Where a measurement turns into a finding. Every field can be set in the `--config` TOML file
 /// under `[thresholds]`; missing fields keep these defaults.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 use crate::audio::{sniff, Sniff};
-use crate::recording::{InputError, Skipped};
+use crate::model::{InputError, Skipped};
 
 /// What discovery found under the inputs, each list sorted by path.
 #[derive(Debug, Default)]

@@ -1,7 +1,7 @@
 //! Acoustic measurements -> findings: each figure that crosses a threshold, explained with its value.
 
 use crate::config::Thresholds;
-use crate::recording::{Bleed, ChannelMeasures, Finding, FindingKind, Severity};
+use crate::model::{Bleed, ChannelMeasures, Finding, FindingKind, Severity};
 
 /// Findings for a recording's acoustic measurements.
 pub fn assess(

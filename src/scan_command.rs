@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use serde::Serialize;
 
 use crate::conversation;
-use crate::recording::{Finding, InputError, SCHEMA};
+use crate::model::{Finding, InputError, SCHEMA};
 use crate::text::facts::{self, Claim, FactSet};
 use crate::text::parse::{parse_input, InputFormat, ParsedInput};
 use crate::text::rules::{builtin_rules, parse_pack, Rule, RuleSet};

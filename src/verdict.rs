@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::config::VerdictRules;
-use crate::recording::{
+use crate::model::{
     Finding, FindingKind, Level, Recording, Report, Severity, VendorSummary, Verdict,
 };
 
@@ -356,7 +356,7 @@ mod tests {
     fn apply_fills_verdicts_vendor_override_and_worst_level() {
         let noise = finding(FindingKind::Noise, "background_noise", Severity::High);
         let mut report = Report {
-            schema: crate::recording::SCHEMA.into(),
+            schema: crate::model::SCHEMA.into(),
             recordings: vec![
                 recording("a/x.wav", Some("a"), vec![noise]),
                 recording("b/y.wav", None, vec![]),

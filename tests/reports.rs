@@ -5,12 +5,12 @@ use std::path::Path;
 use std::process::Command;
 
 use callqa::config::VerdictRules;
-use callqa::recording::{
+use callqa::model::{
     BackgroundVoices, Bleed, ChannelMeasures, Finding, FindingKind, InputError, Level, PlotData,
-    Recording, Report, Severity, Spectrogram, SpectrumPoint, TimeRange, SCHEMA,
+    Recording, Report, Segment, Severity, Spectrogram, SpectrumPoint, TimeRange, Transcript, Word,
+    SCHEMA,
 };
 use callqa::report::{self, csv::CsvExport, html::HtmlExport, json::JsonExport, redact};
-use callqa::text::transcript::{Segment, Transcript, Word};
 use callqa::verdict;
 
 const CARD: &str = "4111 1111 1111 1111";

@@ -5,8 +5,7 @@
 
 use callqa::conversation::staged::{LIKELY_FROM, POSSIBLE_FROM};
 use callqa::conversation::{analyze_recording, analyze_text};
-use callqa::recording::{ChannelMeasures, Finding, TimeRange};
-use callqa::text::transcript::{Segment, Transcript, Word};
+use callqa::model::{ChannelMeasures, Finding, Segment, TimeRange, Transcript, Word};
 
 /// Seed of the evaluation set; change it to check that the figures do not hang on one draw.
 const SEED: u64 = 20_251_125;

@@ -1,7 +1,7 @@
 //! Whisper's known failure modes, removed from its output: text on non-speech (high no-speech
 //! probability), repeated-token loops, and the stock phrases it invents on silence and noise.
 
-use crate::text::transcript::Word;
+use crate::model::Word;
 
 /// A segment as whisper produced it, times already in the original recording (seconds).
 #[derive(Debug, Clone, PartialEq)]

@@ -4,7 +4,7 @@
 //! Safety net: 10 ms frames clearly above the channel's noise floor are kept too (with the same
 //! padding), so a word the VAD missed still reaches the recogniser; silence is still dropped.
 
-use crate::recording::TimeRange;
+use crate::model::TimeRange;
 
 /// Audio around each speech region that is kept too, seconds (word onsets and tails).
 pub const PADDING_S: f64 = 0.3;

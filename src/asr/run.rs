@@ -13,8 +13,7 @@ use super::speakers::{drop_bleed, label_mono, label_stereo};
 use super::transcribe::{DecodeOptions, Engine};
 use crate::audio::{AudioStream, Resampler16k};
 use crate::config::{AgentChannel, AsrConfig};
-use crate::recording::Recording;
-use crate::text::transcript::Transcript;
+use crate::model::{Recording, Transcript};
 
 /// Two channels whose difference carries less than this share of their energy are one signal
 /// copied twice (dual mono) and are transcribed once.

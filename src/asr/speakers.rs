@@ -14,12 +14,8 @@ use rustfft::{num_complex::Complex32, FftPlanner};
 use super::convert::mel_filters;
 use super::filter::{join_words, RawSegment};
 use super::gate::CompactAudio;
-use crate::text::transcript::{Segment, Word};
+use crate::model::{Role, Segment, Word};
 
-/// Label of the side that sells.
-pub const AGENT: &str = "agent";
-/// Label of the side that calls or is called.
-pub const CUSTOMER: &str = "customer";
 /// Window length for mono clustering, seconds.
 pub const WINDOW_S: f64 = 1.0;
 const RATE_HZ: usize = 16_000;
@@ -80,7 +76,13 @@ pub fn pick_agent(speakers: &[Vec<&RawSegment>]) -> Option<usize> {
 }
 
 fn label(index: usize, agent: usize) -> String {
-    if index == agent { AGENT } else { CUSTOMER }.to_string()
+    if index == agent {
+        Role::Agent
+    } else {
+        Role::Customer
+    }
+    .label()
+    .to_string()
 }
 
 /// A word that another channel carries this much louder at its onset is that channel's speaker
@@ -487,7 +489,7 @@ fn silhouette(points: &[Vec<f64>], assign: &[usize]) -> f64 {
 mod tests {
     use super::*;
     use crate::asr::gate::SpeechGate;
-    use crate::recording::TimeRange;
+    use crate::model::TimeRange;
 
     fn raw(start_s: f64, text: &str) -> RawSegment {
         let words = text

@@ -13,7 +13,7 @@ use whisper_rs::{
 use super::filter::{clean_segment, split_at_turns, RawSegment};
 use super::gate::CompactAudio;
 use super::model::{check_ggml, GgmlInfo};
-use crate::text::transcript::Word;
+use crate::model::Word;
 
 /// Length of whisper's input window, seconds.
 const WINDOW_S: f64 = 30.0;

@@ -2,7 +2,7 @@
 //! no-panic test drive. Every input must give measures or a [`DecodeError`], never a panic.
 
 use super::{AudioStream, DecodeError, Resampler16k};
-use crate::recording::ChannelMeasures;
+use crate::model::ChannelMeasures;
 use crate::signal::ChannelAnalyzer;
 
 /// Decodes `bytes` (`extension` without dot is a hint only), runs every per-channel

@@ -11,7 +11,7 @@ pub mod stats;
 pub mod turns;
 pub mod voice;
 
-pub use metrics::{metrics, ConversationMetrics};
+pub use metrics::metrics;
 pub use turns::{customer_label, speaker_ranges};
 pub use voice::{VoicePrint, VoicePrinter};
 
@@ -19,8 +19,9 @@ use repeated::Line;
 use staged::Evidence;
 use turns::{has_timing, turns, Turn};
 
-use crate::recording::{ChannelMeasures, Finding, FindingKind, Severity};
-use crate::text::transcript::Transcript;
+use crate::model::{
+    ChannelMeasures, ConversationMetrics, Finding, FindingKind, Role, Severity, Transcript,
+};
 
 /// Metrics and the `staged_dialogue` finding of a transcribed recording lasting `duration_s` seconds,
 /// with the measures of its channels (agent first, customer second for stereo calls; may be empty).
@@ -106,7 +107,7 @@ fn same_voice(other: &str, similarity: f64) -> Finding {
              possibly the same person playing the customer; listen to both to confirm"
         ),
     );
-    f.speaker = Some("customer".into());
+    f.speaker = Some(Role::Customer.label().into());
     f.details.insert("other_recording".into(), other.into());
     f.details.insert(
         "similarity".into(),
@@ -140,7 +141,7 @@ fn repeated_wording(other: &str, found: &[repeated::Match]) -> Finding {
             best.similarity
         ),
     );
-    f.speaker = Some("customer".into());
+    f.speaker = Some(Role::Customer.label().into());
     f.excerpt = Some(mask_digits(&best.line));
     f.details.insert("other_recording".into(), other.into());
     let matches: Vec<serde_json::Value> = found

@@ -1,6 +1,6 @@
 //! Same-room cue: do the two channels share one acoustic environment, or does one come through a phone network?
 
-use crate::recording::ChannelMeasures;
+use crate::model::ChannelMeasures;
 
 /// A channel this narrow (Hz) went through a telephone network (or was recorded at 8 kHz).
 pub const NARROWBAND_HZ: f64 = 4200.0;

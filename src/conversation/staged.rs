@@ -7,7 +7,7 @@ use super::lexicon::{lexicon, word_count, LowerText};
 use super::room;
 use super::stats::{coefficient_of_variation, iqr, median};
 use super::turns::{transitions, Turn};
-use crate::recording::{ChannelMeasures, Finding, FindingKind, Severity, TimeRange};
+use crate::model::{ChannelMeasures, Finding, FindingKind, Role, Severity, TimeRange};
 
 /// Below this many words the call is not judged.
 pub const MIN_WORDS: usize = 50;
@@ -295,7 +295,7 @@ fn channel_of<'a>(
     match channels.len() {
         0 => None,
         1 => channels.first(),
-        _ if speaker == "agent" => channels.first(),
+        _ if Role::Agent.is(speaker) => channels.first(),
         _ if Some(speaker) == customer => channels.get(1),
         _ => None,
     }
@@ -560,7 +560,7 @@ fn message(score: f64, level: Likelihood, signals: &[Signal], timed: bool) -> St
 mod tests {
     use super::*;
 
-    use crate::text::transcript::Word;
+    use crate::model::Word;
 
     fn word(text: &str, start_s: f64, end_s: f64) -> Word {
         Word {

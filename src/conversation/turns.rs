@@ -2,8 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::recording::TimeRange;
-use crate::text::transcript::{Transcript, Word};
+use crate::model::{Role, TimeRange, Transcript, Word};
 
 /// The label given to segments whose speaker is unknown.
 pub const UNKNOWN_SPEAKER: &str = "unknown";
@@ -107,15 +106,15 @@ pub fn customer_label(transcript: &Transcript) -> Option<String> {
     let mut labels: Vec<&str> = Vec::new();
     for segment in &transcript.segments {
         let label = speaker_of(&segment.speaker);
-        if label == "customer" {
+        if Role::Customer.is(label) {
             return Some(label.to_string());
         }
         if !labels.contains(&label) {
             labels.push(label);
         }
     }
-    let customer = if labels.contains(&"agent") {
-        labels.iter().find(|l| **l != "agent")
+    let customer = if labels.iter().any(|l| Role::Agent.is(l)) {
+        labels.iter().find(|l| !Role::Agent.is(l))
     } else {
         labels.get(1)
     };
@@ -167,7 +166,7 @@ pub fn transitions(turns: &[Turn]) -> Vec<Transition> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::text::transcript::Segment;
+    use crate::model::Segment;
 
     /// A timed segment without words.
     pub fn seg(speaker: &str, start_s: f64, end_s: f64, text: &str) -> Segment {

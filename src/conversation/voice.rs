@@ -16,7 +16,7 @@ use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 use serde::{Deserialize, Serialize};
 
-use crate::recording::TimeRange;
+use crate::model::TimeRange;
 
 /// Frame length, seconds.
 pub const FRAME_S: f64 = 0.025;

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use super::Export;
-use crate::recording::{Recording, Report};
+use crate::model::{Recording, Report};
 use crate::verdict::{level_name, vendor_name, Flag};
 
 /// The spreadsheet summary; multi-channel figures are the worst channel's (lowest SNR, highest floor).

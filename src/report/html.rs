@@ -6,10 +6,10 @@ use std::io::Write;
 
 use super::plots::{self, Lane, Mark, SpectrogramGrid};
 use super::Export;
-use crate::recording::{
-    ChannelMeasures, Finding, FindingKind, Recording, Report, Severity, TimeRange, VendorSummary,
+use crate::model::{
+    ChannelMeasures, Finding, FindingKind, Recording, Report, Segment, Severity, TimeRange,
+    Transcript, VendorSummary,
 };
-use crate::text::transcript::{Segment, Transcript};
 use crate::verdict::{level_name, vendor_name, Flag};
 
 /// The finest spectrogram thumbnail, cells (time columns x frequency rows).
@@ -117,7 +117,7 @@ pub fn render(report: &Report) -> String {
     html
 }
 
-fn level_badge(level: Option<crate::recording::Level>) -> String {
+fn level_badge(level: Option<crate::model::Level>) -> String {
     match level {
         Some(level) => {
             let name = level_name(level);

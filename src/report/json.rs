@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use super::Export;
-use crate::recording::Report;
+use crate::model::Report;
 
 /// Pretty-printed `report.json`.
 pub struct JsonExport;

@@ -11,7 +11,7 @@ pub mod transcripts;
 use std::io::Write;
 use std::path::Path;
 
-use crate::recording::Report;
+use crate::model::Report;
 
 /// One output format of the report.
 pub trait Export {

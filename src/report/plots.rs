@@ -4,7 +4,7 @@
 use plotters::coord::combinators::IntoLogRange;
 use plotters::prelude::*;
 
-use crate::recording::{Spectrogram, SpectrumPoint, TimeRange};
+use crate::model::{Spectrogram, SpectrumPoint, TimeRange};
 
 /// Width of every plot, pixels.
 pub const PLOT_WIDTH_PX: u32 = 900;

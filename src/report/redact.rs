@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-use crate::recording::{Finding, FindingKind, Recording, Report};
-use crate::text::transcript::Segment;
+use crate::model::{Finding, FindingKind, Recording, Report, Segment};
 
 /// The character that replaces every byte of masked text, so byte spans of other findings stay valid.
 pub const MASK: char = '*';
@@ -142,8 +141,8 @@ fn mask_quotes(text: &mut String, secret: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recording::Severity;
-    use crate::text::transcript::{Transcript, Word};
+    use crate::model::Severity;
+    use crate::model::{Transcript, Word};
 
     fn word(text: &str) -> Word {
         Word {

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::recording::{ChannelMeasures, Recording, Report, Severity, VendorSummary};
+use crate::model::{ChannelMeasures, Recording, Report, Severity, VendorSummary};
 use crate::verdict::level_name;
 
 fn opt(value: Option<f64>, unit: &str) -> String {
@@ -82,7 +82,7 @@ pub fn write_summary(report: &Report, out: &mut dyn Write) -> std::io::Result<()
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recording::{Level, Verdict, SCHEMA};
+    use crate::model::{Level, Verdict, SCHEMA};
 
     #[test]
     fn summary_ends_with_each_vendor_verdict() {

@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::write_atomically;
-use crate::recording::Report;
-use crate::text::transcript::{Segment, Transcript};
+use crate::model::{Report, Segment, Transcript};
 
 /// One transcript format's writer.
 type Writer = fn(&Transcript, &mut dyn Write) -> std::io::Result<()>;
@@ -134,7 +133,7 @@ fn clock(seconds: f64, separator: char) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::text::transcript::Word;
+    use crate::model::Word;
 
     fn seg(speaker: Option<&str>, start: f64, end: f64, text: &str) -> Segment {
         Segment {
@@ -190,7 +189,7 @@ mod tests {
             findings.iter().any(|f| f.category == "card_number"),
             "{findings:?}"
         );
-        let mut recording = crate::recording::Recording {
+        let mut recording = crate::model::Recording {
             path: "call.wav".into(),
             transcript: Some(t),
             findings,
@@ -229,17 +228,17 @@ mod tests {
     #[test]
     fn same_names_get_suffixes() {
         let dir = tempfile::tempdir().unwrap();
-        let recording = |path: &str| crate::recording::Recording {
+        let recording = |path: &str| crate::model::Recording {
             path: path.into(),
             transcript: Some(transcript()),
             ..Default::default()
         };
         let report = Report {
-            schema: crate::recording::SCHEMA.into(),
+            schema: crate::model::SCHEMA.into(),
             recordings: vec![
                 recording("a/call.wav"),
                 recording("b/call.wav"),
-                crate::recording::Recording::default(),
+                crate::model::Recording::default(),
             ],
             errors: vec![],
             skipped: vec![],

@@ -14,7 +14,7 @@
 //! count), and a talker who leaves few pauses hides quieter voices (espeak-ng test speech: a
 //! second voice 10 dB under was found, 15 and 20 dB under were not).
 
-use crate::recording::BackgroundVoices;
+use crate::model::BackgroundVoices;
 
 use super::features::Frame;
 use super::vad::{to_time_ranges, Activity};

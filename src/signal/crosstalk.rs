@@ -18,7 +18,7 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
-use crate::recording::Bleed;
+use crate::model::Bleed;
 
 /// Frame length target, seconds (rounded up to a power of two of samples).
 const FRAME_S: f64 = 0.064;

@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::recording::TimeRange;
+use crate::model::TimeRange;
 
 use super::stft::power_db;
 

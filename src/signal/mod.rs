@@ -15,7 +15,7 @@ pub mod stft;
 pub(crate) mod synth;
 pub mod vad;
 
-use crate::recording::{ChannelMeasures, PlotData};
+use crate::model::{ChannelMeasures, PlotData};
 
 /// Every measurement of one channel, fed in blocks at the channel's native rate.
 pub struct ChannelAnalyzer {

@@ -12,7 +12,7 @@
 //!
 //! Memory does not grow with the file length.
 
-use crate::recording::{Spectrogram, SpectrumPoint};
+use crate::model::{Spectrogram, SpectrumPoint};
 
 use super::stft::{power_db, Stft};
 

@@ -31,7 +31,7 @@
 //! - SNR = active level − noise floor in dB; null without speech or with no measurable noise
 //!   (below -100 dBFS: digital silence in the pauses).
 
-use crate::recording::{BackgroundVoices, TimeRange};
+use crate::model::{BackgroundVoices, TimeRange};
 
 use super::background;
 use super::dropouts;

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::normalize::Normalized;
 use super::numbers::{numbers, Number};
 use super::rules::{line_of, TextError};
-use crate::recording::{Finding, FindingKind, Severity, TimeRange};
+use crate::model::{Finding, FindingKind, Severity, TimeRange};
 
 /// A closed range of values in a fact's unit (a single value has `min == max`).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -11,7 +11,6 @@ pub mod parse;
 pub mod pii;
 pub mod rules;
 pub mod scan;
-pub mod transcript;
 
 pub use facts::{Claim, FactSet};
 pub use rules::{RuleSet, TextError};

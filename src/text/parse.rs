@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use super::transcript::{Segment, Transcript};
+use crate::model::{Segment, Transcript};
 
 /// How an input is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use regex::Regex;
 
 use super::normalize::Normalized;
 use super::numbers::{digit_runs, DigitRun};
-use crate::recording::Severity;
+use crate::model::Severity;
 
 /// One piece of personal data: where it is in the segment text and how to show it masked.
 #[derive(Debug, Clone, PartialEq)]

@@ -15,7 +15,7 @@ use regex::Regex;
 use serde::Deserialize;
 
 use super::normalize::Normalized;
-use crate::recording::{FindingKind, Severity};
+use crate::model::{FindingKind, Severity};
 
 /// The packs shipped inside the binary: (name, TOML text).
 pub const BUILTIN_PACKS: &[(&str, &str)] = &[

@@ -5,8 +5,7 @@ use super::facts::{self, Claim, FactSet};
 use super::normalize::Normalized;
 use super::pii::{find_pii, Context, PiiHit};
 use super::rules::{PhraseHit, RuleSet, TurnScope, REQUIRED_CATEGORIES};
-use super::transcript::{Segment, Transcript};
-use crate::recording::{Finding, FindingKind, TimeRange};
+use crate::model::{Finding, FindingKind, Segment, TimeRange, Transcript};
 
 /// What to look for and how to show it.
 #[derive(Debug, Clone, Copy, Default)]
@@ -557,7 +556,7 @@ fn missing_finding(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recording::Severity;
+    use crate::model::Severity;
 
     #[test]
     fn inserting_in_order_equals_a_stable_sort() {
@@ -585,7 +584,7 @@ mod tests {
         let ids = |v: &[Finding]| v.iter().map(|f| f.message.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&sorted), ids(&reference));
     }
-    use crate::text::transcript::Word;
+    use crate::model::Word;
 
     fn seg(speaker: &str, text: &str) -> Segment {
         Segment {

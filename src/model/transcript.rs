@@ -1,4 +1,4 @@
-//! The Transcript type shared by transcription (which produces it) and the text rules (which read it).
+//! What was said in a recording or a pasted text: produced by transcription or parsing, read by the text rules and reports.
 
 use serde::{Deserialize, Serialize};
 

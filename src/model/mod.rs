@@ -1,0 +1,22 @@
+//! The plain data every stage reads and writes: recordings, findings, transcripts, conversation
+//! figures, verdicts and speaker roles. It imports nothing of the crate; every stage depends on it
+//! and never on another stage's types.
+
+mod conversation;
+mod finding;
+mod recording;
+mod role;
+mod transcript;
+mod verdict;
+
+pub use conversation::{
+    ConversationMetrics, Interruption, OverlapMetrics, SilenceMetrics, SpeakerMetrics,
+};
+pub use finding::{Finding, FindingKind, Severity, TimeRange};
+pub use recording::{
+    BackgroundVoices, Bleed, ChannelMeasures, InputError, PlotData, Recording, Report, Skipped,
+    Spectrogram, SpectrumPoint, VendorSummary, SCHEMA,
+};
+pub use role::Role;
+pub use transcript::{Segment, Transcript, Word};
+pub use verdict::{Level, Verdict};
