@@ -3,6 +3,7 @@
 //! Feed a channel block by block with [`ChannelAnalyzer::push`], then read everything with
 //! [`ChannelAnalyzer::finish`]; a two-hour file never has to sit in memory.
 
+pub mod activity;
 pub mod background;
 pub mod crosstalk;
 pub mod dropouts;
@@ -22,7 +23,7 @@ pub struct ChannelAnalyzer {
     index: usize,
     levels: levels::LevelMeter,
     spectrum: spectrum::SpectrumAnalyzer,
-    activity: vad::ActivityAnalyzer,
+    activity: activity::ActivityAnalyzer,
 }
 
 impl ChannelAnalyzer {
@@ -32,7 +33,7 @@ impl ChannelAnalyzer {
             index,
             levels: levels::LevelMeter::new(sample_rate_hz),
             spectrum: spectrum::SpectrumAnalyzer::new(sample_rate_hz),
-            activity: vad::ActivityAnalyzer::new(sample_rate_hz),
+            activity: activity::ActivityAnalyzer::new(sample_rate_hz),
         }
     }
 

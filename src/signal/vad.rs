@@ -1,4 +1,5 @@
-//! Voice activity and what it makes measurable: speech level, noise floor, SNR, noise label, dropouts, background voices.
+//! Voice activity: which 10 ms frames are the channel's own speech, which are a quieter talker, and the noise reference.
+//! What it makes measurable (levels, dropouts, background voices) is read off in [`activity`](super::activity).
 //!
 //! # The detector
 //! A sub-band energy detector in the spirit of WebRTC's VAD, run offline over compact 10 ms frame
@@ -31,72 +32,9 @@
 //! - SNR = active level − noise floor in dB; null without speech or with no measurable noise
 //!   (below -100 dBFS: digital silence in the pauses).
 
-use crate::model::{BackgroundVoices, TimeRange};
+use crate::model::TimeRange;
 
-use super::background;
-use super::dropouts;
-use super::features::{db_to_power, power_to_db, Frame, FrameExtractor, BANDS, FLOOR_DB, HOP_S};
-use super::noise;
-
-/// What the voice activity analysis of one channel found.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ActivityStats {
-    /// Fraction (0..1) of frames inside speech regions.
-    pub speech_fraction: f64,
-    /// Speech regions of the channel's own speaker, seconds, with hangover.
-    pub speech_regions: Vec<TimeRange>,
-    /// Active speech level (speech frames, noise removed), dBFS.
-    pub active_level_dbfs: Option<f64>,
-    /// Mean noise power outside speech, dBFS.
-    pub noise_floor_dbfs: Option<f64>,
-    /// Active level minus noise floor, dB.
-    pub snr_db: Option<f64>,
-    /// Spectral flatness (0..1) of the non-speech frames.
-    pub noise_flatness: Option<f64>,
-    /// none, hum, hiss, broadband or babble.
-    pub noise_label: String,
-    /// Digital silence or sudden gaps inside speech, seconds.
-    pub dropouts: Vec<TimeRange>,
-    pub background_voices: BackgroundVoices,
-}
-
-/// Streaming voice activity analyser: keeps 16 bytes per 10 ms frame, decides at the end.
-pub struct ActivityAnalyzer {
-    extractor: FrameExtractor,
-}
-
-impl ActivityAnalyzer {
-    pub fn new(sample_rate_hz: u32) -> Self {
-        Self {
-            extractor: FrameExtractor::new(sample_rate_hz),
-        }
-    }
-
-    /// Feeds the next block of samples (full scale = 1.0).
-    pub fn push(&mut self, samples: &[f32]) {
-        self.extractor.push(samples);
-    }
-
-    /// `hum_detected` comes from the spectral analysis and decides the `hum` noise label.
-    pub fn finish(self, hum_detected: bool) -> ActivityStats {
-        let frames = self.extractor.finish();
-        let activity = detect(&frames);
-        let levels = noise::measure(&frames, &activity);
-        let label = noise::label(&levels, hum_detected);
-        let speech_frames: usize = activity.regions.iter().map(|&(a, b)| b - a).sum();
-        ActivityStats {
-            speech_fraction: speech_frames as f64 / frames.len().max(1) as f64,
-            speech_regions: to_time_ranges(&activity.regions),
-            active_level_dbfs: levels.active_power.map(power_dbfs),
-            noise_floor_dbfs: levels.noise_power.map(power_dbfs),
-            snr_db: levels.snr_db(),
-            noise_flatness: levels.flatness,
-            noise_label: label.into(),
-            dropouts: to_time_ranges(&dropouts::find(&frames, &activity, &levels)),
-            background_voices: background::assess(&frames, &activity),
-        }
-    }
-}
+use super::features::{db_to_power, power_to_db, Frame, BANDS, FLOOR_DB, HOP_S};
 
 /// The frame-level outcome of the detector, in frame indices (10 ms each).
 #[derive(Debug, Clone, Default)]
@@ -425,10 +363,3 @@ pub fn to_time_ranges(ranges: &[(usize, usize)]) -> Vec<TimeRange> {
         .map(|&(a, b)| TimeRange::new(a as f64 * HOP_S, b as f64 * HOP_S))
         .collect()
 }
-
-fn power_dbfs(power: f64) -> f64 {
-    10.0 * power.log10()
-}
-
-#[cfg(test)]
-mod tests;
