@@ -6,16 +6,12 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{
-    AgentChannel, AnalyzeConfig, AsrConfig, ConfigFile, OutputFormat, ReportConfig,
+    AgentChannel, AnalyzeConfig, AsrConfig, ConfigFile, OutputFormat, ReportConfig, RulesConfig,
+    ScanConfig, ScanInput,
 };
+use crate::exit_codes::{ExitCode, ANALYZE_HELP, SCAN_HELP};
 use crate::model::Level;
-use crate::scan_command::{RulesConfig, ScanConfig, ScanInput};
 use crate::text::parse::InputFormat;
-
-const EXIT_CODES: &str = "Exit codes:
-  0  every input was analysed
-  1  a usage or configuration error (nothing analysed), or a vendor reached the --fail-on level
-  2  some inputs could not be analysed (the report still covers the rest)";
 
 /// Audits call-center vendors' demo recordings: audio quality, noise, other voices, staged calls, phrases, personal data.
 /// Parses the command line: help and version exit 0, usage errors exit 1 as documented
@@ -23,12 +19,17 @@ const EXIT_CODES: &str = "Exit codes:
 pub fn parse_args() -> Cli {
     Cli::try_parse().unwrap_or_else(|err| {
         let _ = err.print();
-        std::process::exit(if err.use_stderr() { 1 } else { 0 });
+        let code = if err.use_stderr() {
+            ExitCode::GeneralError
+        } else {
+            ExitCode::Success
+        };
+        std::process::exit(code.code());
     })
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "callqa", version, after_help = EXIT_CODES)]
+#[command(name = "callqa", version, after_help = ANALYZE_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -37,27 +38,22 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Analyse audio files and folders (recursively): measurements, findings, report.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = ANALYZE_HELP)]
     Analyze(AnalyzeArgs),
     /// Re-render report.html and summary.csv from a saved report.json.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = ANALYZE_HELP)]
     Report(ReportArgs),
     /// Install, import and list the speech-recognition models.
     #[command(subcommand)]
     Model(ModelCommand),
     /// Scan transcripts (plain text, "Speaker: text" lines, SRT, VTT, callqa JSON) for personal
     /// data, outdated or manipulative phrases, service errors, missing required phrases and false claims.
-    #[command(after_help = SCAN_EXIT_CODES)]
+    #[command(after_help = SCAN_HELP)]
     Scan(ScanArgs),
     /// List the phrase rules, or check the examples of rule packs.
     #[command(subcommand)]
     Rules(RulesCommand),
 }
-
-const SCAN_EXIT_CODES: &str = "Exit codes:
-  0  every input was scanned (findings or not)
-  1  a usage or configuration error (bad --rules or --facts file, unknown language)
-  2  some inputs could not be read (the others were still scanned)";
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum InputFormatArg {

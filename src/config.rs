@@ -1,4 +1,5 @@
-//! The validated run configuration: thresholds with documented defaults, overridable by a TOML file. No clap here.
+//! The validated configuration of every subcommand (`*Config`), and the thresholds with documented
+//! defaults that a TOML file overrides. No clap here: the CLI layer builds these.
 
 use std::path::{Path, PathBuf};
 
@@ -6,6 +7,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Level, Severity};
+use crate::text::parse::InputFormat;
 
 /// Where a measurement turns into a finding. Every field can be set in the `--config` TOML file
 /// under `[thresholds]`; missing fields keep these defaults.
@@ -202,4 +204,47 @@ impl Default for AsrConfig {
             transcripts_dir: None,
         }
     }
+}
+
+/// Where a transcript comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScanInput {
+    Stdin,
+    File(PathBuf),
+}
+
+impl ScanInput {
+    /// The name findings and errors are reported under (`<stdin>` or the path).
+    pub fn name(&self) -> String {
+        match self {
+            ScanInput::Stdin => "<stdin>".into(),
+            ScanInput::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// The validated `scan` configuration.
+#[derive(Debug, Clone)]
+pub struct ScanConfig {
+    pub inputs: Vec<ScanInput>,
+    pub json: bool,
+    pub facts_file: Option<PathBuf>,
+    pub rules_files: Vec<PathBuf>,
+    /// Empty: guessed per input.
+    pub languages: Vec<String>,
+    pub show_pii: bool,
+    /// `None`: from the extension, else the content.
+    pub format: Option<InputFormat>,
+}
+
+/// The validated `rules` configuration.
+#[derive(Debug, Clone)]
+pub enum RulesConfig {
+    List {
+        rules_files: Vec<PathBuf>,
+        languages: Vec<String>,
+    },
+    Test {
+        files: Vec<PathBuf>,
+    },
 }

@@ -1,33 +1,34 @@
 //! The callqa binary: parse arguments, run the subcommand, exit with its code.
 
 use callqa::cli::{Cli, Command, ModelCommand};
-use callqa::commands;
-use callqa::scan_command;
+use callqa::commands::{analyze, model, report, rules, scan};
+use callqa::exit_codes::ExitCode;
 
-fn run(cli: Cli) -> anyhow::Result<i32> {
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Analyze(args) => commands::analyze(&args.into_config()?),
-        Command::Scan(args) => scan_command::scan(&args.into_config()?),
-        Command::Rules(cmd) => scan_command::rules(&cmd.into_config()?),
-        Command::Model(ModelCommand::Fetch { name }) => commands::model_fetch(&name),
+        Command::Analyze(args) => analyze::run(&args.into_config()?),
+        Command::Scan(args) => scan::run(&args.into_config()?),
+        Command::Rules(cmd) => rules::run(&cmd.into_config()?),
+        Command::Model(ModelCommand::Fetch { name }) => model::fetch(&name),
         Command::Model(ModelCommand::Import { ct2_dir, output }) => {
-            commands::model_import(&ct2_dir, &output)
+            model::import(&ct2_dir, &output)
         }
-        Command::Model(ModelCommand::List) => commands::model_list(),
-        Command::Report(args) => commands::report(&args.into_config()?),
+        Command::Model(ModelCommand::List) => model::list(),
+        Command::Report(args) => report::run(&args.into_config()?),
     }
 }
 
 fn main() {
     let cli = callqa::cli::parse_args();
-    match run(cli) {
-        Ok(code) => std::process::exit(code),
+    let code = match run(cli) {
+        Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err}");
             for cause in err.chain().skip(1) {
                 eprintln!("  caused by: {cause}");
             }
-            std::process::exit(1);
+            ExitCode::GeneralError
         }
-    }
+    };
+    std::process::exit(code.code());
 }

@@ -1,0 +1,10 @@
+//! What each subcommand does with its validated config, and the exit code it ends with. The only
+//! layer above the library stages besides `main.rs` and the CLI; errors here are `anyhow`.
+
+pub mod analyze;
+mod files;
+pub mod model;
+mod output;
+pub mod report;
+pub mod rules;
+pub mod scan;

@@ -1,0 +1,38 @@
+//! `callqa report`: re-render the report set from a saved report.json.
+
+use anyhow::{bail, Context};
+
+use crate::config::{ReportConfig, VerdictRules};
+use crate::exit_codes::ExitCode;
+use crate::model::{Report, SCHEMA};
+use crate::report::{self, csv::CsvExport, html::HtmlExport, redact};
+use crate::verdict;
+
+/// `callqa report`: re-renders report.html and summary.csv from a saved report.json; verdicts are
+/// recomputed with `--config` rules, or when the saved report has none.
+pub fn run(config: &ReportConfig) -> anyhow::Result<ExitCode> {
+    let path = &config.report_json;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut report: Report = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a callqa report.json", path.display()))?;
+    if report.schema != SCHEMA {
+        bail!(
+            "{} has schema {:?}; this callqa reads {SCHEMA:?}",
+            path.display(),
+            report.schema
+        );
+    }
+    let missing_verdicts = report.recordings.iter().any(|r| r.verdict.is_none())
+        || report.vendors.is_empty() && !report.recordings.is_empty();
+    match &config.verdict {
+        Some(rules) => verdict::apply(&mut report, None, rules),
+        None if missing_verdicts => verdict::apply(&mut report, None, &VerdictRules::default()),
+        None => {}
+    }
+    if !config.show_pii {
+        redact::mask_report(&mut report);
+    }
+    report::write_all(&report, &config.out_dir, &[&HtmlExport, &CsvExport])?;
+    Ok(ExitCode::of_report(&report, config.fail_on))
+}

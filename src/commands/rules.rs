@@ -1,0 +1,78 @@
+//! `callqa rules list|test`: the phrase rules in force, and the self-test of rule packs' examples.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::files::load_packs;
+use super::output::{enum_name, ignore_broken_pipe};
+use crate::config::RulesConfig;
+use crate::exit_codes::ExitCode;
+use crate::text::rules::{builtin_rules, Rule, RuleSet};
+
+/// `callqa rules list|test`.
+pub fn run(config: &RulesConfig) -> anyhow::Result<ExitCode> {
+    match config {
+        RulesConfig::List {
+            rules_files,
+            languages,
+        } => list_rules(rules_files, languages),
+        RulesConfig::Test { files } => test_rules(files),
+    }
+}
+
+fn list_rules(files: &[PathBuf], languages: &[String]) -> anyhow::Result<ExitCode> {
+    let set = RuleSet::with_extra(load_packs(files)?)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    ignore_broken_pipe(write_rule_list(&set, languages, &mut out).and_then(|()| out.flush()))?;
+    Ok(ExitCode::Success)
+}
+
+fn write_rule_list(
+    set: &RuleSet,
+    languages: &[String],
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    for rule in set.rules() {
+        if !languages.is_empty() && !rule.languages.iter().any(|l| languages.contains(l)) {
+            continue;
+        }
+        let (kind, severity) = (enum_name(&rule.kind), enum_name(&rule.severity));
+        writeln!(
+            out,
+            "{}\t{kind}/{}\t{}\t{severity}",
+            rule.id,
+            rule.category,
+            rule.languages.join(",")
+        )?;
+        writeln!(out, "    {}", rule.rationale)?;
+    }
+    Ok(())
+}
+
+fn test_rules(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let rules = if files.is_empty() {
+        builtin_rules()?
+    } else {
+        load_packs(files)?
+    };
+    RuleSet::from_rules(rules.clone())?;
+    let failures: Vec<_> = rules.iter().flat_map(Rule::self_test).collect();
+    let examples: usize = rules
+        .iter()
+        .map(|r| r.examples.len() + r.counter_examples.len())
+        .sum();
+    for failure in &failures {
+        println!("FAIL {failure}");
+    }
+    println!(
+        "{} rule(s), {examples} example(s) checked, {} failure(s)",
+        rules.len(),
+        failures.len()
+    );
+    Ok(if failures.is_empty() {
+        ExitCode::Success
+    } else {
+        ExitCode::ExamplesFailed
+    })
+}

@@ -1,0 +1,183 @@
+//! `callqa scan`: read transcripts from files or stdin, run the pure text analysis, print findings
+//! (human or JSON) and pick the exit code.
+
+use std::io::{Read, Write};
+
+use serde::Serialize;
+
+use super::files::{decode_text, load_facts, load_packs};
+use super::output::{enum_name, ignore_broken_pipe};
+use crate::config::{ScanConfig, ScanInput};
+use crate::conversation;
+use crate::exit_codes::ExitCode;
+use crate::model::{Finding, InputError, SCHEMA};
+use crate::text::facts::{self, Claim};
+use crate::text::parse::{parse_input, InputFormat, ParsedInput};
+use crate::text::rules::RuleSet;
+use crate::text::scan::{scan_with_claims, ScanOptions};
+
+#[derive(Debug, Serialize)]
+struct SourceFindings {
+    source: String,
+    findings: Vec<Finding>,
+}
+
+#[derive(Debug, Serialize)]
+struct ScanReport {
+    schema: &'static str,
+    sources: Vec<SourceFindings>,
+    errors: Vec<InputError>,
+}
+
+fn read_input(input: &ScanInput) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    let read = match input {
+        ScanInput::Stdin => std::io::stdin().lock().read_to_end(&mut bytes).map(|_| ()),
+        ScanInput::File(path) => std::fs::read(path).map(|b| bytes = b),
+    };
+    read.map_err(|e| format!("cannot read: {e}"))?;
+    decode_text(bytes)
+}
+
+/// Moves findings from segment coordinates to input coordinates (input line, byte offsets in the input).
+fn to_input_coordinates(findings: &mut [Finding], claims: &mut [Claim], parsed: &ParsedInput) {
+    let source_of = |line: Option<usize>| line.and_then(|l| parsed.sources.get(l - 1));
+    for f in findings.iter_mut() {
+        if let Some(src) = source_of(f.line) {
+            if let (Some(offset), Some([s, e])) = (src.offset, f.span) {
+                f.span = Some([s + offset, e + offset]);
+            }
+            f.line = Some(src.line);
+        }
+    }
+    for c in claims.iter_mut() {
+        if let Some(src) = source_of(Some(c.line)) {
+            c.line = src.line;
+        }
+    }
+}
+
+/// `callqa scan`: scans every input, prints the findings, returns the exit code.
+pub fn run(config: &ScanConfig) -> anyhow::Result<ExitCode> {
+    let rules = RuleSet::with_extra(load_packs(&config.rules_files)?)?;
+    for lang in &config.languages {
+        if !rules.languages().contains(lang) {
+            anyhow::bail!(
+                "no phrase rules for language {lang:?} (available: {})",
+                rules.languages().join(", ")
+            );
+        }
+    }
+    let facts = config.facts_file.as_deref().map(load_facts).transpose()?;
+    let options = ScanOptions {
+        languages: &config.languages,
+        show_pii: config.show_pii,
+        facts: facts.as_ref(),
+    };
+    let mut sources = Vec::new();
+    let mut all_claims: Vec<(String, Vec<Claim>)> = Vec::new();
+    let mut errors = Vec::new();
+    for input in &config.inputs {
+        let name = input.name();
+        let format = config
+            .format
+            .unwrap_or_else(|| InputFormat::from_extension(&name));
+        let parsed = read_input(input)
+            .and_then(|text| parse_input(&text, format).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(parsed) => {
+                let (mut findings, mut claims) =
+                    scan_with_claims(&rules, &parsed.transcript, &options);
+                to_input_coordinates(&mut findings, &mut claims, &parsed);
+                findings.push(conversation::analyze_text(&parsed.transcript));
+                sources.push(SourceFindings {
+                    source: name.clone(),
+                    findings,
+                });
+                all_claims.push((name, claims));
+            }
+            Err(message) => errors.push(InputError {
+                path: name,
+                message,
+            }),
+        }
+    }
+    for (source, finding) in facts::inconsistencies(&all_claims) {
+        if let Some(s) = sources.iter_mut().find(|s| s.source == source) {
+            s.findings.push(finding);
+        }
+    }
+    let report = ScanReport {
+        schema: SCHEMA,
+        sources,
+        errors,
+    };
+    print_report(&report, config.json)?;
+    Ok(if report.errors.is_empty() {
+        ExitCode::Success
+    } else {
+        ExitCode::InputErrors
+    })
+}
+
+fn print_report(report: &ScanReport, json: bool) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let written = if json {
+        serde_json::to_writer_pretty(&mut out, report)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
+    } else {
+        write_human(report, &mut out)
+    };
+    ignore_broken_pipe(written.and_then(|()| out.flush()))?;
+    for err in &report.errors {
+        eprintln!("error: {}: {}", err.path, err.message);
+    }
+    Ok(())
+}
+
+fn write_human(report: &ScanReport, out: &mut impl Write) -> std::io::Result<()> {
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for source in &report.sources {
+        writeln!(
+            out,
+            "{}: {} finding(s)",
+            source.source,
+            source.findings.len()
+        )?;
+        for f in &source.findings {
+            let kind = enum_name(&f.kind);
+            *counts.entry(kind.clone()).or_default() += 1;
+            let line = f.line.map_or("-".into(), |l| l.to_string());
+            let speaker = f.speaker.as_deref().unwrap_or("-");
+            let severity = enum_name(&f.severity);
+            writeln!(
+                out,
+                "  line {line:<5} {speaker:<10} {kind}/{} ({severity})",
+                f.category
+            )?;
+            if let Some(excerpt) = &f.excerpt {
+                writeln!(out, "      \"{excerpt}\"")?;
+            }
+            let rule = f
+                .rule
+                .as_deref()
+                .map(|r| format!("  [{r}]"))
+                .unwrap_or_default();
+            writeln!(out, "      {}{rule}", f.message)?;
+        }
+    }
+    let summary: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    writeln!(
+        out,
+        "summary: {} source(s), {} unreadable; {}",
+        report.sources.len(),
+        report.errors.len(),
+        if summary.is_empty() {
+            "no findings".to_string()
+        } else {
+            summary.join(", ")
+        }
+    )
+}
