@@ -1,6 +1,7 @@
 //! Orchestration: discover -> decode -> measure -> findings for every input, in parallel,
 //! with the per-file error policy (a bad file becomes an error record, never a crash).
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::asr::run::transcribe_recording;
@@ -15,6 +16,7 @@ use crate::progress::Progress;
 use crate::signal::crosstalk::BleedAnalyzer;
 use crate::signal::ChannelAnalyzer;
 use crate::text::{self, Claim, FactSet, RuleSet, ScanOptions};
+use crate::verdict;
 
 /// What the stages after the acoustic measurements need, prepared once per run.
 pub struct Stages<'a> {
@@ -81,28 +83,43 @@ pub fn analyze_with(config: &AnalyzeConfig, stages: &Stages) -> Report {
         }
     }
     report.errors.sort_by(|a, b| a.path.cmp(&b.path));
-    link_recordings(&mut analysed);
+    link_recordings(&mut analysed, config.vendor.as_deref());
     report.recordings = analysed.into_iter().map(|a| a.recording).collect();
     report
 }
 
-/// Checks across the recordings of a run: the same claim with different values (`inconsistency`),
-/// the same customer voice or wording in several calls (`same_voice`, `repeated_wording`).
-fn link_recordings(analysed: &mut [Analysed]) {
-    let claims: Vec<(String, Vec<Claim>)> = analysed
+/// Checks across the recordings of a run: the same claim with different values within one vendor
+/// (`inconsistency`), the same customer voice or wording in several calls (`same_voice`,
+/// `repeated_wording`; counted within a vendor, information across vendors). `vendor_override` is
+/// `--vendor`, which puts every recording under one vendor.
+fn link_recordings(analysed: &mut [Analysed], vendor_override: Option<&str>) {
+    let vendors: Vec<String> = analysed
         .iter()
-        .map(|a| (a.recording.path.clone(), a.claims.clone()))
+        .map(|a| match vendor_override {
+            Some(name) => name.to_string(),
+            None => verdict::vendor_name(&a.recording),
+        })
         .collect();
-    let mut links = text::facts::inconsistencies(&claims);
+    let mut links = Vec::new();
+    for vendor in vendors.iter().collect::<BTreeSet<_>>() {
+        let claims: Vec<(String, Vec<Claim>)> = analysed
+            .iter()
+            .zip(&vendors)
+            .filter(|(_, v)| *v == vendor)
+            .map(|(a, _)| (a.recording.path.clone(), a.claims.clone()))
+            .collect();
+        links.extend(text::facts::inconsistencies(&claims));
+    }
     let items: Vec<conversation::RunItem> = analysed
         .iter()
-        .filter_map(|a| {
-            let transcript = a.recording.transcript.as_ref()?;
-            Some((
-                a.recording.path.as_str(),
-                transcript,
-                a.customer_voice.as_ref(),
-            ))
+        .zip(&vendors)
+        .filter_map(|(a, vendor)| {
+            Some(conversation::RunItem {
+                path: a.recording.path.as_str(),
+                vendor,
+                transcript: a.recording.transcript.as_ref()?,
+                customer_voice: a.customer_voice.as_ref(),
+            })
         })
         .collect();
     links.extend(conversation::cross_recording(&items));

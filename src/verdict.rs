@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::config::VerdictRules;
 use crate::model::{
-    Finding, FindingKind, Level, Recording, Report, Severity, VendorSummary, Verdict,
+    Finding, FindingKind, Level, Recording, Report, Severity, VendorSummary, Verdict, CROSS_VENDOR,
 };
 
 /// Vendor name of recordings that have neither a vendor folder nor a parent folder.
@@ -124,13 +124,18 @@ fn counted_flags<'a>(
     rules: &VerdictRules,
 ) -> BTreeMap<Flag, Severity> {
     let mut flags = BTreeMap::new();
-    for finding in findings {
+    for finding in findings.into_iter().filter(|f| !is_cross_vendor(f)) {
         if finding.severity >= rules.min_severity {
             let worst = flags.entry(Flag::of(finding)).or_insert(finding.severity);
             *worst = (*worst).max(finding.severity);
         }
     }
     flags
+}
+
+/// A link to another vendor's recording: shown, never counted ([`CROSS_VENDOR`]).
+fn is_cross_vendor(finding: &Finding) -> bool {
+    finding.details.get(CROSS_VENDOR) == Some(&serde_json::Value::Bool(true))
 }
 
 /// The level a number of distinct flags reaches under the rules.
@@ -374,5 +379,18 @@ mod tests {
             Level::Green
         );
         assert_eq!(worst_vendor_level(&report), Some(Level::Yellow));
+    }
+
+    #[test]
+    fn links_to_other_vendors_never_count() {
+        let mut link = finding(FindingKind::SameVoice, "same_voice", Severity::High);
+        link.details.insert(CROSS_VENDOR.into(), true.into());
+        let rules = VerdictRules {
+            min_severity: Severity::Info,
+            ..VerdictRules::default()
+        };
+        assert_eq!(verdict_of(&[link.clone()], &rules).level, Level::Green);
+        link.details.remove(CROSS_VENDOR);
+        assert_eq!(verdict_of(&[link], &rules).level, Level::Yellow);
     }
 }

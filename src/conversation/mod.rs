@@ -21,6 +21,7 @@ use turns::{has_timing, turns, Turn};
 
 use crate::model::{
     ChannelMeasures, ConversationMetrics, Finding, FindingKind, Role, Severity, Transcript,
+    CROSS_VENDOR,
 };
 
 /// Metrics and the `staged_dialogue` finding of a transcribed recording lasting `duration_s` seconds,
@@ -54,36 +55,56 @@ pub fn analyze_text(transcript: &Transcript) -> Finding {
     })
 }
 
-/// One recording of a run as the cross-recording checks see it: its path, its transcript and the
-/// voice print of its customer (null when none could be made).
-pub type RunItem<'a> = (&'a str, &'a Transcript, Option<&'a VoicePrint>);
+/// One recording of a run as the cross-recording checks see it.
+pub struct RunItem<'a> {
+    pub path: &'a str,
+    /// The vendor the recording is scored under: links between vendors are shown, not counted.
+    pub vendor: &'a str,
+    pub transcript: &'a Transcript,
+    /// The voice print of its customer; null when none could be made.
+    pub customer_voice: Option<&'a VoicePrint>,
+}
 
 /// Findings that link recordings of one run: `same_voice` when two customers' voices match, and
 /// `staged_dialogue` / `repeated_wording` when customer lines are nearly identical. Each link is
-/// reported on both recordings, as (path, finding).
+/// reported on both recordings, as (path, finding); links between two vendors are info only.
 pub fn cross_recording(items: &[RunItem]) -> Vec<(String, Finding)> {
-    let lines: Vec<Vec<Line>> = items.iter().map(|(_, t, _)| customer_lines(t)).collect();
+    let lines: Vec<Vec<Line>> = items.iter().map(|i| customer_lines(i.transcript)).collect();
     let mut out = Vec::new();
     for i in 0..items.len() {
         for j in i + 1..items.len() {
-            let (a, b) = (items[i].0, items[j].0);
-            if let (Some(va), Some(vb)) = (items[i].2, items[j].2) {
+            let (a, b) = (items[i].path, items[j].path);
+            let mut pair = Vec::new();
+            if let (Some(va), Some(vb)) = (items[i].customer_voice, items[j].customer_voice) {
                 let similarity = va.similarity(vb);
                 if similarity >= voice::SAME_VOICE_FROM {
-                    out.push((a.to_string(), same_voice(b, similarity)));
-                    out.push((b.to_string(), same_voice(a, similarity)));
+                    pair.push((a.to_string(), same_voice(b, similarity)));
+                    pair.push((b.to_string(), same_voice(a, similarity)));
                 }
             }
             let found = repeated::matches(&lines[i], &lines[j]);
             if !found.is_empty() {
                 let mirrored: Vec<repeated::Match> =
                     found.iter().map(repeated::Match::mirrored).collect();
-                out.push((a.to_string(), repeated_wording(b, &found)));
-                out.push((b.to_string(), repeated_wording(a, &mirrored)));
+                pair.push((a.to_string(), repeated_wording(b, &found)));
+                pair.push((b.to_string(), repeated_wording(a, &mirrored)));
             }
+            if items[i].vendor != items[j].vendor {
+                pair.iter_mut().for_each(|(_, f)| mark_cross_vendor(f));
+            }
+            out.extend(pair);
         }
     }
     out
+}
+
+/// Turns a link into information: another vendor's recording says nothing about this vendor.
+fn mark_cross_vendor(finding: &mut Finding) {
+    finding.severity = Severity::Info;
+    finding
+        .message
+        .push_str(" (another vendor's recording: shown for information, not counted)");
+    finding.details.insert(CROSS_VENDOR.into(), true.into());
 }
 
 fn customer_lines(transcript: &Transcript) -> Vec<Line> {
@@ -276,10 +297,16 @@ mod tests {
         let voice = print_of(&synth_voice(120.0, 1.0, 1, 0.002, 8.0));
         let same = print_of(&synth_voice(120.0, 1.0, 2, 0.004, 8.0));
         let other = print_of(&synth_voice(210.0, 1.17, 3, 0.002, 8.0));
+        let item = |path, transcript, customer_voice| RunItem {
+            path,
+            vendor: "v",
+            transcript,
+            customer_voice,
+        };
         let found = cross_recording(&[
-            ("a.wav", &a, Some(&voice)),
-            ("b.wav", &b, Some(&same)),
-            ("c.wav", &c, Some(&other)),
+            item("a.wav", &a, Some(&voice)),
+            item("b.wav", &b, Some(&same)),
+            item("c.wav", &c, Some(&other)),
         ]);
         let kinds: Vec<(&str, &str, String)> = found
             .iter()
@@ -310,5 +337,32 @@ mod tests {
             repeated.excerpt.as_ref().unwrap().contains("####"),
             "digits masked"
         );
+    }
+
+    #[test]
+    fn links_between_vendors_are_information_only() {
+        let line = "Hello, I would like to know the price of the premium plan for my card.";
+        let (a, b) = (scripted(line), scripted(line));
+        let voice = print_of(&synth_voice(120.0, 1.0, 1, 0.002, 8.0));
+        let same = print_of(&synth_voice(120.0, 1.0, 2, 0.004, 8.0));
+        let found = cross_recording(&[
+            RunItem {
+                path: "x/a.wav",
+                vendor: "x",
+                transcript: &a,
+                customer_voice: Some(&voice),
+            },
+            RunItem {
+                path: "y/b.wav",
+                vendor: "y",
+                transcript: &b,
+                customer_voice: Some(&same),
+            },
+        ]);
+        assert!(!found.is_empty());
+        for (_, f) in &found {
+            assert_eq!(f.severity, Severity::Info, "{}", f.message);
+            assert_eq!(f.details[CROSS_VENDOR], true);
+        }
     }
 }

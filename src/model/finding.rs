@@ -50,6 +50,11 @@ pub enum FindingKind {
     SameVoice,
 }
 
+/// `details` key set (to `true`) on a link to another vendor's recording (`same_voice`,
+/// `repeated_wording`): shown for information, never counted in a verdict, so that a vendor's
+/// verdict does not depend on other vendors' files.
+pub const CROSS_VENDOR: &str = "cross_vendor";
+
 /// One thing worth the buyer's attention, with the evidence that backs it.
 ///
 /// Acoustic findings fill `time_ranges`; text findings also fill `rule`, `excerpt`

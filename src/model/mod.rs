@@ -12,7 +12,7 @@ mod verdict;
 pub use conversation::{
     ConversationMetrics, Interruption, OverlapMetrics, SilenceMetrics, SpeakerMetrics,
 };
-pub use finding::{Finding, FindingKind, Severity, TimeRange};
+pub use finding::{Finding, FindingKind, Severity, TimeRange, CROSS_VENDOR};
 pub use recording::{
     BackgroundVoices, Bleed, ChannelMeasures, InputError, PlotData, Recording, Report, Skipped,
     Spectrogram, SpectrumPoint, VendorSummary, SCHEMA,
