@@ -179,6 +179,7 @@ fn recording(path: &str, vendor: &str, planted: bool, lines: usize) -> Recording
             language: Some("en".into()),
             language_probability: Some(0.97),
             segments,
+            low_confidence_share: None,
         }),
         plots: PlotData {
             spectrogram: Some(spectrogram(duration_s)),

@@ -432,6 +432,7 @@ fn make_call(rng: &mut Rng, style: Style, index: usize) -> Call {
         language: Some(lang.code.into()),
         language_probability: Some(0.95),
         segments,
+        low_confidence_share: None,
     };
     Call {
         style: style.name,

@@ -72,8 +72,7 @@ pub fn transcribe_recording(
     if with_speech.is_empty() {
         return Ok(Transcript {
             language: config.language.clone(),
-            language_probability: None,
-            segments: Vec::new(),
+            ..Transcript::default()
         });
     }
     let language = engine.language(&with_speech, &options)?;
@@ -93,11 +92,14 @@ pub fn transcribe_recording(
         };
         label_stereo(per_channel, agent)
     };
-    Ok(Transcript {
+    let mut transcript = Transcript {
         language: Some(language.code),
         language_probability: language.probability,
         segments,
-    })
+        low_confidence_share: None,
+    };
+    transcript.low_confidence_share = transcript.measure_low_confidence_share();
+    Ok(transcript)
 }
 
 /// Second decoding pass: every channel resampled to 16 kHz and gated to its speech regions; also

@@ -182,8 +182,8 @@ pub(crate) mod tests {
     pub fn transcript(segments: Vec<Segment>) -> Transcript {
         Transcript {
             language: Some("en".into()),
-            language_probability: None,
             segments,
+            ..Transcript::default()
         }
     }
 

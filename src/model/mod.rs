@@ -18,5 +18,5 @@ pub use recording::{
     Spectrogram, SpectrumPoint, VendorSummary, SCHEMA,
 };
 pub use role::Role;
-pub use transcript::{Segment, Transcript, Word};
+pub use transcript::{Segment, Transcript, Word, LOW_CONFIDENCE_P};
 pub use verdict::{Level, Verdict};

@@ -2,6 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Word probability (whisper's `p`) below which a word counts as low-confidence: text findings
+/// resting on such words say "may be misheard" and count for less.
+pub const LOW_CONFIDENCE_P: f32 = 0.5;
+
 /// A word with its timing, as whisper reports it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Word {
@@ -38,4 +42,19 @@ pub struct Transcript {
     #[serde(default)]
     pub language_probability: Option<f32>,
     pub segments: Vec<Segment>,
+    /// Share (0..1) of the recognised words below [`LOW_CONFIDENCE_P`]; null without word timing
+    /// (pasted transcripts) or without words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low_confidence_share: Option<f64>,
+}
+
+impl Transcript {
+    /// Share (0..1) of the words below [`LOW_CONFIDENCE_P`]; `None` when there are no timed words.
+    pub fn measure_low_confidence_share(&self) -> Option<f64> {
+        let words = self.segments.iter().flat_map(|s| &s.words);
+        let (low, all) = words.fold((0usize, 0usize), |(low, all), w| {
+            (low + usize::from(w.p < LOW_CONFIDENCE_P), all + 1)
+        });
+        (all > 0).then(|| low as f64 / all as f64)
+    }
 }

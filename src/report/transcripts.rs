@@ -159,6 +159,7 @@ mod tests {
                     "My card is 4111 1111 1111 1234.",
                 ),
             ],
+            low_confidence_share: None,
         }
     }
 

@@ -115,6 +115,8 @@ struct RuleDef {
     speaker: SpeakerScope,
     #[serde(default)]
     scope: Option<TurnScope>,
+    #[serde(default)]
+    min_confidence: Option<f32>,
 }
 
 /// One compiled phrase rule.
@@ -130,6 +132,10 @@ pub struct Rule {
     pub speaker: SpeakerScope,
     /// Only for `missing_required_phrase` rules.
     pub scope: Option<TurnScope>,
+    /// Lowest ASR word probability (0..1) every matched word needs; a match on less certain words
+    /// is not reported (a misheard word must not raise profanity). Pasted text has no
+    /// probabilities and always counts.
+    pub min_confidence: Option<f32>,
     pub patterns: Vec<String>,
     pub examples: Vec<String>,
     pub counter_examples: Vec<String>,
@@ -240,6 +246,14 @@ fn compile_rule(origin: &str, source: &str, def: RuleDef) -> Result<Rule, TextEr
     if def.patterns.is_empty() {
         return Err(err("needs at least one pattern".into()));
     }
+    if def
+        .min_confidence
+        .is_some_and(|p| !(0.0..=1.0).contains(&p))
+    {
+        return Err(err(
+            "min_confidence must be a probability from 0 to 1".into()
+        ));
+    }
     let compiled = def
         .patterns
         .iter()
@@ -259,6 +273,7 @@ fn compile_rule(origin: &str, source: &str, def: RuleDef) -> Result<Rule, TextEr
         rationale: def.rationale,
         speaker: def.speaker,
         scope,
+        min_confidence: def.min_confidence,
         patterns: def.patterns,
         examples: def.examples,
         counter_examples: def.counter_examples,

@@ -5,7 +5,9 @@ use super::facts::{self, Claim, FactSet};
 use super::normalize::Normalized;
 use super::pii::{find_pii, Context, PiiHit};
 use super::rules::{PhraseHit, RuleSet, TurnScope, REQUIRED_CATEGORIES};
-use crate::model::{Finding, FindingKind, Segment, TimeRange, Transcript};
+use crate::model::{
+    Finding, FindingKind, Segment, Severity, TimeRange, Transcript, Word, LOW_CONFIDENCE_P,
+};
 
 /// What to look for and how to show it.
 #[derive(Debug, Clone, Copy, Default)]
@@ -187,7 +189,13 @@ pub fn scan_with_claims(
         if let Some(facts) = options.facts {
             for raw in &scan.claims {
                 let claim = make_claim(facts, seg, i, raw, &scan.pii, options.show_pii);
-                findings.extend(facts::misinformation(&facts.facts[raw.fact], &claim));
+                let probabilities = word_probabilities(seg, (raw.start, raw.end));
+                findings.extend(facts::misinformation(&facts.facts[raw.fact], &claim).map(
+                    |mut f| {
+                        mark_if_misheard(&mut f, &probabilities);
+                        f
+                    },
+                ));
                 claims.push(claim);
             }
         }
@@ -268,20 +276,21 @@ fn emit_segment_findings(
     for hit in &scan.pii {
         let mut f = Finding::new(FindingKind::Pii, hit.category, hit.severity, hit.reason);
         f.rule = Some(format!("pii.{}", hit.category));
-        locate(
-            &mut f,
-            seg,
-            index,
-            (hit.start, hit.end),
-            &scan.pii,
-            options.show_pii,
-        );
+        let span = (hit.start, hit.end);
+        locate(&mut f, seg, index, span, &scan.pii, options.show_pii);
+        mark_if_misheard(&mut f, &word_probabilities(seg, span));
         out.push(f);
     }
     for (hit, &span) in scan.phrases.iter().zip(&scan.phrase_spans) {
         let rule = &rules.rules()[hit.rule];
         if rule.kind == FindingKind::MissingRequiredPhrase {
             continue;
+        }
+        let probabilities = word_probabilities(seg, span);
+        if let Some(least) = rule.min_confidence {
+            if probabilities.iter().any(|p| *p < least) {
+                continue;
+            }
         }
         let mut f = Finding::new(
             rule.kind,
@@ -291,6 +300,7 @@ fn emit_segment_findings(
         );
         f.rule = Some(rule.id.clone());
         locate(&mut f, seg, index, span, &scan.pii, options.show_pii);
+        mark_if_misheard(&mut f, &probabilities);
         out.push(f);
     }
 }
@@ -406,10 +416,10 @@ pub fn excerpt(text: &str, span: (usize, usize), pii: &[PiiHit], show_pii: bool)
     out.trim().to_string()
 }
 
-/// Seconds covered by `span`: from word timestamps when the segment has them, else the segment's.
-pub fn time_ranges(seg: &Segment, span: (usize, usize)) -> Vec<TimeRange> {
+/// The timed words of a segment that overlap `span` (byte offsets in the segment text), in order.
+fn words_in_span(seg: &Segment, span: (usize, usize)) -> Vec<&Word> {
     let mut cursor = 0;
-    let mut covered: Option<(f64, f64)> = None;
+    let mut inside = Vec::new();
     for word in &seg.words {
         let w = word.text.trim();
         let Some(found) = (!w.is_empty())
@@ -421,14 +431,43 @@ pub fn time_ranges(seg: &Segment, span: (usize, usize)) -> Vec<TimeRange> {
         let (ws, we) = (cursor + found, cursor + found + w.len());
         cursor = we;
         if ws < span.1 && we > span.0 {
-            covered = Some(covered.map_or((word.start_s, word.end_s), |(s, _)| (s, word.end_s)));
+            inside.push(word);
         }
     }
-    match (covered, seg.start_s, seg.end_s) {
-        (Some((s, e)), _, _) => vec![TimeRange::new(s, e)],
-        (None, Some(s), Some(e)) => vec![TimeRange::new(s, e)],
+    inside
+}
+
+/// Seconds covered by `span`: from word timestamps when the segment has them, else the segment's.
+pub fn time_ranges(seg: &Segment, span: (usize, usize)) -> Vec<TimeRange> {
+    let words = words_in_span(seg, span);
+    match (words.first(), words.last(), seg.start_s, seg.end_s) {
+        (Some(first), Some(last), _, _) => vec![TimeRange::new(first.start_s, last.end_s)],
+        (None, _, Some(s), Some(e)) => vec![TimeRange::new(s, e)],
         _ => Vec::new(),
     }
+}
+
+/// Whisper's probabilities (0..1) of the words under `span`; empty for text without word timing.
+fn word_probabilities(seg: &Segment, span: (usize, usize)) -> Vec<f32> {
+    words_in_span(seg, span).iter().map(|w| w.p).collect()
+}
+
+/// A finding that rests on words the recogniser was unsure of (mean probability below
+/// [`LOW_CONFIDENCE_P`]) is capped at low severity and says it may be misheard.
+fn mark_if_misheard(f: &mut Finding, probabilities: &[f32]) {
+    if probabilities.is_empty() {
+        return;
+    }
+    let mean = probabilities.iter().sum::<f32>() / probabilities.len() as f32;
+    if mean >= LOW_CONFIDENCE_P {
+        return;
+    }
+    f.severity = f.severity.min(Severity::Low);
+    f.message.push_str(&format!(
+        " (may be misheard: ASR word confidence {mean:.2})"
+    ));
+    let rounded = (f64::from(mean) * 100.0).round() / 100.0;
+    f.details.insert("asr_confidence".into(), rounded.into());
 }
 
 /// Bit set of the required-phrase categories (bit = index in REQUIRED_CATEGORIES) a segment says.
@@ -618,6 +657,7 @@ mod tests {
                 seg("customer", "No, thanks."),
                 seg("agent", "Have a nice day, goodbye!"),
             ],
+            low_confidence_share: None,
         };
         let found = scan_transcript(&RuleSet::builtin(), &t, &ScanOptions::default());
         assert!(found.is_empty(), "{found:?}");
@@ -633,6 +673,7 @@ mod tests {
                 seg("Клиент", "Моя карта 4111 1111 1111 1111."),
                 seg("Оператор", "Хорошо."),
             ],
+            low_confidence_share: None,
         };
         let found = scan_transcript(&RuleSet::builtin(), &t, &ScanOptions::default());
         let k = kinds(&found);
@@ -651,6 +692,79 @@ mod tests {
         assert_eq!(card.line, Some(2));
         let [s, e] = card.span.unwrap();
         assert_eq!(&t.segments[1].text[s..e], "4111 1111 1111 1111");
+    }
+
+    /// A segment whose words carry whisper's probabilities, one per word of `text`.
+    fn heard(speaker: &str, text: &str, p: &[f32]) -> Segment {
+        let mut s = seg(speaker, text);
+        s.words = text
+            .split(' ')
+            .zip(p)
+            .enumerate()
+            .map(|(i, (w, &p))| Word {
+                text: format!(" {w}"),
+                start_s: i as f64,
+                end_s: i as f64 + 0.5,
+                p,
+            })
+            .collect();
+        s
+    }
+
+    fn one_segment(segment: Segment) -> Transcript {
+        Transcript {
+            language: Some("en".into()),
+            segments: vec![segment],
+            ..Transcript::default()
+        }
+    }
+
+    #[test]
+    fn profanity_needs_a_confidently_heard_word() {
+        let scan = |p: &[f32]| {
+            let t = one_segment(heard("agent", "It's shit today.", p));
+            scan_transcript(&RuleSet::builtin(), &t, &ScanOptions::default())
+        };
+        let profanity = |found: &[Finding]| found.iter().any(|f| f.category == "profanity");
+        assert!(
+            !profanity(&scan(&[0.8, 0.4, 0.42])),
+            "misheard: no profanity"
+        );
+        assert!(
+            profanity(&scan(&[0.9, 0.95, 0.9])),
+            "heard clearly: profanity"
+        );
+    }
+
+    #[test]
+    fn findings_on_unsure_words_are_capped_and_say_so() {
+        let text = "But only today and only two at that price.";
+        let scan = |p: f32| {
+            let t = one_segment(heard("agent", text, &[p; 9]));
+            let found = scan_transcript(&RuleSet::builtin(), &t, &ScanOptions::default());
+            found
+                .into_iter()
+                .find(|f| f.kind == FindingKind::Manipulation)
+                .expect("false urgency found")
+        };
+        let unsure = scan(0.3);
+        assert_eq!(unsure.severity, Severity::Low);
+        assert!(
+            unsure.message.contains("may be misheard"),
+            "{}",
+            unsure.message
+        );
+        assert_eq!(unsure.details["asr_confidence"], 0.3);
+        let sure = scan(0.9);
+        assert!(sure.severity > Severity::Low);
+        assert!(!sure.message.contains("misheard"));
+    }
+
+    #[test]
+    fn low_confidence_share_counts_unsure_words() {
+        let t = one_segment(heard("agent", "a b c d", &[0.9, 0.2, 0.9, 0.4]));
+        assert_eq!(t.measure_low_confidence_share(), Some(0.5));
+        assert_eq!(Transcript::default().measure_low_confidence_share(), None);
     }
 
     #[test]
