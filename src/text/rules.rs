@@ -81,9 +81,9 @@ pub enum SpeakerScope {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TurnScope {
-    /// The agent's first turn (greeting, self-introduction).
+    /// The agent's opening: its first two turns, joined (greeting, self-introduction).
     FirstTurn,
-    /// The agent's last two turns (offer of more help, farewell).
+    /// The agent's closing: its last two turns, joined (offer of more help, farewell).
     LastTurns,
     /// Anywhere in the agent's speech.
     Anywhere,

@@ -490,6 +490,22 @@ fn segment_pii(transcript: &Transcript, index: usize, agent_turn: bool) -> Vec<P
     find_pii(&seg.text, &Context::new(&here, before.as_ref()), agent_turn)
 }
 
+/// Fewest words a transcript needs before missing required phrases are judged: a pasted fragment
+/// of a few lines is no whole call and gets none of these flags.
+const WHOLE_CALL_MIN_WORDS: usize = 50;
+/// Fewest segments (lines) a whole call has: an opening, an exchange and a closing.
+const WHOLE_CALL_MIN_SEGMENTS: usize = 4;
+
+/// Whether the transcript is long enough to hold both an opening and a closing window.
+fn looks_like_whole_call(transcript: &Transcript) -> bool {
+    let words: usize = transcript
+        .segments
+        .iter()
+        .map(|s| s.text.split_whitespace().count())
+        .sum();
+    transcript.segments.len() >= WHOLE_CALL_MIN_SEGMENTS && words >= WHOLE_CALL_MIN_WORDS
+}
+
 /// Maximal runs of consecutive agent segments, as index ranges.
 fn agent_runs(agent_turns: &[bool]) -> Vec<std::ops::Range<usize>> {
     let mut turns: Vec<std::ops::Range<usize>> = Vec::new();
@@ -511,10 +527,24 @@ fn missing_required(
     options: &ScanOptions,
 ) -> Vec<Finding> {
     let turns = agent_runs(agent_turns);
-    let (Some(first), Some(_)) = (turns.first(), turns.last()) else {
+    if turns.is_empty() || !looks_like_whole_call(transcript) {
         return Vec::new();
+    }
+    let opening = turns[0].start..turns[1.min(turns.len() - 1)].end;
+    let closing = turns[turns.len().saturating_sub(2)].start..turns[turns.len() - 1].end;
+    let said_in = |window: &std::ops::Range<usize>| {
+        let joined = window
+            .clone()
+            .filter(|&i| agent_turns[i])
+            .map(|i| transcript.segments[i].text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        required_categories(
+            rules,
+            &rules.find(languages, &Normalized::new(&joined), true),
+        )
     };
-    let last_two = turns[turns.len().saturating_sub(2)].start..turns[turns.len() - 1].end;
+    let (opening_said, closing_said) = (said_in(&opening), said_in(&closing));
     let mut out = Vec::new();
     for (bit, category) in REQUIRED_CATEGORIES.iter().enumerate() {
         let required: Vec<usize> = rules
@@ -531,14 +561,17 @@ fn missing_required(
         let Some(&example_rule) = required.first() else {
             continue;
         };
-        let scope = match rules.rules()[example_rule].scope {
-            Some(TurnScope::FirstTurn) => first.clone(),
-            Some(TurnScope::LastTurns) => last_two.clone(),
-            _ => 0..transcript.segments.len(),
+        let (scope, said) = match rules.rules()[example_rule].scope {
+            Some(TurnScope::FirstTurn) => (opening.clone(), opening_said & (1 << bit) != 0),
+            Some(TurnScope::LastTurns) => (closing.clone(), closing_said & (1 << bit) != 0),
+            _ => {
+                let all = 0..transcript.segments.len();
+                let said = all
+                    .clone()
+                    .any(|i| agent_turns[i] && required_said[i] & (1 << bit) != 0);
+                (all, said)
+            }
         };
-        let said = scope
-            .clone()
-            .any(|i| agent_turns[i] && required_said[i] & (1 << bit) != 0);
         if !said {
             out.push(missing_finding(
                 rules,
@@ -563,7 +596,7 @@ fn missing_finding(
 ) -> Finding {
     let rule = &rules.rules()[rule_index];
     let where_ = match rule.scope {
-        Some(TurnScope::FirstTurn) => "in the agent's first turn",
+        Some(TurnScope::FirstTurn) => "in the agent's opening turns",
         Some(TurnScope::LastTurns) => "in the agent's last turns",
         _ => "anywhere in the agent's speech",
     };
@@ -682,8 +715,12 @@ mod tests {
             "{k:?}"
         );
         assert!(k.contains(&(FindingKind::Pii, "card_number".into())));
-        assert!(k.contains(&(FindingKind::MissingRequiredPhrase, "greeting".into())));
-        assert!(k.contains(&(FindingKind::MissingRequiredPhrase, "farewell".into())));
+        assert!(
+            !found
+                .iter()
+                .any(|f| f.kind == FindingKind::MissingRequiredPhrase),
+            "a fragment of three lines is no whole call: {k:?}"
+        );
         let card = found.iter().find(|f| f.category == "card_number").unwrap();
         assert_eq!(
             card.excerpt.as_deref(),
@@ -692,6 +729,61 @@ mod tests {
         assert_eq!(card.line, Some(2));
         let [s, e] = card.span.unwrap();
         assert_eq!(&t.segments[1].text[s..e], "4111 1111 1111 1111");
+    }
+
+    /// A whole call whose agent says `opening` (two segments) and `closing` (two segments).
+    fn whole_call(opening: [&str; 2], closing: [&str; 2]) -> Transcript {
+        let middle = "I would like to move my internet plan to the cheaper one from next month, \
+                      because I hardly use it during the week and the price went up again.";
+        Transcript {
+            language: Some("en".into()),
+            segments: vec![
+                seg("agent", opening[0]),
+                seg("agent", opening[1]),
+                seg("customer", middle),
+                seg(
+                    "agent",
+                    "Sure, I have changed it, the new price starts on the first of the month.",
+                ),
+                seg(
+                    "customer",
+                    "Great, that is all I needed today, thanks a lot.",
+                ),
+                seg("agent", closing[0]),
+                seg("agent", closing[1]),
+            ],
+            ..Transcript::default()
+        }
+    }
+
+    fn missing(t: &Transcript) -> Vec<String> {
+        scan_transcript(&RuleSet::builtin(), t, &ScanOptions::default())
+            .into_iter()
+            .filter(|f| f.kind == FindingKind::MissingRequiredPhrase)
+            .map(|f| f.category)
+            .collect()
+    }
+
+    #[test]
+    fn required_phrases_are_judged_on_joined_turns_of_a_whole_call() {
+        let split = whole_call(
+            [
+                "Thank you for calling Acme Telecom,",
+                "this is Anna. Good evening!",
+            ],
+            ["Can I help you", "with anything else? Have a nice day."],
+        );
+        assert!(missing(&split).is_empty(), "{:?}", missing(&split));
+        let rude = whole_call(["Yes.", "What do you want?"], ["Done.", "Right."]);
+        assert_eq!(
+            missing(&rude),
+            [
+                "greeting",
+                "self_introduction",
+                "offer_more_help",
+                "farewell"
+            ]
+        );
     }
 
     /// A segment whose words carry whisper's probabilities, one per word of `text`.
