@@ -157,21 +157,67 @@ fn clean_speech_targets() {
 // Voice prints (slow).
 
 /// A clip's voice print over its VAD speech regions (the pipeline uses the customer's transcript
-/// ranges; on a single-speaker clip the VAD regions are the same speaker's talk).
-fn clip_print(path: &Path) -> Option<VoicePrint> {
+/// ranges; on a single-speaker clip the VAD regions are the same speaker's talk), and for 16 kHz
+/// clips also the print of a telephone-band copy (low-passed at 3.4 kHz, decimated to 8 kHz): the
+/// same voice through another channel, as the same customer would sound in another vendor's call.
+fn clip_print(path: &Path) -> Option<(VoicePrint, Option<VoicePrint>)> {
     let rec = measure(path);
     let regions = rec.channels.first()?.speech_regions.clone();
     if regions.is_empty() {
         return None;
     }
     let mut stream = AudioStream::open(path).ok()?;
-    let mut printer = VoicePrinter::new(stream.info().sample_rate_hz, &regions);
+    let rate = stream.info().sample_rate_hz;
+    let mut printer = VoicePrinter::new(rate, &regions);
+    let mut samples = Vec::new();
     while let Some(block) = stream.next_block().ok()? {
-        if let Some(samples) = block.first() {
-            printer.push(samples);
+        if let Some(block) = block.first() {
+            printer.push(block);
+            if rate == 16_000 {
+                samples.extend_from_slice(block);
+            }
         }
     }
-    printer.finish()
+    let narrow = (rate == 16_000).then(|| {
+        let mut narrow_printer = VoicePrinter::new(8_000, &regions);
+        narrow_printer.push(&telephone_band(&samples));
+        narrow_printer.finish()
+    });
+    Some((printer.finish()?, narrow.flatten()))
+}
+
+/// 16 kHz -> 8 kHz through a 3.4 kHz windowed-sinc low-pass (101 taps, Hamming).
+fn telephone_band(x: &[f32]) -> Vec<f32> {
+    const TAPS: usize = 101;
+    let cutoff = 3400.0 / 16_000.0;
+    let h: Vec<f32> = (0..TAPS)
+        .map(|i| {
+            let n = i as f64 - (TAPS / 2) as f64;
+            let sinc = if n == 0.0 {
+                2.0 * cutoff
+            } else {
+                (2.0 * std::f64::consts::PI * cutoff * n).sin() / (std::f64::consts::PI * n)
+            };
+            let w = 0.54 - 0.46 * (2.0 * std::f64::consts::PI * i as f64 / (TAPS - 1) as f64).cos();
+            (sinc * w) as f32
+        })
+        .collect();
+    (0..x.len() / 2)
+        .map(|k| {
+            let centre = 2 * k;
+            h.iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let j = centre as isize + i as isize - (TAPS / 2) as isize;
+                    if j >= 0 && (j as usize) < x.len() {
+                        c * x[j as usize]
+                    } else {
+                        0.0
+                    }
+                })
+                .sum()
+        })
+        .collect()
 }
 
 /// ROC AUC: the probability that a random positive scores above a random negative (ties count half).
@@ -200,13 +246,17 @@ fn share_at_or_above(values: &[f64], threshold: f64) -> f64 {
 fn same_voice_realdev() {
     let Some(root) = realdev() else { return };
     let mut clips: Vec<(String, String, VoicePrint)> = Vec::new();
+    let mut narrow: Vec<Option<VoicePrint>> = Vec::new();
     let mut no_print = Vec::new();
     for speaker in folders(&root.join("speakers")) {
         let id = speaker.file_name().unwrap().to_string_lossy().to_string();
         for clip in audio_files(&speaker) {
             let name = clip.strip_prefix(&root).unwrap().display().to_string();
             match clip_print(&clip) {
-                Some(print) => clips.push((id.clone(), name, print)),
+                Some((print, phone)) => {
+                    clips.push((id.clone(), name, print));
+                    narrow.push(phone);
+                }
                 None => no_print.push(name),
             }
         }
@@ -278,6 +328,34 @@ fn same_voice_realdev() {
             print.median_f0_hz.map(|f| f.round())
         );
     }
+    // Cross-channel: one clip wideband, the other through the telephone band (16 kHz clips only).
+    let (mut same_x, mut different_x) = (Vec::new(), Vec::new());
+    for i in 0..clips.len() {
+        for j in 0..clips.len() {
+            if i == j {
+                continue;
+            }
+            if let Some(phone) = &narrow[j] {
+                let s = clips[i].2.similarity(phone);
+                if clips[i].0 == clips[j].0 {
+                    same_x.push(s);
+                } else {
+                    different_x.push(s);
+                }
+            }
+        }
+    }
+    println!(
+        "REALDEV same_voice_cross_channel same_pairs={} different_pairs={} auc={:.3} fmr={:.4} recall={:.3} \
+         median_same={:.3} median_different={:.3}",
+        same_x.len(),
+        different_x.len(),
+        auc(&same_x, &different_x),
+        share_at_or_above(&different_x, SAME_VOICE_FROM),
+        share_at_or_above(&same_x, SAME_VOICE_FROM),
+        median(&same_x),
+        median(&different_x)
+    );
     // Issue-13 target (not met today, see EVAL-NOTES.md): fmr_1pct <= 0.01 with recall_1pct >= 0.6.
 }
 
