@@ -124,7 +124,7 @@ fn clean_speech_targets() {
     let mut clips: Vec<PathBuf> = folders(&root.join("speakers"))
         .iter()
         .chain(folders(&root.join("asr")).iter())
-        .flat_map(|d| audio_files(d))
+        .flat_map(|d| audio_files(d.as_path()))
         .collect();
     clips.sort();
     let (mut voices, mut dropouts) = (Vec::new(), Vec::new());
@@ -291,7 +291,8 @@ fn same_voice_realdev() {
     // The lowest threshold whose false-match rate is <= 1%.
     let mut sorted = different.clone();
     sorted.sort_by(|a, b| b.total_cmp(a));
-    let allowed = different.len() / 100; // false matches allowed at 1%
+    // False matches allowed at 1%.
+    let allowed = different.len() / 100;
     // Just above the (allowed+1)-th highest different-speaker similarity.
     let strict = sorted.get(allowed).map_or(0.0, |s| next_up(*s));
     println!(
