@@ -2,12 +2,12 @@
 //!
 //! A frame is dead when its samples are all equal (exact zeros or a stuck value) or, in a channel
 //! with measurable noise, when its power falls 12 dB below the noise reference. A run of dead frames
-//! of at least 50 ms is a dropout when the channel has measurable noise elsewhere (a real line never
-//! goes silent), or, in a channel whose pauses are digital silence anyway, when it cuts speech
-//! abruptly: the frames on both sides are within 8 dB of the active speech level (natural pauses
-//! fade out first). Either way it must lie inside the main speaker's talk, between the start of
-//! the first speech segment and the end of the last: a quiet lead-in or tail (encoder padding,
-//! a line not yet connected) is no dropout.
+//! of at least 50 ms is a dropout only when it cuts speech abruptly: the frames on both sides are
+//! within 8 dB of the active speech level. A pause that fades out first is a pause however deep it
+//! goes: real recordings are routinely gated, denoised or silence-suppressed (VoIP DTX) in their
+//! pauses (on realdev, 146 of 154 dropouts the older rule reported were such pauses). It must also
+//! lie inside the main speaker's talk, between the start of the first speech segment and the end
+//! of the last: a quiet lead-in or tail (encoder padding, a line not yet connected) is no dropout.
 
 use super::features::{db_to_power, Frame};
 use super::noise::NoiseLevels;
@@ -41,6 +41,6 @@ pub fn find(frames: &[Frame], activity: &Activity, levels: &NoiseLevels) -> Vec<
     runs(&dead)
         .into_iter()
         .filter(|&(a, b)| b - a >= MIN_FRAMES && first <= a && b <= last)
-        .filter(|&(a, b)| noisy || (a > 0 && b < frames.len() && loud(a - 1) && loud(b)))
+        .filter(|&(a, b)| a > 0 && b < frames.len() && loud(a - 1) && loud(b))
         .collect()
 }
