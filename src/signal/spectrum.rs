@@ -45,6 +45,10 @@ const HUM_HARMONICS: u32 = 8;
 pub const HUM_PERCENTILE: f64 = 0.3;
 /// A hum line must stand this many dB above the median of its neighbourhood.
 pub const HUM_MIN_PROMINENCE_DB: f64 = 15.0;
+/// ...and be audible: its level at least this, dBFS (as a tone's power in its bin). Lines further
+/// down (-90 to -107 dBFS behind a noise gate, as on real read-speech clips) stand out of an empty
+/// neighbourhood but nobody hears them.
+pub const HUM_MIN_LINE_DBFS: f64 = -80.0;
 /// ...and this many dB above the best line of the other mains frequency.
 const HUM_MARGIN_DB: f64 = 3.0;
 /// Neighbourhood of a hum line, Hz from the line (inner, outer).
@@ -170,23 +174,34 @@ impl SpectrumAnalyzer {
         let levels: Vec<f64> = (0..self.hum_bins)
             .map(|bin| self.hum.percentile(bin, HUM_PERCENTILE).unwrap_or(f64::MIN))
             .collect();
-        let scores: Vec<(u32, f64)> = MAINS_HZ
+        let scores: Vec<(u32, Line)> = MAINS_HZ
             .iter()
             .map(|&mains| (mains, hum_prominence(&self.long, &levels, mains)))
             .collect();
-        let (best, runner_up) = if scores[0].1 >= scores[1].1 {
+        let (best, runner_up) = if scores[0].1.prominence_db >= scores[1].1.prominence_db {
             (scores[0], scores[1])
         } else {
             (scores[1], scores[0])
         };
-        let stands_out = best.1 >= HUM_MIN_PROMINENCE_DB && best.1 >= runner_up.1 + HUM_MARGIN_DB;
-        stands_out.then_some(best)
+        let line = best.1;
+        let stands_out = line.prominence_db >= HUM_MIN_PROMINENCE_DB
+            && line.prominence_db >= runner_up.1.prominence_db + HUM_MARGIN_DB;
+        let audible = line.level_dbfs >= HUM_MIN_LINE_DBFS;
+        (stands_out && audible).then_some((best.0, line.prominence_db))
     }
 }
 
-/// The largest prominence (dB) of the harmonics of `mains_hz` in the per-bin `levels` (dB), leaving
-/// out harmonics shared with the other mains frequency (300 Hz).
-fn hum_prominence(stft: &Stft, levels: &[f64], mains_hz: u32) -> f64 {
+/// A spectral line: how far it stands above its neighbourhood and how loud it is.
+#[derive(Debug, Clone, Copy)]
+struct Line {
+    prominence_db: f64,
+    /// Level of the line's loudest bin, dBFS.
+    level_dbfs: f64,
+}
+
+/// The most prominent harmonic of `mains_hz` in the per-bin `levels` (dB), leaving out harmonics
+/// shared with the other mains frequency (300 Hz).
+fn hum_prominence(stft: &Stft, levels: &[f64], mains_hz: u32) -> Line {
     (1..=HUM_HARMONICS)
         .map(|h| f64::from(h * mains_hz))
         .filter(|hz| *hz + HUM_RING_HZ.1 <= stft.bin_hz(levels.len() - 1))
@@ -198,11 +213,23 @@ fn hum_prominence(stft: &Stft, levels: &[f64], mains_hz: u32) -> f64 {
                 == 1
         })
         .map(|hz| line_prominence(stft, levels, hz))
-        .fold(f64::MIN, f64::max)
+        .fold(
+            Line {
+                prominence_db: f64::MIN,
+                level_dbfs: f64::MIN,
+            },
+            |best, line| {
+                if line.prominence_db > best.prominence_db {
+                    line
+                } else {
+                    best
+                }
+            },
+        )
 }
 
-/// How far the level near `hz` stands above the median level of its neighbourhood, dB.
-fn line_prominence(stft: &Stft, levels: &[f64], hz: f64) -> f64 {
+/// How far the level near `hz` stands above the median level of its neighbourhood, and its level.
+fn line_prominence(stft: &Stft, levels: &[f64], hz: f64) -> Line {
     let width = stft.bin_width_hz();
     let reach = width.max(0.004 * hz);
     let line = (0..levels.len())
@@ -217,10 +244,16 @@ fn line_prominence(stft: &Stft, levels: &[f64], hz: f64) -> f64 {
         .map(|bin| levels[bin])
         .collect();
     if ring.is_empty() {
-        return f64::MIN;
+        return Line {
+            prominence_db: f64::MIN,
+            level_dbfs: line,
+        };
     }
     ring.sort_by(f64::total_cmp);
-    line - ring[ring.len() / 2]
+    Line {
+        prominence_db: line - ring[ring.len() / 2],
+        level_dbfs: line,
+    }
 }
 
 /// Effective bandwidth, Hz, from the loud-segment spectrum (dB per band). Walks up from the
@@ -781,6 +814,13 @@ mod tests {
                 assert!(stats.hum_level_db.unwrap() >= HUM_MIN_PROMINENCE_DB);
             }
         }
+    }
+
+    #[test]
+    fn an_inaudible_line_is_no_hum() {
+        let faint = speech_with(16_000, 20.0, &[(60.0, -95.0)]);
+        let stats = analyse(&faint, 16_000);
+        assert_eq!(stats.hum_hz, None, "{:?}", stats.hum_level_db);
     }
 
     #[test]
