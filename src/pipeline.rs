@@ -177,7 +177,13 @@ fn scan_words(recording: &mut Recording, stages: &Stages, show_pii: bool) -> Vec
 /// Conversation metrics and the staged-call finding; returns the customer's voice print.
 fn analyze_conversation(recording: &mut Recording, path: &Path) -> Option<VoicePrint> {
     let transcript = recording.transcript.as_ref()?;
-    let customer = conversation::customer_label(transcript)?;
+    let Some(customer) = conversation::customer_label(transcript) else {
+        let (metrics, finding) =
+            conversation::analyze_unsplit(transcript, &recording.channels, recording.duration_s);
+        recording.conversation = Some(metrics);
+        recording.findings.push(finding);
+        return None;
+    };
     let ranges = conversation::speaker_ranges(transcript, &customer);
     let channel = customer_channel(&recording.channels, &ranges);
     let ordered = agent_first(&recording.channels, channel);

@@ -42,6 +42,26 @@ pub fn analyze_recording(
     (metrics(transcript, duration_s), staged::finding(&evidence))
 }
 
+/// Metrics and the `staged_dialogue` finding of a transcribed recording whose speakers were not
+/// told apart (one label for everybody): judged without the customer's signals, and never above
+/// low severity, so that a failed speaker split neither hides the call from the detector nor
+/// counts against the vendor on half the evidence.
+pub fn analyze_unsplit(
+    transcript: &Transcript,
+    channels: &[ChannelMeasures],
+    duration_s: f64,
+) -> (ConversationMetrics, Finding) {
+    let (metrics, mut finding) = analyze_recording(transcript, channels, duration_s);
+    finding.severity = finding.severity.min(Severity::Low);
+    finding
+        .message
+        .push_str("; the speakers were not told apart, so the customer's signals are missing");
+    finding
+        .details
+        .insert("speakers_separated".into(), false.into());
+    (metrics, finding)
+}
+
 /// The `staged_dialogue` finding of a pasted transcript: lexical signals only (its timing, if any,
 /// is not trusted), and the finding says that timing was not available.
 pub fn analyze_text(transcript: &Transcript) -> Finding {
@@ -364,5 +384,19 @@ mod tests {
             assert_eq!(f.severity, Severity::Info, "{}", f.message);
             assert_eq!(f.details[CROSS_VENDOR], true);
         }
+    }
+
+    #[test]
+    fn an_unsplit_call_is_judged_but_never_counted() {
+        let line = "I saw your special offer with a discount and I would like the premium subscription please.";
+        let mut one_voice = scripted(line);
+        for segment in &mut one_voice.segments {
+            segment.speaker = Some("agent".into());
+        }
+        let (metrics, finding) = analyze_unsplit(&one_voice, &same_room(), 71.0);
+        assert_eq!(metrics.speakers.len(), 1);
+        assert_eq!(finding.kind, FindingKind::StagedDialogue);
+        assert!(finding.severity <= Severity::Low, "{}", finding.message);
+        assert_eq!(finding.details["speakers_separated"], false);
     }
 }
