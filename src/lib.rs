@@ -12,6 +12,7 @@ pub mod conversation;
 pub mod discover;
 pub mod exit_codes;
 pub mod findings;
+pub(crate) mod lang;
 pub mod model;
 pub mod pipeline;
 pub mod progress;
