@@ -14,6 +14,7 @@ use rustfft::{num_complex::Complex32, FftPlanner};
 use super::convert::mel_filters;
 use super::filter::{join_words, RawSegment};
 use super::gate::CompactAudio;
+use crate::lang;
 use crate::model::{Role, Segment, Word};
 
 /// Window length for mono clustering, seconds.
@@ -29,36 +30,11 @@ const MIN_CLUSTER_SHARE: f64 = 0.10;
 /// stationary voice measures ~0.5 and two distinct synthetic voices ~135) to accept two speakers.
 const MIN_CENTROID_DISTANCE: f64 = 15.0;
 
-/// Phrases an agent opens with: a greeting with the company or an introduction (en, ru, es),
-/// lowercase.
-const INTRODUCTIONS: &[&str] = &[
-    "my name is",
-    "this is",
-    "thank you for calling",
-    "thanks for calling",
-    "speaking",
-    "how can i help",
-    "how may i help",
-    "calling from",
-    "меня зовут",
-    "компания",
-    "спасибо за звонок",
-    "чем могу помочь",
-    "вас беспокоит",
-    "звоню из",
-    "mi nombre es",
-    "me llamo",
-    "gracias por llamar",
-    "en qué puedo ayudar",
-    "le habla",
-    "le llamo de",
-    "le llamamos de",
-];
-
-/// True when the text sounds like an agent introducing themselves or the company.
+/// True when the text sounds like an agent introducing themselves or the company: it contains
+/// one of the phrases an agent opens with (`speakers.introductions`, any language).
 pub fn introduces_itself(text: &str) -> bool {
     let lower = text.to_lowercase();
-    INTRODUCTIONS.iter().any(|p| lower.contains(p))
+    lang::words(|l| &l.speakers.introductions).any(|p| lower.contains(p))
 }
 
 /// The agent among `speakers`: the one whose first introduction comes first, else the first to
