@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod conversation;
 pub mod discover;
+pub(crate) mod dsp;
 pub mod exit_codes;
 pub mod findings;
 pub(crate) mod lang;
