@@ -11,13 +11,14 @@ use std::ops::Range;
 use sha2::{Digest, Sha256};
 
 use super::ct2::{f32_to_f16, Ct2Error, Ct2Model, Ct2Var};
+use crate::dsp::mel::{self, MelNorm, MelScale};
 
 /// "ggml" as whisper.cpp reads it (little-endian u32).
 pub const GGML_MAGIC: u32 = 0x6767_6d6c;
 /// FFT bins of whisper's 400-sample STFT at 16 kHz.
 pub const N_FFT_BINS: usize = 201;
 const SAMPLE_RATE_HZ: f64 = 16_000.0;
-const N_FFT: f64 = 400.0;
+const N_FFT: usize = 400;
 
 /// Storage type of a ggml tensor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -291,49 +292,18 @@ fn ffn(add: &mut AddFn, to: &str, from: &str) -> Result<(), Ct2Error> {
 /// Slaney-style mel filterbank, `n_mels` x 201, identical in formula to
 /// `librosa.filters.mel(sr=16000, n_fft=400, n_mels=n_mels)` (norm="slaney", htk=False).
 pub fn mel_filters(n_mels: usize) -> Vec<f32> {
-    let fft_freqs: Vec<f64> = (0..N_FFT_BINS)
-        .map(|k| k as f64 * SAMPLE_RATE_HZ / N_FFT)
-        .collect();
-    let (mel_lo, mel_hi) = (hz_to_mel(0.0), hz_to_mel(SAMPLE_RATE_HZ / 2.0));
-    let mel_points: Vec<f64> = (0..n_mels + 2)
-        .map(|i| mel_to_hz(mel_lo + (mel_hi - mel_lo) * i as f64 / (n_mels + 1) as f64))
-        .collect();
-    let mut weights = Vec::with_capacity(n_mels * N_FFT_BINS);
-    for m in 0..n_mels {
-        let (left, center, right) = (mel_points[m], mel_points[m + 1], mel_points[m + 2]);
-        let norm = 2.0 / (right - left);
-        for &f in &fft_freqs {
-            let lower = (f - left) / (center - left);
-            let upper = (right - f) / (right - center);
-            weights.push((lower.min(upper).max(0.0) * norm) as f32);
-        }
-    }
-    weights
-}
-
-const MEL_F_SP: f64 = 200.0 / 3.0;
-const MEL_MIN_LOG_HZ: f64 = 1000.0;
-const MEL_MIN_LOG_MEL: f64 = MEL_MIN_LOG_HZ / MEL_F_SP;
-
-fn mel_logstep() -> f64 {
-    6.4f64.ln() / 27.0
-}
-
-/// Slaney mel scale: linear below 1 kHz, logarithmic above.
-fn hz_to_mel(hz: f64) -> f64 {
-    if hz >= MEL_MIN_LOG_HZ {
-        MEL_MIN_LOG_MEL + (hz / MEL_MIN_LOG_HZ).ln() / mel_logstep()
-    } else {
-        hz / MEL_F_SP
-    }
-}
-
-fn mel_to_hz(mel: f64) -> f64 {
-    if mel >= MEL_MIN_LOG_MEL {
-        MEL_MIN_LOG_HZ * (mel_logstep() * (mel - MEL_MIN_LOG_MEL)).exp()
-    } else {
-        mel * MEL_F_SP
-    }
+    mel::filterbank(
+        MelScale::Slaney,
+        MelNorm::Slaney,
+        (0.0, SAMPLE_RATE_HZ / 2.0),
+        n_mels,
+        SAMPLE_RATE_HZ,
+        N_FFT,
+    )
+    .into_iter()
+    .flatten()
+    .map(|w| w as f32)
+    .collect()
 }
 
 /// GPT-2's byte <-> printable-character table: the character that stands for each byte.

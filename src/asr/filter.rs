@@ -1,6 +1,7 @@
 //! Whisper's known failure modes, removed from its output: text on non-speech (high no-speech
 //! probability), repeated-token loops, and the stock phrases it invents on silence and noise.
 
+use crate::lang;
 use crate::model::Word;
 
 /// A segment as whisper produced it, times already in the original recording (seconds).
@@ -24,39 +25,6 @@ pub const LOW_CONFIDENCE: f32 = 0.5;
 pub const STOCK_PHRASE_CONFIDENCE: f32 = 0.85;
 /// This many back-to-back repeats of the same 1..4-word group make a loop.
 pub const LOOP_REPEATS: usize = 4;
-
-/// Phrases whisper emits on silence, music and noise (from subtitled training videos). Matched
-/// against the whole normalised segment text.
-const STOCK_PHRASES: &[&str] = &[
-    "thank you",
-    "thanks for watching",
-    "thank you for watching",
-    "please subscribe",
-    "bye",
-    "you",
-    "спасибо",
-    "спасибо за внимание",
-    "продолжение следует",
-    "субтитры",
-    "подписывайтесь на канал",
-    "gracias",
-    "gracias por ver",
-    "suscríbete",
-    "subtítulos",
-];
-
-/// Fragments that never belong to a phone call: the segment goes whatever the confidence.
-const CREDIT_FRAGMENTS: &[&str] = &[
-    "subtitles by",
-    "subtitled by",
-    "amara.org",
-    "субтитры сделал",
-    "субтитры создавал",
-    "редактор субтитров",
-    "корректор",
-    "subtítulos por",
-    "subtítulos realizados",
-];
 
 /// A pause between two words longer than this starts a new segment, seconds (with VAD gating a
 /// whisper segment can span several turns of one stereo channel).
@@ -113,10 +81,16 @@ pub fn clean_segment(mut segment: RawSegment) -> Option<RawSegment> {
         return None;
     }
     let normal = normalise(&segment.text);
-    if normal.is_empty() || CREDIT_FRAGMENTS.iter().any(|f| normal.contains(f)) {
+    // Credits never belong to a phone call: the segment goes whatever the confidence.
+    if normal.is_empty() || lang::words(|l| &l.whisper.credit_fragments).any(|f| normal.contains(f))
+    {
         return None;
     }
-    if STOCK_PHRASES.contains(&normal.as_str()) && confidence < STOCK_PHRASE_CONFIDENCE {
+    // Stock phrases (whisper's words on silence, music and noise, from subtitled training videos)
+    // go when they are the whole segment and whisper was unsure of them.
+    if lang::words(|l| &l.whisper.stock_phrases).any(|p| p == normal)
+        && confidence < STOCK_PHRASE_CONFIDENCE
+    {
         return None;
     }
     let before = segment.words.len();
@@ -215,6 +189,15 @@ pub fn join_words(words: &[Word]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stock_phrases_and_credits_are_in_normalised_form() {
+        let lists = lang::words(|l| &l.whisper.stock_phrases)
+            .chain(lang::words(|l| &l.whisper.credit_fragments));
+        for phrase in lists {
+            assert_eq!(normalise(phrase), phrase, "{phrase:?} would never match");
+        }
+    }
 
     fn words(text: &str, p: f32) -> Vec<Word> {
         text.split_whitespace()

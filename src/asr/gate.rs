@@ -4,6 +4,7 @@
 //! Safety net: 10 ms frames clearly above the channel's noise floor are kept too (with the same
 //! padding), so a word the VAD missed still reaches the recogniser; silence is still dropped.
 
+use crate::dsp::db;
 use crate::model::TimeRange;
 
 /// Audio around each speech region that is kept too, seconds (word onsets and tails).
@@ -119,7 +120,7 @@ impl CompactAudio {
             }
             count += last - first;
         }
-        (count > 0).then(|| 10.0 * (energy / count as f64).max(1e-12).log10())
+        (count > 0).then(|| db::power_db_floored(energy / count as f64, 1e-12))
     }
 
     /// Duration of the kept audio, seconds.
@@ -184,7 +185,7 @@ impl SpeechGate {
         Self {
             windows: keep_windows(regions, duration_s),
             next_window: 0,
-            energy_threshold: 10f64.powf(threshold_dbfs / 10.0),
+            energy_threshold: db::db_to_power(threshold_dbfs),
             pending: Vec::with_capacity(FRAME),
             position: 0,
             keep_until: 0,

@@ -14,6 +14,8 @@ use rustfft::{num_complex::Complex32, FftPlanner};
 use super::convert::mel_filters;
 use super::filter::{join_words, RawSegment};
 use super::gate::CompactAudio;
+use crate::dsp::{mel, window};
+use crate::lang;
 use crate::model::{Role, Segment, Word};
 
 /// Window length for mono clustering, seconds.
@@ -29,36 +31,11 @@ const MIN_CLUSTER_SHARE: f64 = 0.10;
 /// stationary voice measures ~0.5 and two distinct synthetic voices ~135) to accept two speakers.
 const MIN_CENTROID_DISTANCE: f64 = 15.0;
 
-/// Phrases an agent opens with: a greeting with the company or an introduction (en, ru, es),
-/// lowercase.
-const INTRODUCTIONS: &[&str] = &[
-    "my name is",
-    "this is",
-    "thank you for calling",
-    "thanks for calling",
-    "speaking",
-    "how can i help",
-    "how may i help",
-    "calling from",
-    "меня зовут",
-    "компания",
-    "спасибо за звонок",
-    "чем могу помочь",
-    "вас беспокоит",
-    "звоню из",
-    "mi nombre es",
-    "me llamo",
-    "gracias por llamar",
-    "en qué puedo ayudar",
-    "le habla",
-    "le llamo de",
-    "le llamamos de",
-];
-
-/// True when the text sounds like an agent introducing themselves or the company.
+/// True when the text sounds like an agent introducing themselves or the company: it contains
+/// one of the phrases an agent opens with (`speakers.introductions`, any language).
 pub fn introduces_itself(text: &str) -> bool {
     let lower = text.to_lowercase();
-    INTRODUCTIONS.iter().any(|p| lower.contains(p))
+    lang::words(|l| &l.speakers.introductions).any(|p| lower.contains(p))
 }
 
 /// The agent among `speakers`: the one whose first introduction comes first, else the first to
@@ -302,9 +279,7 @@ pub fn mfcc_stats(samples: &[f32]) -> Vec<f64> {
     let filters = mel_filters(N_MELS);
     let bins = filters.len() / N_MELS;
     let fft = FftPlanner::<f32>::new().plan_fft_forward(FRAME);
-    let hann: Vec<f32> = (0..FRAME)
-        .map(|i| 0.5 - 0.5 * (2.0 * std::f32::consts::PI * i as f32 / FRAME as f32).cos())
-        .collect();
+    let hann = window::periodic_hann_f32(FRAME);
     let mut frames: Vec<(f64, Vec<f64>)> = Vec::new();
     let mut buffer = vec![Complex32::new(0.0, 0.0); FRAME];
     for start in (0..samples.len().saturating_sub(FRAME - 1)).step_by(HOP) {
@@ -329,7 +304,7 @@ pub fn mfcc_stats(samples: &[f32]) -> Vec<f64> {
                 (e + 1e-10).ln()
             })
             .collect();
-        frames.push((power.iter().sum::<f64>(), dct(&log_mel)));
+        frames.push((power.iter().sum::<f64>(), mel::mfcc(&log_mel, N_CEPS)));
     }
     // only the voiced frames: within 30 dB of the window's loudest (pauses would dominate otherwise)
     let loudest = frames.iter().map(|f| f.0).fold(0.0, f64::max);
@@ -346,20 +321,6 @@ pub fn mfcc_stats(samples: &[f32]) -> Vec<f64> {
         .map(|c| (frames.iter().map(|f| (f[c] - mean[c]).powi(2)).sum::<f64>() / n).sqrt())
         .collect();
     mean.into_iter().chain(std).collect()
-}
-
-/// DCT-II coefficients 1..=N_CEPS of the log-mel energies.
-fn dct(log_mel: &[f64]) -> Vec<f64> {
-    let n = log_mel.len() as f64;
-    (1..=N_CEPS)
-        .map(|k| {
-            log_mel
-                .iter()
-                .enumerate()
-                .map(|(i, v)| v * (std::f64::consts::PI * k as f64 * (i as f64 + 0.5) / n).cos())
-                .sum()
-        })
-        .collect()
 }
 
 /// Cluster index (0 or 1) per feature vector; all 0 when two clusters do not fit the data.
@@ -489,6 +450,7 @@ fn silhouette(points: &[Vec<f64>], assign: &[usize]) -> f64 {
 mod tests {
     use super::*;
     use crate::asr::gate::SpeechGate;
+    use crate::dsp::test_signals::Rng;
     use crate::model::TimeRange;
 
     fn raw(start_s: f64, text: &str) -> RawSegment {
@@ -585,7 +547,7 @@ mod tests {
     /// Two synthetic "voices": buzzy harmonic sources with different pitch and formant.
     fn voice(seconds: f64, f0: f32, formant: f32, seed: u32) -> Vec<f32> {
         let n = (seconds * RATE_HZ as f64) as usize;
-        let mut state = seed;
+        let mut rng = Rng::new(u64::from(seed));
         (0..n)
             .map(|i| {
                 let t = i as f32 / RATE_HZ as f32;
@@ -595,8 +557,7 @@ mod tests {
                     let gain = 1.0 / (1.0 + ((f - formant) / 300.0).powi(2));
                     v += gain * (2.0 * std::f32::consts::PI * f * t).sin();
                 }
-                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-                v * 0.05 + (state >> 8) as f32 / (1u32 << 24) as f32 * 0.002
+                v * 0.05 + rng.unit() * 0.002
             })
             .collect()
     }

@@ -142,12 +142,12 @@ impl Resampler16k {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signal::synth::sine;
+    use crate::dsp::test_signals::sine;
 
     fn rms_db(samples: &[f32]) -> f64 {
         let power =
             samples.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / samples.len() as f64;
-        10.0 * power.log10()
+        crate::dsp::db::power_db(power)
     }
 
     /// Frequency from interpolated upward zero crossings (reference estimator).

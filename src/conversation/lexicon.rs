@@ -1,13 +1,16 @@
-//! Word lists (fillers, sales vocabulary) loaded from `lexicon.toml` and the tokenizer that matches them.
+//! Word lists of the staged-call signals (disfluencies, sales vocabulary; the `[staged]` section of
+//! every language file in src/lang/) and the tokenizer that matches them.
 
 use std::sync::OnceLock;
 
 use rustc_hash::FxHashMap;
-use serde::Deserialize;
 
-/// The shipped word lists, each entry already split into lower-case tokens.
+use crate::lang;
+
+/// The shipped word lists of all languages, each entry already split into lower-case tokens.
 #[derive(Debug)]
 pub struct Lexicon {
+    /// Filled pauses and discourse fillers (`staged.disfluencies`).
     pub fillers: Phrases,
     pub sales_terms: Phrases,
 }
@@ -57,21 +60,22 @@ impl Phrases {
     }
 }
 
-#[derive(Deserialize)]
-struct LexiconFile {
-    fillers: Vec<String>,
-    sales_terms: Vec<String>,
-}
-
-/// The lexicon compiled into the binary (parsed once).
+/// The lexicon of every shipped language (built once).
 pub fn lexicon() -> &'static Lexicon {
     static LEXICON: OnceLock<Lexicon> = OnceLock::new();
     LEXICON.get_or_init(|| {
-        let file: LexiconFile = toml::from_str(include_str!("lexicon.toml"))
-            .expect("shipped conversation/lexicon.toml is valid");
+        let list = |words: Vec<String>| Phrases::new(&words);
         Lexicon {
-            fillers: Phrases::new(&file.fillers),
-            sales_terms: Phrases::new(&file.sales_terms),
+            fillers: list(
+                lang::words(|l| &l.staged.disfluencies)
+                    .map(str::to_string)
+                    .collect(),
+            ),
+            sales_terms: list(
+                lang::words(|l| &l.staged.sales_terms)
+                    .map(str::to_string)
+                    .collect(),
+            ),
         }
     })
 }

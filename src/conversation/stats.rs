@@ -1,17 +1,6 @@
 //! Small descriptive statistics (median, quantiles, coefficient of variation) over f64 samples.
 
-/// The q-quantile (0..1) by linear interpolation between order statistics; null for no samples.
-pub fn quantile(values: &[f64], q: f64) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let pos = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = pos.ceil() as usize;
-    Some(sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64))
-}
+use crate::dsp::quantile::interpolated as quantile;
 
 pub fn median(values: &[f64]) -> Option<f64> {
     quantile(values, 0.5)

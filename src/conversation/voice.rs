@@ -16,6 +16,8 @@ use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 use serde::{Deserialize, Serialize};
 
+use crate::dsp::mel::{self, MelNorm, MelScale};
+use crate::dsp::{db, window};
 use crate::model::TimeRange;
 
 /// Frame length, seconds.
@@ -137,7 +139,7 @@ impl VoicePrinter {
             fft: planner.plan_fft_forward(fft_len),
             acf_forward: planner.plan_fft_forward(2 * fft_len),
             acf_inverse: planner.plan_fft_inverse(2 * fft_len),
-            window: hamming(frame_len),
+            window: window::symmetric_hamming(frame_len),
             filters: mel_filters(sample_rate_hz as f64, fft_len),
             pending: Vec::new(),
             pending_start: 0,
@@ -230,7 +232,7 @@ impl VoicePrinter {
 
     fn accumulate(&mut self, frame: &[f32]) {
         let power = frame.iter().map(|x| (*x as f64).powi(2)).sum::<f64>() / frame.len() as f64;
-        let dbfs = 10.0 * power.max(1e-20).log10();
+        let dbfs = db::power_db_floored(power, 1e-20);
         if dbfs < SILENCE_DBFS {
             return;
         }
@@ -269,7 +271,7 @@ impl VoicePrinter {
             })
             .collect();
         let floor =
-            energies.iter().fold(1e-10f64, |m, e| m.max(*e)) * 10f64.powf(-BAND_FLOOR_DB / 10.0);
+            energies.iter().fold(1e-10f64, |m, e| m.max(*e)) * db::db_to_power(-BAND_FLOOR_DB);
         let log_energies: Vec<f64> = energies.iter().map(|e| e.max(floor).ln()).collect();
         dct(&log_energies)
     }
@@ -328,58 +330,36 @@ fn pitch_hz(r: &[f64], sample_rate_hz: f64) -> Option<f64> {
     Some(sample_rate_hz / lag as f64)
 }
 
-fn hamming(len: usize) -> Vec<f32> {
-    (0..len)
-        .map(|i| 0.54 - 0.46 * (2.0 * std::f32::consts::PI * i as f32 / (len - 1) as f32).cos())
-        .collect()
-}
-
-fn hz_to_mel(hz: f64) -> f64 {
-    2595.0 * (1.0 + hz / 700.0).log10()
-}
-
-fn mel_to_hz(mel: f64) -> f64 {
-    700.0 * (10f64.powf(mel / 2595.0) - 1.0)
-}
-
-/// Triangular mel filters as (FFT bin, weight) lists.
+/// Triangular mel filters as (FFT bin, weight) lists, zero weights left out.
 fn mel_filters(sample_rate_hz: f64, fft_len: usize) -> Vec<Vec<(usize, f32)>> {
     let high = MEL_RANGE_HZ.1.min(sample_rate_hz / 2.0);
-    let (lo, hi) = (hz_to_mel(MEL_RANGE_HZ.0), hz_to_mel(high));
-    let edges: Vec<f64> = (0..MEL_BANDS + 2)
-        .map(|i| mel_to_hz(lo + (hi - lo) * i as f64 / (MEL_BANDS + 1) as f64))
-        .collect();
-    let bin_hz = sample_rate_hz / fft_len as f64;
-    (0..MEL_BANDS)
-        .map(|m| {
-            let (left, centre, right) = (edges[m], edges[m + 1], edges[m + 2]);
-            (0..=fft_len / 2)
-                .filter_map(|bin| {
-                    let hz = bin as f64 * bin_hz;
-                    let w = if hz <= centre {
-                        (hz - left) / (centre - left)
-                    } else {
-                        (right - hz) / (right - centre)
-                    };
-                    (w > 0.0).then_some((bin, w as f32))
-                })
-                .collect()
-        })
-        .collect()
+    // fft_len is a power of two, so bin k's frequency k·rate/fft_len is exact in f64 and equals
+    // the k·(rate/fft_len) these prints were first computed with.
+    mel::filterbank(
+        MelScale::Htk,
+        MelNorm::Peak,
+        (MEL_RANGE_HZ.0, high),
+        MEL_BANDS,
+        sample_rate_hz,
+        fft_len,
+    )
+    .into_iter()
+    .map(|row| {
+        row.into_iter()
+            .enumerate()
+            .filter(|(_, w)| *w > 0.0)
+            .map(|(bin, w)| (bin, w as f32))
+            .collect()
+    })
+    .collect()
 }
 
-/// DCT-II coefficients 1..=COEFFICIENTS of the log mel energies.
+/// Orthonormal DCT-II coefficients 1..=COEFFICIENTS of the log mel energies.
 fn dct(log_energies: &[f64]) -> [f64; COEFFICIENTS] {
-    let m = log_energies.len() as f64;
+    let scale = (2.0 / log_energies.len() as f64).sqrt();
     let mut out = [0.0; COEFFICIENTS];
-    for (k, c) in out.iter_mut().enumerate() {
-        let order = (k + 1) as f64;
-        *c = log_energies
-            .iter()
-            .enumerate()
-            .map(|(i, e)| e * (std::f64::consts::PI * order * (i as f64 + 0.5) / m).cos())
-            .sum::<f64>()
-            * (2.0 / m).sqrt();
+    for (c, raw) in out.iter_mut().zip(mel::mfcc(log_energies, COEFFICIENTS)) {
+        *c = raw * scale;
     }
     out
 }
@@ -387,22 +367,7 @@ fn dct(log_energies: &[f64]) -> [f64; COEFFICIENTS] {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-
-    /// A deterministic pseudo-random generator for test signals (xorshift64*).
-    pub struct Rng(u64);
-
-    impl Rng {
-        pub fn new(seed: u64) -> Self {
-            Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-        }
-        /// Uniform in 0..1.
-        pub fn unit(&mut self) -> f64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-        }
-    }
+    use crate::dsp::test_signals::Rng;
 
     /// Vowel formants (F1, F2, F3) in Hz of an adult male voice.
     const VOWELS: [(f64, f64, f64); 5] = [
@@ -427,9 +392,10 @@ pub(crate) mod tests {
         let mut rng = Rng::new(text_seed);
         let mut out = Vec::new();
         while (out.len() as f64) < seconds * fs {
-            let (f1, f2, f3) = VOWELS[(rng.unit() * VOWELS.len() as f64) as usize % VOWELS.len()];
-            let len = ((0.08 + 0.12 * rng.unit()) * fs) as usize;
-            let pitch = f0_hz * (0.9 + 0.2 * rng.unit());
+            let (f1, f2, f3) =
+                VOWELS[(rng.unit_f64() * VOWELS.len() as f64) as usize % VOWELS.len()];
+            let len = ((0.08 + 0.12 * rng.unit_f64()) * fs) as usize;
+            let pitch = f0_hz * (0.9 + 0.2 * rng.unit_f64());
             let mut syllable = pulses(pitch, len, fs);
             for (f, bw) in [(f1, 80.0), (f2, 100.0), (f3, 120.0)] {
                 resonate(&mut syllable, f * tract_scale, bw, fs);
@@ -439,7 +405,7 @@ pub(crate) mod tests {
             out.extend(std::iter::repeat_n(0.0, (0.04 * fs) as usize));
         }
         out.iter()
-            .map(|x| (x + noise * (2.0 * rng.unit() - 1.0)) as f32)
+            .map(|x| (x + noise * rng.bipolar()) as f32)
             .collect()
     }
 

@@ -1,4 +1,5 @@
-//! `summary.csv`: one row per recording for spreadsheets (RFC 4180: CRLF rows, quoted when needed).
+//! `summary.csv`: one row per recording for spreadsheets (RFC 4180 via the `csv` crate: CRLF rows,
+//! a field quoted only when it holds a comma, a quote or a line break, quotes doubled inside).
 
 use std::io::Write;
 
@@ -15,11 +16,12 @@ impl Export for CsvExport {
     }
 
     fn write(&self, report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-        write_row(out, &header())?;
+        let mut csv = writer(out);
+        csv.write_record(header())?;
         for recording in &report.recordings {
-            write_row(out, &row(recording))?;
+            csv.write_record(row(recording))?;
         }
-        Ok(())
+        csv.flush()
     }
 }
 
@@ -90,29 +92,31 @@ fn row(recording: &Recording) -> Vec<String> {
     cells
 }
 
-/// A field quoted when it holds a comma, a quote or a line break; quotes doubled inside.
-pub fn quoted(field: &str) -> String {
-    if field.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", field.replace('"', "\"\""))
-    } else {
-        field.to_string()
-    }
-}
-
-fn write_row(out: &mut dyn Write, cells: &[String]) -> std::io::Result<()> {
-    let line: Vec<String> = cells.iter().map(|c| quoted(c)).collect();
-    write!(out, "{}\r\n", line.join(","))
+/// A CSV writer with the summary's dialect: CRLF rows, fields quoted only when needed.
+fn writer<W: Write>(out: W) -> csv::Writer<W> {
+    csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .quote_style(csv::QuoteStyle::Necessary)
+        .double_quote(true)
+        .from_writer(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn line(cells: &[&str]) -> String {
+        let mut csv = writer(Vec::new());
+        csv.write_record(cells).unwrap();
+        String::from_utf8(csv.into_inner().unwrap()).unwrap()
+    }
+
     #[test]
     fn fields_are_quoted_only_when_needed() {
-        assert_eq!(quoted("plain"), "plain");
-        assert_eq!(quoted("a,b"), "\"a,b\"");
-        assert_eq!(quoted("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(quoted("two\nlines"), "\"two\nlines\"");
+        assert_eq!(line(&["plain", ""]), "plain,\r\n");
+        assert_eq!(line(&["a,b", "x"]), "\"a,b\",x\r\n");
+        assert_eq!(line(&["say \"hi\"", "x"]), "\"say \"\"hi\"\"\",x\r\n");
+        assert_eq!(line(&["two\nlines", "cr\r"]), "\"two\nlines\",\"cr\r\"\r\n");
+        assert_eq!(line(&[" lead", "#hash"]), " lead,#hash\r\n");
     }
 }

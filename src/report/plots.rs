@@ -4,6 +4,7 @@
 use plotters::coord::combinators::IntoLogRange;
 use plotters::prelude::*;
 
+use crate::dsp::{db, quantile};
 use crate::model::{Spectrogram, SpectrumPoint, TimeRange};
 
 /// Width of every plot, pixels.
@@ -212,13 +213,13 @@ fn groups(len: usize, max: usize) -> Vec<std::ops::Range<usize>> {
 }
 
 fn mean_db<'a>(values: impl Iterator<Item = &'a f32>) -> f32 {
-    let (sum, n) = values.fold((0.0f64, 0usize), |(sum, n), db| {
-        (sum + 10f64.powf(f64::from(*db) / 10.0), n + 1)
+    let (sum, n) = values.fold((0.0f64, 0usize), |(sum, n), level| {
+        (sum + db::db_to_power(f64::from(*level)), n + 1)
     });
     if n == 0 || sum <= 0.0 {
         return -200.0;
     }
-    (10.0 * (sum / n as f64).log10()) as f32
+    db::power_db(sum / n as f64) as f32
 }
 
 /// A dark-to-bright colour for a level step (0 = quietest).
@@ -244,7 +245,7 @@ fn colour_range_db(cells: &[Vec<f32>]) -> (f32, f32) {
     let mut values: Vec<f32> = cells.iter().flatten().copied().collect();
     values.sort_by(f32::total_cmp);
     let top = values.last().copied().unwrap_or(0.0);
-    let quiet = values.get(values.len() / 10).copied().unwrap_or(top);
+    let quiet = quantile::at_fraction(&values, 1, 10).unwrap_or(top);
     let range = (top - quiet).clamp(SPECTROGRAM_MIN_RANGE_DB, SPECTROGRAM_MAX_RANGE_DB);
     (top - range, top)
 }
@@ -361,7 +362,7 @@ pub fn thinned_spectrum(points: &[SpectrumPoint], max: usize) -> Vec<SpectrumPoi
     for p in &positive {
         let band = &mut bands[band_of(p.hz)];
         band.0 += p.hz;
-        band.1 += 10f64.powf(p.dbfs / 10.0);
+        band.1 += db::db_to_power(p.dbfs);
         band.2 += 1;
     }
     bands
@@ -369,7 +370,7 @@ pub fn thinned_spectrum(points: &[SpectrumPoint], max: usize) -> Vec<SpectrumPoi
         .filter(|b| b.2 > 0)
         .map(|(hz, power, n)| SpectrumPoint {
             hz: hz / n as f64,
-            dbfs: 10.0 * (power / n as f64).max(1e-30).log10(),
+            dbfs: db::power_db_floored(power / n as f64, 1e-30),
         })
         .collect()
 }

@@ -2,6 +2,7 @@
 //! label, dropouts and background voices. Runs the detector ([`vad`](super::vad)) and hands its
 //! outcome to the measurements that read it, so that none of them calls back into the detector.
 
+use crate::dsp::db;
 use crate::model::{BackgroundVoices, TimeRange};
 
 use super::background;
@@ -59,8 +60,8 @@ impl ActivityAnalyzer {
         ActivityStats {
             speech_fraction: speech_frames as f64 / frames.len().max(1) as f64,
             speech_regions: to_time_ranges(&activity.regions),
-            active_level_dbfs: levels.active_power.map(power_dbfs),
-            noise_floor_dbfs: levels.noise_power.map(power_dbfs),
+            active_level_dbfs: levels.active_power.map(db::power_db),
+            noise_floor_dbfs: levels.noise_power.map(db::power_db),
             snr_db: levels.snr_db(),
             noise_flatness: levels.flatness,
             noise_label: label.into(),
@@ -68,10 +69,6 @@ impl ActivityAnalyzer {
             background_voices: background::assess(&frames, &activity),
         }
     }
-}
-
-fn power_dbfs(power: f64) -> f64 {
-    10.0 * power.log10()
 }
 
 #[cfg(test)]

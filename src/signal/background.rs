@@ -20,6 +20,7 @@
 //! count), and a talker who leaves few pauses hides quieter voices (espeak-ng test speech: a
 //! second voice 10 dB under was found, 15 and 20 dB under were not).
 
+use crate::dsp::quantile;
 use crate::model::BackgroundVoices;
 
 use super::features::Frame;
@@ -78,7 +79,8 @@ pub fn assess(frames: &[Frame], activity: &Activity) -> BackgroundVoices {
         .map(|&s| activity.segment_level_db(frames, s))
         .collect();
     levels.sort_by(f64::total_cmp);
-    let depth_db = foreground_db - levels[levels.len() / 2];
+    let median = quantile::at_fraction(&levels, 1, 2).expect("MIN_STRETCHES > 0");
+    let depth_db = foreground_db - median;
     if depth_db > MAX_DEPTH_DB {
         return BackgroundVoices::default();
     }

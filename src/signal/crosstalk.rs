@@ -18,6 +18,7 @@ use std::sync::Arc;
 use realfft::num_complex::Complex;
 use realfft::{RealFftPlanner, RealToComplex};
 
+use crate::dsp::{db, window};
 use crate::model::Bleed;
 
 /// Frame length target, seconds (rounded up to a power of two of samples).
@@ -64,12 +65,7 @@ impl BleedAnalyzer {
             ((f64::from(sample_rate_hz.max(1000)) * FRAME_S) as usize).next_power_of_two();
         let fft = RealFftPlanner::<f32>::new().plan_fft_forward(frame_len);
         let bins = frame_len / 2 + 1;
-        let window = (0..frame_len)
-            .map(|i| {
-                (0.5 - 0.5 * (2.0 * std::f64::consts::PI * i as f64 / frame_len as f64).cos())
-                    as f32
-            })
-            .collect();
+        let window = window::periodic_hann(frame_len);
         let pairs = if channels < 2 {
             Vec::new()
         } else {
@@ -148,7 +144,7 @@ impl BleedAnalyzer {
                 .process_with_scratch(&mut self.scratch_in, spectrum, &mut self.scratch)
                 .expect("buffers made by the plan itself");
         }
-        let dominance = 10f64.powf(DOMINANCE_DB / 10.0);
+        let dominance = db::db_to_power(DOMINANCE_DB);
         for pair in &mut self.pairs {
             let (from, to) = (powers[pair.from], powers[pair.to]);
             let dominates = from >= MIN_SOURCE_POWER && from >= to * dominance;
@@ -217,7 +213,7 @@ fn leak_db(pair: &PairSums, window: &[f32], max_lag: usize) -> Option<f64> {
     }
     let lag = peak_lag(&pair.cross, max_lag);
     let loss = overlap_loss(window, lag);
-    Some(10.0 * (coherent / loss / source).log10())
+    Some(db::power_db(coherent / loss / source))
 }
 
 /// The lag (samples, absolute) of the cross-correlation peak within ±`max_lag`.
@@ -254,7 +250,7 @@ fn overlap_loss(window: &[f32], lag: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signal::synth;
+    use crate::dsp::test_signals as synth;
 
     const RATE: u32 = 16000;
 
@@ -272,7 +268,7 @@ mod tests {
 
     /// `x` delayed by `delay` samples and scaled by `gain_db`.
     fn leak(x: &[f32], delay: usize, gain_db: f64) -> Vec<f32> {
-        let g = 10f64.powf(gain_db / 20.0) as f32;
+        let g = db::db_to_amplitude(gain_db) as f32;
         (0..x.len())
             .map(|i| if i >= delay { x[i - delay] * g } else { 0.0 })
             .collect()

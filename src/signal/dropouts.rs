@@ -12,6 +12,7 @@
 use super::features::{db_to_power, Frame};
 use super::noise::NoiseLevels;
 use super::vad::{runs, Activity};
+use crate::dsp::db;
 
 /// Shortest dropout, frames (50 ms).
 const MIN_FRAMES: usize = 5;
@@ -23,7 +24,7 @@ const CUT_EDGE_DB: f64 = 8.0;
 /// Dropouts as frame ranges `[start, end)`.
 pub fn find(frames: &[Frame], activity: &Activity, levels: &NoiseLevels) -> Vec<(usize, usize)> {
     let noisy = levels.noise_power.is_some();
-    let below = 10f64.powf(-BELOW_NOISE_DB / 10.0);
+    let below = db::db_to_power(-BELOW_NOISE_DB);
     let dead: Vec<bool> = frames
         .iter()
         .enumerate()
@@ -31,7 +32,7 @@ pub fn find(frames: &[Frame], activity: &Activity, levels: &NoiseLevels) -> Vec<
         .collect();
     let edge = levels
         .active_power
-        .map(|p| p * 10f64.powf(-CUT_EDGE_DB / 10.0));
+        .map(|p| p * db::db_to_power(-CUT_EDGE_DB));
     let loud = |t: usize| edge.is_some_and(|e| db_to_power(frames[t].power_db()) >= e);
     let (Some(&(first, _)), Some(&(_, last))) =
         (activity.foreground.first(), activity.foreground.last())

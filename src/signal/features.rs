@@ -11,6 +11,7 @@
 use std::collections::VecDeque;
 
 use super::stft::Stft;
+use crate::dsp::db;
 
 /// Seconds between frames.
 pub const HOP_S: f64 = 0.01;
@@ -69,13 +70,13 @@ impl Frame {
 
 /// Linear power from dB.
 pub fn db_to_power(db: f32) -> f64 {
-    10f64.powf(f64::from(db) / 10.0)
+    db::db_to_power(f64::from(db))
 }
 
 /// dB from linear power, floored at [`FLOOR_DB`].
 pub fn power_to_db(power: f64) -> f32 {
-    if power > 1e-20 {
-        (10.0 * power.log10()) as f32
+    if power > db::FLOOR_POWER {
+        db::power_db(power) as f32
     } else {
         FLOOR_DB
     }
@@ -238,13 +239,13 @@ fn flatness_db(powers: &[f64]) -> f32 {
         .map(|&p| (p.max(mean * 1e-12)).ln())
         .sum::<f64>()
         / powers.len() as f64;
-    (10.0 * (log_mean.exp() / mean).log10()) as f32
+    db::power_db(log_mean.exp() / mean) as f32
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signal::synth;
+    use crate::dsp::test_signals as synth;
 
     fn frames(x: &[f32], rate: u32) -> Vec<Frame> {
         let mut extractor = FrameExtractor::new(rate);

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::TimeRange;
 
-use super::stft::power_db;
+use crate::dsp::db;
 
 /// Fewest consecutive flat samples that make a clipped run.
 pub const MIN_RUN_SAMPLES: u32 = 3;
@@ -105,8 +105,9 @@ impl LevelMeter {
         let mean_square = self.sum_squares / count;
         let (clipping_fraction, clipped_runs) = self.clipping.finish();
         LevelStats {
-            peak_dbfs: (self.peak > 0.0).then(|| 20.0 * f64::from(self.peak).log10()),
-            rms_dbfs: (mean_square > 0.0).then(|| power_db(mean_square)),
+            peak_dbfs: (self.peak > 0.0).then(|| db::amplitude_db(f64::from(self.peak))),
+            rms_dbfs: (mean_square > 0.0)
+                .then(|| db::power_db_floored(mean_square, db::FLOOR_POWER)),
             dc_offset: self.sum / count,
             clipping_fraction,
             clipped_runs,
@@ -399,7 +400,7 @@ fn merge_spans(spans: Vec<Span>, gap: u64) -> Vec<Span> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::signal::synth::sine;
+    use crate::dsp::test_signals::sine;
 
     fn measure(samples: &[f32], rate: u32) -> LevelStats {
         let mut meter = LevelMeter::new(rate);
@@ -488,18 +489,9 @@ mod tests {
         }
     }
 
-    /// Uniform noise in [-amplitude, amplitude) (xorshift), deterministic.
+    /// Uniform noise in [-amplitude, amplitude), deterministic.
     fn noise(n: usize, amplitude: f64, seed: u64) -> Vec<f32> {
-        let mut state = seed;
-        (0..n)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                let unit = (state >> 11) as f64 / (1u64 << 52) as f64 - 1.0;
-                (unit * amplitude) as f32
-            })
-            .collect()
+        crate::dsp::test_signals::uniform(seed, n, amplitude)
     }
 
     #[test]

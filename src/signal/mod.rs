@@ -12,8 +12,6 @@ pub mod levels;
 pub mod noise;
 pub mod spectrum;
 pub mod stft;
-#[cfg(test)]
-pub(crate) mod synth;
 pub mod vad;
 
 use crate::model::{ChannelMeasures, PlotData};

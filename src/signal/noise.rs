@@ -19,6 +19,7 @@
 
 use super::features::{db_to_power, Frame};
 use super::vad::Activity;
+use crate::dsp::db;
 
 /// Noise measured below this power is digital silence, not noise (-100 dBFS).
 const MEASURABLE_NOISE: f64 = 1e-10;
@@ -60,7 +61,7 @@ impl NoiseLevels {
     /// Active level over noise floor, dB.
     pub fn snr_db(&self) -> Option<f64> {
         match (self.active_power, self.noise_power) {
-            (Some(a), Some(n)) => Some(10.0 * (a / n).log10()),
+            (Some(a), Some(n)) => Some(db::power_db(a / n)),
             _ => None,
         }
     }
@@ -87,8 +88,8 @@ pub fn measure(frames: &[Frame], activity: &Activity) -> NoiseLevels {
     NoiseLevels {
         noise_power,
         active_power,
-        flatness: mean_of(&|f| f.flatness_db()).map(|db| 10f64.powf(db / 10.0)),
-        high_share: mean_of(&|f| f.high_share_db()).map(|db| 10f64.powf(db / 10.0)),
+        flatness: mean_of(&|f| f.flatness_db()).map(db::db_to_power),
+        high_share: mean_of(&|f| f.high_share_db()).map(db::db_to_power),
         swing_db: noise_power.and_then(|_| {
             level_swing_db(frames, &speech_or_voices(activity))
                 .or_else(|| level_swing_db(frames, &activity.in_regions()))
@@ -125,7 +126,7 @@ fn noise_floor(frames: &[Frame], activity: &Activity, noise_frames: &[usize]) ->
         .map(|t| activity.full_ref[t])
         .collect();
     (!live.is_empty()).then(|| {
-        live.iter().sum::<f64>() / live.len() as f64 * 10f64.powf(PERCENTILE_OFFSET_DB / 10.0)
+        live.iter().sum::<f64>() / live.len() as f64 * db::db_to_power(PERCENTILE_OFFSET_DB)
     })
 }
 
@@ -161,9 +162,10 @@ fn level_swing_db(frames: &[Frame], in_speech: &[bool]) -> Option<f64> {
             let short: Vec<f64> = frames[start..t]
                 .chunks_exact(SHORT)
                 .map(|c| {
-                    10.0 * (c.iter().map(Frame::speech_power).sum::<f64>() / SHORT as f64)
-                        .max(1e-20)
-                        .log10()
+                    db::power_db_floored(
+                        c.iter().map(Frame::speech_power).sum::<f64>() / SHORT as f64,
+                        db::FLOOR_POWER,
+                    )
                 })
                 .collect();
             let per_long = LONG / SHORT;
@@ -183,7 +185,7 @@ pub fn label(levels: &NoiseLevels, hum_detected: bool) -> &'static str {
     let Some(noise) = levels.noise_power else {
         return "none";
     };
-    let quiet = 10.0 * noise.log10() < QUIET_FLOOR_DBFS;
+    let quiet = db::power_db(noise) < QUIET_FLOOR_DBFS;
     if quiet || levels.snr_db().is_some_and(|snr| snr > NEGLIGIBLE_SNR_DB) {
         return "none";
     }

@@ -14,7 +14,8 @@
 
 use crate::model::{Spectrogram, SpectrumPoint};
 
-use super::stft::{power_db, Stft};
+use super::stft::Stft;
+use crate::dsp::{db, quantile};
 
 /// Lowest frequency of the 1/12-octave analysis grid, Hz.
 pub const GRID_MIN_HZ: f64 = 50.0;
@@ -140,7 +141,10 @@ impl SpectrumAnalyzer {
         });
         long.push(samples, |frame| {
             for (bin, power) in frame.power[..*hum_bins].iter().enumerate() {
-                hum.add(bin, Some(power_db(f64::from(*power))));
+                hum.add(
+                    bin,
+                    Some(db::power_db_floored(f64::from(*power), db::FLOOR_POWER)),
+                );
             }
         });
     }
@@ -251,7 +255,7 @@ fn line_prominence(stft: &Stft, levels: &[f64], hz: f64) -> Line {
     }
     ring.sort_by(f64::total_cmp);
     Line {
-        prominence_db: line - ring[ring.len() / 2],
+        prominence_db: line - quantile::at_fraction(&ring, 1, 2).expect("ring is not empty"),
         level_dbfs: line,
     }
 }
@@ -358,7 +362,11 @@ impl BandGrid {
         band_power
             .iter()
             .zip(&self.bins_in_band)
-            .map(|(p, n)| (*n > 0).then(|| power_db(p / (*n as f64 * self.bin_width_hz))))
+            .map(|(p, n)| {
+                (*n > 0).then(|| {
+                    db::power_db_floored(p / (*n as f64 * self.bin_width_hz), db::FLOOR_POWER)
+                })
+            })
             .collect()
     }
 
@@ -480,7 +488,7 @@ impl LevelClassSpectra {
     }
 
     fn add(&mut self, band_power: &[f64]) {
-        let level = power_db(band_power.iter().sum());
+        let level = db::power_db_floored(band_power.iter().sum(), db::FLOOR_POWER);
         let class = ((level - CLASS_FLOOR_DB) / CLASS_STEP_DB).floor();
         let class = class.clamp(0.0, (CLASSES - 1) as f64) as usize;
         self.counts[class] += 1;
@@ -600,7 +608,7 @@ impl SpectrogramBuilder {
             .map(|column| {
                 column
                     .iter()
-                    .map(|p| power_db(f64::from(*p)) as f32)
+                    .map(|p| db::power_db_floored(f64::from(*p), db::FLOOR_POWER) as f32)
                     .collect()
             })
             .collect();
@@ -619,20 +627,23 @@ mod tests {
     use realfft::RealFftPlanner;
     use std::f64::consts::PI;
 
-    /// Deterministic uniform noise in [-1, 1) (xorshift).
-    struct Noise(u64);
+    use crate::dsp::test_signals::Rng;
+
+    /// Deterministic uniform noise in [-1, 1).
+    struct Noise(Rng);
+
+    fn noise(seed: u64) -> Noise {
+        Noise(Rng::new(seed))
+    }
 
     impl Noise {
         fn next(&mut self) -> f64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            (self.0 >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+            self.0.bipolar()
         }
 
         /// White noise with the given RMS, dBFS.
         fn white(&mut self, n: usize, rms_dbfs: f64) -> Vec<f32> {
-            let scale = 10f64.powf(rms_dbfs / 20.0) * 3f64.sqrt();
+            let scale = db::db_to_amplitude(rms_dbfs) * 3f64.sqrt();
             (0..n).map(|_| (self.next() * scale) as f32).collect()
         }
 
@@ -671,7 +682,7 @@ mod tests {
 
     fn scale_to_rms(raw: &[f64], rms_dbfs: f64) -> Vec<f32> {
         let rms = (raw.iter().map(|x| x * x).sum::<f64>() / raw.len() as f64).sqrt();
-        let gain = 10f64.powf(rms_dbfs / 20.0) / rms;
+        let gain = db::db_to_amplitude(rms_dbfs) / rms;
         raw.iter().map(|x| (x * gain) as f32).collect()
     }
 
@@ -716,7 +727,7 @@ mod tests {
     }
 
     fn tone(rate: u32, n: usize, hz: f64, peak_dbfs: f64) -> Vec<f32> {
-        let amplitude = 10f64.powf(peak_dbfs / 20.0);
+        let amplitude = db::db_to_amplitude(peak_dbfs);
         (0..n)
             .map(|i| (amplitude * (2.0 * PI * hz * i as f64 / f64::from(rate)).sin()) as f32)
             .collect()
@@ -731,7 +742,7 @@ mod tests {
     /// Telephone audio: band-limited noise with a syllabic envelope, as if upsampled, with dither.
     fn telephone(rate: u32, seconds: f64, low_hz: f64, high_hz: f64, noise_dbfs: f64) -> Vec<f32> {
         let n = (f64::from(rate) * seconds) as usize;
-        let mut noise = Noise(5);
+        let mut noise = noise(5);
         let band = noise.band_limited(rate, n, low_hz, high_hz);
         let shaped: Vec<f64> = band
             .iter()
@@ -770,7 +781,7 @@ mod tests {
         assert!(fullband > 15_000.0, "{fullband}");
         let hissy = mix(
             &speech_like(16_000, 6.0, -20.0),
-            &Noise(4).white(96_000, -35.0),
+            &noise(4).white(96_000, -35.0),
         );
         let hissy = analyse(&hissy, 16_000).bandwidth_hz.unwrap();
         assert!((7000.0..=8000.0).contains(&hissy), "{hissy}");
@@ -794,7 +805,7 @@ mod tests {
     /// Speech at -20 dBFS with a little noise, plus `hum`.
     fn speech_with(rate: u32, seconds: f64, hum: &[(f64, f64)]) -> Vec<f32> {
         let speech = speech_like(rate, seconds, -20.0);
-        let mut noisy = mix(&speech, &Noise(9).white(speech.len(), -65.0));
+        let mut noisy = mix(&speech, &noise(9).white(speech.len(), -65.0));
         for (hz, peak_dbfs) in hum {
             noisy = mix(&noisy, &tone(rate, noisy.len(), *hz, *peak_dbfs));
         }
@@ -837,19 +848,19 @@ mod tests {
         let n = 20 * rate as usize;
         let signals = [
             ("speech", speech_with(rate, 20.0, &[])),
-            ("white", Noise(1).white(n, -30.0)),
-            ("pink", Noise(2).pink(n, -30.0)),
+            ("white", noise(1).white(n, -30.0)),
+            ("pink", noise(2).pink(n, -30.0)),
             (
                 "speech over pink",
-                mix(&speech_like(rate, 20.0, -20.0), &Noise(3).pink(n, -40.0)),
+                mix(&speech_like(rate, 20.0, -20.0), &noise(3).pink(n, -40.0)),
             ),
-            ("short white", Noise(4).white(3 * rate as usize, -30.0)),
+            ("short white", noise(4).white(3 * rate as usize, -30.0)),
         ];
         for (name, samples) in signals {
             let stats = analyse(&samples, rate);
             assert_eq!(stats.hum_hz, None, "{name}: {:?}", stats.hum_level_db);
         }
-        let pink_48k = analyse(&Noise(6).pink(20 * 48_000, -30.0), 48_000);
+        let pink_48k = analyse(&noise(6).pink(20 * 48_000, -30.0), 48_000);
         assert_eq!(pink_48k.hum_hz, None, "{:?}", pink_48k.hum_level_db);
     }
 
@@ -857,7 +868,7 @@ mod tests {
     fn noise_spectrum_follows_the_noise_between_syllables() {
         let rate = 16_000;
         let speech = speech_like(rate, 10.0, -20.0);
-        let noisy = mix(&speech, &Noise(8).white(speech.len(), -50.0));
+        let noisy = mix(&speech, &noise(8).white(speech.len(), -50.0));
         let spectrum = analyse(&noisy, rate).noise_spectrum;
         assert!(
             (64..=128).contains(&spectrum.len()),
@@ -879,7 +890,7 @@ mod tests {
         let rate = 8_000;
         let seconds = 120.0;
         let n = (f64::from(rate) * seconds) as usize;
-        let mut samples = Noise(12).white(n, -60.0);
+        let mut samples = noise(12).white(n, -60.0);
         let burst_start = n / 2;
         let burst = tone(rate, rate as usize * 4, 2000.0, -6.0);
         for (s, b) in samples[burst_start..].iter_mut().zip(&burst) {
@@ -924,7 +935,7 @@ mod tests {
         for rate in [8_000, 16_000, 44_100, 48_000] {
             let minute = mix(
                 &speech_like(rate, 60.0, -20.0),
-                &Noise(1).pink(60 * rate as usize, -45.0),
+                &noise(1).pink(60 * rate as usize, -45.0),
             );
             let started = thread_cpu_s(wall);
             let mut levels = super::super::levels::LevelMeter::new(rate);
@@ -996,7 +1007,7 @@ mod tests {
     #[test]
     fn band_limited_helper_is_band_limited() {
         let rate = 16_000;
-        let samples = scale_to_rms(&Noise(1).band_limited(rate, 32_000, 300.0, 3400.0), -20.0);
+        let samples = scale_to_rms(&noise(1).band_limited(rate, 32_000, 300.0, 3400.0), -20.0);
         let mut stft = Stft::new(rate, 0.064, 0.064);
         let first_outside = stft.hz_to_bin(4000.0);
         let mut loudest_outside = 0.0f64;
@@ -1005,9 +1016,9 @@ mod tests {
             loudest_outside = loudest_outside.max(f64::from(outside));
         });
         assert!(
-            power_db(loudest_outside) < -70.0,
+            db::power_db_floored(loudest_outside, db::FLOOR_POWER) < -70.0,
             "{}",
-            power_db(loudest_outside)
+            db::power_db_floored(loudest_outside, db::FLOOR_POWER)
         );
     }
 }

@@ -32,6 +32,7 @@
 //! - SNR = active level − noise floor in dB; null without speech or with no measurable noise
 //!   (below -100 dBFS: digital silence in the pauses).
 
+use crate::dsp::quantile;
 use crate::model::TimeRange;
 
 use super::features::{db_to_power, power_to_db, Frame, BANDS, FLOOR_DB, HOP_S};
@@ -269,7 +270,7 @@ fn noise_reference(values_db: &[f32], flat: &[bool]) -> (Vec<f32>, Vec<f32>) {
             .map(|t| if flat[t] { FLOOR_DB } else { values_db[t] })
             .collect();
         window.sort_unstable_by(f32::total_cmp);
-        let at = |q: f64| window[((window.len() - 1) as f64 * q) as usize];
+        let at = |q: f64| quantile::lower(&window, q);
         let reference = at(REF_QUANTILE).max(REF_FLOOR_DB);
         out[start..end].fill(reference);
         if reference > REF_FLOOR_DB {

@@ -2,11 +2,15 @@
 //! claims that contradict the facts (`misinformation`) and claims that contradict each other
 //! across recordings or files (`inconsistency`).
 
+use std::sync::OnceLock;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Deserialize;
 
 use super::normalize::Normalized;
 use super::numbers::{numbers, Number};
 use super::rules::{line_of, TextError};
+use crate::lang;
 use crate::model::{Finding, FindingKind, Severity, TimeRange};
 
 /// A closed range of values in a fact's unit (a single value has `min == max`).
@@ -246,90 +250,98 @@ pub struct RawClaim {
     pub end: usize,
 }
 
-const RANGE_WORDS: &[&str] = &[
-    "to", "or", "and", "до", "или", "и", "по", "a", "hasta", "o", "y",
-];
-const FREE_WORDS: &[&str] = &[
-    "free",
-    "бесплатн",
-    "gratis",
-    "gratuit",
-    "sin coste",
-    "sin costo",
+/// The words of every language's `[facts]` section, folded and ready to look up.
+struct Words {
+    /// Words between the two numbers of a range.
+    range: FxHashSet<String>,
+    /// Word starts that state a price of zero, with a space before them.
+    free: Vec<String>,
+    /// Unit words (time and percent): the first language's meaning of a word wins.
+    units: FxHashMap<String, Unit>,
+    /// Word starts of currency names with their ISO code: the codes themselves (the words the
+    /// normalizer makes of `$`, `€`, `₽`), then every language's `rub`, `usd`, `eur`.
+    currencies: Vec<(String, &'static str)>,
+    /// Two-word percent signs ("por ciento"): the first word and " second " (spaces around).
+    percent_phrases: Vec<(String, String)>,
+}
+
+/// One list of every language file's `[facts]`.
+type FactsList = fn(&lang::Facts) -> &[String];
+
+/// Time units: the language files' list, its length in days and its name.
+const TIME_UNITS: [(FactsList, f64, &str); 5] = [
+    (|f| &f.hour, 1.0 / 24.0, "hour"),
+    (|f| &f.day, 1.0, "day"),
+    (|f| &f.week, 7.0, "week"),
+    (|f| &f.month, 30.0, "month"),
+    (|f| &f.year, 365.0, "year"),
 ];
 
+/// Currencies: ISO code and the language files' list of its names.
+const CURRENCIES: [(&str, FactsList); 3] = [
+    ("RUB", |f| &f.rub),
+    ("USD", |f| &f.usd),
+    ("EUR", |f| &f.eur),
+];
+
+fn fact_words() -> &'static Words {
+    static WORDS: OnceLock<Words> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        let fold = |w: &str| Normalized::fold(w, false);
+        let facts = || lang::all().iter().map(|l| &l.facts);
+        let mut units = FxHashMap::default();
+        for (list, days, name) in TIME_UNITS {
+            for w in facts().flat_map(list) {
+                units.entry(fold(w)).or_insert_with(|| Unit::Time {
+                    days,
+                    name: name.to_string(),
+                });
+            }
+        }
+        for w in facts().flat_map(|f| &f.percent) {
+            units.entry(fold(w)).or_insert(Unit::Percent);
+        }
+        let mut currencies: Vec<(String, &str)> = CURRENCIES
+            .iter()
+            .map(|(code, _)| (code.to_lowercase(), *code))
+            .collect();
+        for (code, list) in CURRENCIES {
+            currencies.extend(facts().flat_map(list).map(|w| (fold(w), code)));
+        }
+        let percent_phrases = facts()
+            .flat_map(|f| &f.percent_phrases)
+            .filter_map(|p| {
+                let folded = fold(p);
+                let (first, second) = folded.split_once(' ')?;
+                Some((first.to_string(), format!(" {second} ")))
+            })
+            .collect();
+        Words {
+            range: facts()
+                .flat_map(|f| &f.range_words)
+                .map(|w| fold(w))
+                .collect(),
+            free: facts()
+                .flat_map(|f| &f.free_words)
+                .map(|w| format!(" {}", fold(w)))
+                .collect(),
+            units,
+            currencies,
+            percent_phrases,
+        }
+    })
+}
+
+/// The unit a folded word names: a time unit or percent (whole word), or a currency (word start).
 fn unit_word(word: &str) -> Option<Unit> {
-    const TIME: &[(&str, f64, &str)] = &[
-        ("hour", 1.0 / 24.0, "hour"),
-        ("hours", 1.0 / 24.0, "hour"),
-        ("hrs", 1.0 / 24.0, "hour"),
-        ("час", 1.0 / 24.0, "hour"),
-        ("часа", 1.0 / 24.0, "hour"),
-        ("часов", 1.0 / 24.0, "hour"),
-        ("hora", 1.0 / 24.0, "hour"),
-        ("horas", 1.0 / 24.0, "hour"),
-        ("day", 1.0, "day"),
-        ("days", 1.0, "day"),
-        ("день", 1.0, "day"),
-        ("дня", 1.0, "day"),
-        ("дней", 1.0, "day"),
-        ("дни", 1.0, "day"),
-        ("сутки", 1.0, "day"),
-        ("суток", 1.0, "day"),
-        ("dia", 1.0, "day"),
-        ("dias", 1.0, "day"),
-        ("week", 7.0, "week"),
-        ("weeks", 7.0, "week"),
-        ("неделя", 7.0, "week"),
-        ("недели", 7.0, "week"),
-        ("недель", 7.0, "week"),
-        ("неделю", 7.0, "week"),
-        ("semana", 7.0, "week"),
-        ("semanas", 7.0, "week"),
-        ("month", 30.0, "month"),
-        ("months", 30.0, "month"),
-        ("месяц", 30.0, "month"),
-        ("месяца", 30.0, "month"),
-        ("месяцев", 30.0, "month"),
-        ("mes", 30.0, "month"),
-        ("meses", 30.0, "month"),
-        ("year", 365.0, "year"),
-        ("years", 365.0, "year"),
-        ("год", 365.0, "year"),
-        ("года", 365.0, "year"),
-        ("лет", 365.0, "year"),
-        ("año", 365.0, "year"),
-        ("años", 365.0, "year"),
-    ];
-    const PERCENT: &[&str] = &["percent", "процент", "процента", "процентов", "pct"];
-    const CURRENCY: &[(&str, &str)] = &[
-        ("руб", "RUB"),
-        ("рубл", "RUB"),
-        ("rub", "RUB"),
-        ("rouble", "RUB"),
-        ("ruble", "RUB"),
-        ("usd", "USD"),
-        ("dollar", "USD"),
-        ("доллар", "USD"),
-        ("dolar", "USD"),
-        ("buck", "USD"),
-        ("eur", "EUR"),
-        ("euro", "EUR"),
-        ("евро", "EUR"),
-    ];
-    let fold = |w: &str| Normalized::fold(w, false);
-    if let Some((_, days, name)) = TIME.iter().find(|(w, _, _)| fold(w) == word) {
-        return Some(Unit::Time {
-            days: *days,
-            name: (*name).to_string(),
-        });
+    let words = fact_words();
+    if let Some(unit) = words.units.get(word) {
+        return Some(unit.clone());
     }
-    if PERCENT.iter().any(|w| fold(w) == word) {
-        return Some(Unit::Percent);
-    }
-    CURRENCY
+    words
+        .currencies
         .iter()
-        .find(|(stem, _)| word.starts_with(&fold(stem)))
+        .find(|(stem, _)| word.starts_with(stem.as_str()))
         .map(|(_, code)| Unit::Currency((*code).to_string()))
 }
 
@@ -345,11 +357,10 @@ fn unit_near(text: &str, before: usize, pos: usize) -> Option<(Unit, usize)> {
         if word.as_bytes()[0].is_ascii_digit() {
             break;
         }
-        if word == "por" && text[offset..].starts_with(" ciento ") {
-            return Some((Unit::Percent, offset + " ciento".len()));
-        }
-        if word == "per" && text[offset..].starts_with(" cent ") {
-            return Some((Unit::Percent, offset + " cent".len()));
+        for (first, second) in &fact_words().percent_phrases {
+            if word == first && text[offset..].starts_with(second.as_str()) {
+                return Some((Unit::Percent, offset + second.len() - 1));
+            }
         }
         if let Some(unit) = unit_word(word) {
             return Some((unit, offset));
@@ -377,7 +388,7 @@ pub fn raw_claims(facts: &FactSet, norm: &Normalized, source: &str) -> Vec<RawCl
     let text = norm.text();
     let nums: Vec<Number> = numbers(norm)
         .into_iter()
-        .filter(|n| !(&text[n.start..n.end] == "ciento" && text[..n.start].ends_with(" por ")))
+        .filter(|n| !is_percent_phrase_end(text, n))
         .collect();
     let mut stated: Vec<(Range, Unit, usize, usize)> = Vec::new();
     let mut i = 0;
@@ -435,18 +446,22 @@ fn is_range_gap(text: &str, source: &str, norm: &Normalized, a: &Number, b: &Num
         let (b_start, _) = norm.original_span(b.start, b.end, source);
         return source[a_end..b_start.max(a_end)].contains(['-', '–', '—']);
     }
-    RANGE_WORDS
-        .iter()
-        .any(|w| Normalized::fold(w, false) == between)
+    fact_words().range.contains(between)
+}
+
+/// Whether a number word is the end of a two-word percent sign ("ciento" in "por ciento").
+fn is_percent_phrase_end(text: &str, n: &Number) -> bool {
+    fact_words().percent_phrases.iter().any(|(first, second)| {
+        second.trim() == &text[n.start..n.end] && text[..n.start].ends_with(&format!(" {first} "))
+    })
 }
 
 /// "free" and its translations, read as a price of 0 in any currency.
 fn free_mentions(norm: &Normalized) -> Vec<(Range, Unit, usize, usize)> {
     let text = norm.text();
     let mut out = Vec::new();
-    for stem in FREE_WORDS {
-        let folded = format!(" {}", Normalized::fold(stem, false));
-        for (i, _) in text.match_indices(&folded) {
+    for folded in &fact_words().free {
+        for (i, _) in text.match_indices(folded.as_str()) {
             let start = i + 1;
             let end = start + text[start..].find(' ').unwrap_or(text.len() - start);
             for code in ["RUB", "USD", "EUR"] {

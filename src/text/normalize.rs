@@ -3,47 +3,14 @@
 //!
 //! The matching form is lowercase words separated by single spaces, with a space at both ends.
 //! Letters are folded to a skeleton: accents dropped, ё→е, й→и, ъ/ь dropped, v→b, z→s,
-//! doubled letters collapsed. Filler words ("uh", "ну", "este" ...) are removed. Currency and
+//! doubled letters collapsed. Filler words ("uh", "ну", "pues" ...; `normalize.fillers` in src/lang/) are removed. Currency and
 //! percent signs become words (`usd`, `eur`, `rub`, `percent`).
 
 use std::sync::OnceLock;
 
 use rustc_hash::FxHashSet;
 
-/// Filler words dropped before matching, so that "what, uh, worries you" matches "what worries you".
-const FILLERS: &[&str] = &[
-    "uh",
-    "um",
-    "uhm",
-    "umm",
-    "erm",
-    "er",
-    "hmm",
-    "mm",
-    "mhm",
-    "ah",
-    "eh",
-    "well",
-    "like",
-    "actually",
-    "basically",
-    "э",
-    "ээ",
-    "эээ",
-    "эм",
-    "мм",
-    "ммм",
-    "ну",
-    "вот",
-    "типа",
-    "значит",
-    "вообще",
-    "собственно",
-    "em",
-    "pues",
-    "bueno",
-    "mmm",
-];
+use crate::lang;
 
 /// Text folded for matching, with a map from each of its bytes to the original byte offset.
 #[derive(Debug, Clone)]
@@ -110,9 +77,15 @@ fn fold_non_ascii(c: char) -> Fold {
     }
 }
 
+/// Filler words dropped before matching (every language's `normalize.fillers`), so that
+/// "what, uh, worries you" matches "what worries you".
 fn fillers() -> &'static FxHashSet<String> {
     static FILLER_SET: OnceLock<FxHashSet<String>> = OnceLock::new();
-    FILLER_SET.get_or_init(|| FILLERS.iter().map(|w| Normalized::fold(w, false)).collect())
+    FILLER_SET.get_or_init(|| {
+        lang::words(|l| &l.normalize.fillers)
+            .map(|w| Normalized::fold(w, false))
+            .collect()
+    })
 }
 
 struct Builder {

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use rustc_hash::FxHashMap;
 
 use super::normalize::Normalized;
+use crate::lang;
 
 /// One number as written or spoken: its value, its digits, and the folded byte range of its words.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,173 +45,49 @@ enum Word {
     Connector,
 }
 
-const WORDS: &[(&str, Word)] = &[
-    ("zero", Word::Unit(0)),
-    ("oh", Word::Unit(0)),
-    ("one", Word::Unit(1)),
-    ("two", Word::Unit(2)),
-    ("three", Word::Unit(3)),
-    ("four", Word::Unit(4)),
-    ("five", Word::Unit(5)),
-    ("six", Word::Unit(6)),
-    ("seven", Word::Unit(7)),
-    ("eight", Word::Unit(8)),
-    ("nine", Word::Unit(9)),
-    ("ten", Word::Teen(10)),
-    ("eleven", Word::Teen(11)),
-    ("twelve", Word::Teen(12)),
-    ("thirteen", Word::Teen(13)),
-    ("fourteen", Word::Teen(14)),
-    ("fifteen", Word::Teen(15)),
-    ("sixteen", Word::Teen(16)),
-    ("seventeen", Word::Teen(17)),
-    ("eighteen", Word::Teen(18)),
-    ("nineteen", Word::Teen(19)),
-    ("twenty", Word::Tens(20)),
-    ("thirty", Word::Tens(30)),
-    ("forty", Word::Tens(40)),
-    ("fifty", Word::Tens(50)),
-    ("sixty", Word::Tens(60)),
-    ("seventy", Word::Tens(70)),
-    ("eighty", Word::Tens(80)),
-    ("ninety", Word::Tens(90)),
-    ("hundred", Word::HundredMul),
-    ("thousand", Word::Thousand),
-    ("double", Word::Repeat(2)),
-    ("triple", Word::Repeat(3)),
-    ("and", Word::Connector),
-    ("ноль", Word::Unit(0)),
-    ("нуль", Word::Unit(0)),
-    ("один", Word::Unit(1)),
-    ("одна", Word::Unit(1)),
-    ("одно", Word::Unit(1)),
-    ("одного", Word::Unit(1)),
-    ("одних", Word::Unit(1)),
-    ("два", Word::Unit(2)),
-    ("две", Word::Unit(2)),
-    ("двух", Word::Unit(2)),
-    ("двое", Word::Unit(2)),
-    ("три", Word::Unit(3)),
-    ("трех", Word::Unit(3)),
-    ("трое", Word::Unit(3)),
-    ("четыре", Word::Unit(4)),
-    ("четырех", Word::Unit(4)),
-    ("четверо", Word::Unit(4)),
-    ("пять", Word::Unit(5)),
-    ("пяти", Word::Unit(5)),
-    ("пятеро", Word::Unit(5)),
-    ("шесть", Word::Unit(6)),
-    ("шести", Word::Unit(6)),
-    ("шестеро", Word::Unit(6)),
-    ("семь", Word::Unit(7)),
-    ("семи", Word::Unit(7)),
-    ("семеро", Word::Unit(7)),
-    ("восемь", Word::Unit(8)),
-    ("восьми", Word::Unit(8)),
-    ("девять", Word::Unit(9)),
-    ("девяти", Word::Unit(9)),
-    ("десять", Word::Teen(10)),
-    ("десяти", Word::Teen(10)),
-    ("одиннадцать", Word::Teen(11)),
-    ("двенадцать", Word::Teen(12)),
-    ("тринадцать", Word::Teen(13)),
-    ("четырнадцать", Word::Teen(14)),
-    ("пятнадцать", Word::Teen(15)),
-    ("пятнадцати", Word::Teen(15)),
-    ("шестнадцать", Word::Teen(16)),
-    ("семнадцать", Word::Teen(17)),
-    ("восемнадцать", Word::Teen(18)),
-    ("девятнадцать", Word::Teen(19)),
-    ("двадцать", Word::Tens(20)),
-    ("двадцати", Word::Tens(20)),
-    ("тридцать", Word::Tens(30)),
-    ("тридцати", Word::Tens(30)),
-    ("сорок", Word::Tens(40)),
-    ("сорока", Word::Tens(40)),
-    ("пятьдесят", Word::Tens(50)),
-    ("шестьдесят", Word::Tens(60)),
-    ("семьдесят", Word::Tens(70)),
-    ("восемьдесят", Word::Tens(80)),
-    ("девяносто", Word::Tens(90)),
-    ("сто", Word::Hundreds(100)),
-    ("двести", Word::Hundreds(200)),
-    ("триста", Word::Hundreds(300)),
-    ("четыреста", Word::Hundreds(400)),
-    ("пятьсот", Word::Hundreds(500)),
-    ("шестьсот", Word::Hundreds(600)),
-    ("семьсот", Word::Hundreds(700)),
-    ("восемьсот", Word::Hundreds(800)),
-    ("девятьсот", Word::Hundreds(900)),
-    ("тысяча", Word::Thousand),
-    ("тысячи", Word::Thousand),
-    ("тысяч", Word::Thousand),
-    ("cero", Word::Unit(0)),
-    ("uno", Word::Unit(1)),
-    ("una", Word::Unit(1)),
-    ("un", Word::Unit(1)),
-    ("dos", Word::Unit(2)),
-    ("tres", Word::Unit(3)),
-    ("cuatro", Word::Unit(4)),
-    ("cinco", Word::Unit(5)),
-    ("seis", Word::Unit(6)),
-    ("siete", Word::Unit(7)),
-    ("ocho", Word::Unit(8)),
-    ("nueve", Word::Unit(9)),
-    ("diez", Word::Teen(10)),
-    ("once", Word::Teen(11)),
-    ("doce", Word::Teen(12)),
-    ("trece", Word::Teen(13)),
-    ("catorce", Word::Teen(14)),
-    ("quince", Word::Teen(15)),
-    ("dieciséis", Word::Teen(16)),
-    ("diecisiete", Word::Teen(17)),
-    ("dieciocho", Word::Teen(18)),
-    ("diecinueve", Word::Teen(19)),
-    ("veinte", Word::Tens(20)),
-    ("veintiuno", Word::TensUnit(21)),
-    ("veintiún", Word::TensUnit(21)),
-    ("veintidós", Word::TensUnit(22)),
-    ("veintitrés", Word::TensUnit(23)),
-    ("veinticuatro", Word::TensUnit(24)),
-    ("veinticinco", Word::TensUnit(25)),
-    ("veintiséis", Word::TensUnit(26)),
-    ("veintisiete", Word::TensUnit(27)),
-    ("veintiocho", Word::TensUnit(28)),
-    ("veintinueve", Word::TensUnit(29)),
-    ("treinta", Word::Tens(30)),
-    ("cuarenta", Word::Tens(40)),
-    ("cincuenta", Word::Tens(50)),
-    ("sesenta", Word::Tens(60)),
-    ("setenta", Word::Tens(70)),
-    ("ochenta", Word::Tens(80)),
-    ("noventa", Word::Tens(90)),
-    ("cien", Word::Hundreds(100)),
-    ("ciento", Word::Hundreds(100)),
-    ("doscientos", Word::Hundreds(200)),
-    ("doscientas", Word::Hundreds(200)),
-    ("trescientos", Word::Hundreds(300)),
-    ("trescientas", Word::Hundreds(300)),
-    ("cuatrocientos", Word::Hundreds(400)),
-    ("quinientos", Word::Hundreds(500)),
-    ("quinientas", Word::Hundreds(500)),
-    ("seiscientos", Word::Hundreds(600)),
-    ("setecientos", Word::Hundreds(700)),
-    ("ochocientos", Word::Hundreds(800)),
-    ("novecientos", Word::Hundreds(900)),
-    ("mil", Word::Thousand),
-    ("y", Word::Connector),
-];
-
 /// Looked up once per word of every transcript: a fast non-keyed hash is enough for short fixed keys.
 type Dictionary = FxHashMap<String, Word>;
 
+/// Groups of number words, their meaning, the first group's value and the step between groups.
+type Groups<'a> = (&'a [Vec<String>], fn(u64) -> Word, u64, u64);
+
+/// Every language's number words (`[numbers]` in src/lang/), folded. A group's position in its
+/// list gives its value.
 fn dictionary() -> &'static Dictionary {
     static DICT: OnceLock<Dictionary> = OnceLock::new();
     DICT.get_or_init(|| {
-        WORDS
-            .iter()
-            .map(|(w, kind)| (Normalized::fold(w, false), *kind))
-            .collect()
+        let mut dict = Dictionary::default();
+        for l in lang::all() {
+            let n = &l.numbers;
+            // (groups, meaning, value of the first group, step between groups)
+            let groups: [Groups; 5] = [
+                (&n.units, Word::Unit, 0, 1),
+                (&n.teens, Word::Teen, 10, 1),
+                (&n.tens, Word::Tens, 20, 10),
+                (&n.compound_tens, Word::TensUnit, 21, 1),
+                (&n.hundreds, Word::Hundreds, 100, 100),
+            ];
+            for (list, kind, first, step) in groups {
+                for (i, group) in (0u64..).zip(list) {
+                    for w in group {
+                        dict.insert(Normalized::fold(w, false), kind(first + i * step));
+                    }
+                }
+            }
+            let singles: [(&[String], Word); 5] = [
+                (&n.hundred, Word::HundredMul),
+                (&n.thousand, Word::Thousand),
+                (&n.double, Word::Repeat(2)),
+                (&n.triple, Word::Repeat(3)),
+                (&n.connectors, Word::Connector),
+            ];
+            for (list, kind) in singles {
+                for w in list {
+                    dict.insert(Normalized::fold(w, false), kind);
+                }
+            }
+        }
+        dict
     })
 }
 
@@ -387,6 +264,33 @@ fn has_run_break(between: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_number_word_means_two_things() {
+        // Every number word of every language folds to a word of its own: no word means two
+        // numbers, and the order of the language files does not matter.
+        let total: usize = lang::all()
+            .iter()
+            .map(|l| {
+                let n = &l.numbers;
+                [&n.units, &n.teens, &n.tens, &n.compound_tens, &n.hundreds]
+                    .iter()
+                    .map(|g| g.iter().flatten().count())
+                    .sum::<usize>()
+                    + [&n.hundred, &n.thousand, &n.double, &n.triple, &n.connectors]
+                        .iter()
+                        .map(|g| g.len())
+                        .sum::<usize>()
+            })
+            .sum();
+        assert_eq!(dictionary().len(), total, "two number words fold alike");
+        let meaning = |w: &str| dictionary().get(&Normalized::fold(w, false)).copied();
+        assert_eq!(meaning("veintiún"), Some(Word::TensUnit(21)));
+        assert_eq!(meaning("novecientos"), Some(Word::Hundreds(900)));
+        assert_eq!(meaning("oh"), Some(Word::Unit(0)));
+        assert_eq!(meaning("triple"), Some(Word::Repeat(3)));
+        assert_eq!(meaning("пятнадцати"), Some(Word::Teen(15)));
+    }
 
     fn runs(text: &str) -> Vec<String> {
         digit_runs(&Normalized::new(text), text)

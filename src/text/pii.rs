@@ -12,6 +12,7 @@ use regex::Regex;
 
 use super::normalize::Normalized;
 use super::numbers::{digit_runs, DigitRun};
+use crate::lang;
 use crate::model::Severity;
 
 /// One piece of personal data: where it is in the segment text and how to show it masked.
@@ -47,98 +48,23 @@ enum Cue {
     Routing,
 }
 
-/// Cue words (word starts, any language) per group.
-const CUE_WORDS: &[(Cue, &[&str])] = &[
-    (
-        Cue::Card,
-        &[
-            "card",
-            "visa",
-            "mastercard",
-            "amex",
-            "карт",
-            "tarjeta",
-            "debit",
-            "credit",
-            "кредитк",
-        ],
-    ),
-    (
-        Cue::Cvv,
-        &[
-            "cvv",
-            "cvc",
-            "cv2",
-            "security code",
-            "code on the back",
-            "back of the card",
-            "код безопасности",
-            "код на оборот",
-            "три цифры",
-            "трехзначн",
-            "código de seguridad",
-            "codigo cvv",
-            "reverso",
-            "tres dígitos",
-            "tres cifras",
-        ],
-    ),
-    (
-        Cue::Expiry,
-        &[
-            "expir",
-            "valid thru",
-            "valid through",
-            "valid until",
-            "срок действ",
-            "действует до",
-            "действительна до",
-            "caducidad",
-            "caduca",
-            "vence",
-            "vencimiento",
-        ],
-    ),
-    (
-        Cue::Passport,
-        &["паспорт", "серия", "passport", "pasaporte"],
-    ),
-    (Cue::Snils, &["снилс", "страхов", "пенсионн"]),
-    (Cue::Inn, &["инн", "налогоплат", "taxpayer"]),
-    (Cue::Ssn, &["social security", "ssn", "social"]),
-    (
-        Cue::Birth,
-        &[
-            "date of birth",
-            "birth date",
-            "birthday",
-            "born",
-            "dob",
-            "рождени",
-            "родил",
-            "fecha de nacimiento",
-            "naci",
-            "cumpleaños",
-        ],
-    ),
-    (Cue::Account, &["счет", "account", "cuenta"]),
-    (
-        Cue::AccountNumber,
-        &[
-            "account number",
-            "bank account",
-            "номер счета",
-            "расчетн",
-            "лицев",
-            "número de cuenta",
-            "cuenta bancaria",
-        ],
-    ),
-    (Cue::Routing, &["routing", "aba"]),
-];
+/// One list of every language file's `[pii.cues]`.
+type CueList = fn(&lang::Cues) -> &[String];
 
-/// Words before a number that mean "+" (international format).
-const PLUS_WORDS: &[&str] = &["plus", "плюс", "más"];
+/// Cue words (word starts) per group: each group's list in the language files' `[pii.cues]`.
+const CUE_LISTS: [(Cue, CueList); 11] = [
+    (Cue::Card, |c| &c.card),
+    (Cue::Cvv, |c| &c.cvv),
+    (Cue::Expiry, |c| &c.expiry),
+    (Cue::Passport, |c| &c.passport),
+    (Cue::Snils, |c| &c.snils),
+    (Cue::Inn, |c| &c.inn),
+    (Cue::Ssn, |c| &c.ssn),
+    (Cue::Birth, |c| &c.birth),
+    (Cue::Account, |c| &c.account),
+    (Cue::AccountNumber, |c| &c.account_number),
+    (Cue::Routing, |c| &c.routing),
+];
 
 /// All cue words in one automaton over folded text (" stem" matches a word start).
 struct CueIndex {
@@ -151,10 +77,10 @@ fn cue_index() -> &'static CueIndex {
     INDEX.get_or_init(|| {
         let mut patterns = Vec::new();
         let mut cue_of = Vec::new();
-        for (cue, words) in CUE_WORDS {
-            for word in *words {
+        for (cue, list) in CUE_LISTS {
+            for word in lang::all().iter().flat_map(|l| list(&l.pii.cues)) {
                 patterns.push(format!(" {}", Normalized::fold(word, false)));
-                cue_of.push(*cue);
+                cue_of.push(cue);
             }
         }
         CueIndex {
@@ -292,12 +218,22 @@ fn find_emails(text: &str, hits: &mut Vec<PiiHit>) {
 
 fn find_spoken_emails(text: &str, norm: &Normalized, hits: &mut Vec<PiiHit>) {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = regex(
-        &RE,
-        r" ([a-z0-9]+(?: dot [a-z0-9]+)?) (?:at|собака|aroba) ([a-z0-9]+) (?:dot|точка|punto) (com|net|org|ru|es|io|de|uk) ",
-    );
-    let spelled_dot = [" dot ", " точка ", " punto "];
-    if !spelled_dot.iter().any(|d| norm.text().contains(d)) || !re.is_match(norm.text()) {
+    let words = email_words();
+    let re = RE.get_or_init(|| {
+        // "john dot smith": only the English "dot" inside the user name.
+        Regex::new(&format!(
+            r" ([a-z0-9]+(?: dot [a-z0-9]+)?) (?:{}) ([a-z0-9]+) (?:{}) (com|net|org|ru|es|io|de|uk) ",
+            alternation(&words.at),
+            alternation(&words.dot),
+        ))
+        .expect("built-in spoken e-mail pattern compiles")
+    });
+    if !words
+        .spelled_dot
+        .iter()
+        .any(|d| norm.text().contains(d.as_str()))
+        || !re.is_match(norm.text())
+    {
         return;
     }
     for caps in re.captures_iter(norm.text()) {
@@ -315,6 +251,42 @@ fn find_spoken_emails(text: &str, norm: &Normalized, hits: &mut Vec<PiiHit>) {
             "an e-mail address spelled out identifies the caller",
         ));
     }
+}
+
+/// The words of a spelled-out e-mail address (`pii.email_at`, `pii.email_dot`), folded.
+struct EmailWords {
+    at: Vec<String>,
+    dot: Vec<String>,
+    /// `dot` with a space on each side.
+    spelled_dot: Vec<String>,
+}
+
+fn email_words() -> &'static EmailWords {
+    static WORDS: OnceLock<EmailWords> = OnceLock::new();
+    WORDS.get_or_init(|| {
+        let folded = |list: fn(&lang::Pii) -> &[String]| -> Vec<String> {
+            lang::all()
+                .iter()
+                .flat_map(|l| list(&l.pii))
+                .map(|w| Normalized::fold(w, false))
+                .collect()
+        };
+        let dot = folded(|p| &p.email_dot);
+        EmailWords {
+            at: folded(|p| &p.email_at),
+            spelled_dot: dot.iter().map(|d| format!(" {d} ")).collect(),
+            dot,
+        }
+    })
+}
+
+/// Words as a regex alternation (`a|b|c`), each escaped.
+fn alternation<S: AsRef<str>>(words: impl IntoIterator<Item = S>) -> String {
+    words
+        .into_iter()
+        .map(|w| regex::escape(w.as_ref()))
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 fn mask_email(user: &str, domain: &str) -> String {
@@ -486,8 +458,6 @@ fn push_id_if_valid(
     ));
 }
 
-const MONTHS: &str = "january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre";
-
 fn find_dates(text: &str, norm: &Normalized, hits: &mut Vec<PiiHit>) {
     static NUMERIC: OnceLock<Regex> = OnceLock::new();
     static WORDS: OnceLock<Regex> = OnceLock::new();
@@ -507,11 +477,9 @@ fn find_dates(text: &str, norm: &Normalized, hits: &mut Vec<PiiHit>) {
         }
     }
     let words = WORDS.get_or_init(|| {
-        let months = MONTHS
-            .split('|')
-            .map(|m| Normalized::fold(m, false))
-            .collect::<Vec<_>>()
-            .join("|");
+        // Month names (`pii.months`), folded like the text they are matched in.
+        let months =
+            alternation(lang::words(|l| &l.pii.months).map(|m| Normalized::fold(m, false)));
         Regex::new(&format!(
             r" (?:\d{{1,2}} (?:de )?(?:{months})|(?:{months}) \d{{1,2}}) (?:de |of )?\d{{4}} "
         ))
@@ -584,10 +552,14 @@ fn find_addresses(text: &str, hits: &mut Vec<PiiHit>) {
 
 fn find_names(text: &str, hits: &mut Vec<PiiHit>) {
     static RE: OnceLock<Regex> = OnceLock::new();
-    let re = regex(
-        &RE,
-        r"(?i:my name is|my name's|меня зовут|me llamo|mi nombre es)[\s,]+(\p{Lu}\p{Ll}+(?:[ -]\p{Lu}\p{Ll}+){0,2})",
-    );
+    let re = RE.get_or_init(|| {
+        // What a caller says before their own name (`pii.name_intros`).
+        Regex::new(&format!(
+            r"(?i:{})[\s,]+(\p{{Lu}}\p{{Ll}}+(?:[ -]\p{{Lu}}\p{{Ll}}+){{0,2}})",
+            alternation(lang::words(|l| &l.pii.name_intros)),
+        ))
+        .expect("built-in name pattern compiles")
+    });
     if !re.is_match(text) {
         return;
     }
@@ -836,12 +808,11 @@ fn preceded_by_plus(text: &str, run: &DigitRun) -> bool {
     plus_words().contains(&folded)
 }
 
-/// [`PLUS_WORDS`] folded (once).
+/// Words before a number that mean "+" (`pii.plus_words`), folded (once).
 fn plus_words() -> &'static [String] {
     static FOLDED: OnceLock<Vec<String>> = OnceLock::new();
     FOLDED.get_or_init(|| {
-        PLUS_WORDS
-            .iter()
+        lang::words(|l| &l.pii.plus_words)
             .map(|p| Normalized::fold(p, false))
             .collect()
     })

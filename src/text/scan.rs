@@ -5,6 +5,7 @@ use super::facts::{self, Claim, FactSet};
 use super::normalize::Normalized;
 use super::pii::{find_pii, Context, PiiHit};
 use super::rules::{PhraseHit, RuleSet, TurnScope, REQUIRED_CATEGORIES};
+use crate::lang;
 use crate::model::{
     Finding, FindingKind, Segment, Severity, TimeRange, Transcript, Word, LOW_CONFIDENCE_P,
 };
@@ -19,25 +20,6 @@ pub struct ScanOptions<'a> {
     /// Facts to check claims against (`misinformation`).
     pub facts: Option<&'a FactSet>,
 }
-
-/// Speaker names that mean "the vendor's agent" in pasted transcripts.
-const AGENT_NAMES: &[&str] = &[
-    "agent",
-    "operator",
-    "rep",
-    "representative",
-    "sales",
-    "support",
-    "оператор",
-    "агент",
-    "менеджер",
-    "консультант",
-    "agente",
-    "operador",
-    "operadora",
-    "asesor",
-    "asesora",
-];
 
 /// Characters of context kept on each side of a match in an excerpt.
 const EXCERPT_CONTEXT: usize = 60;
@@ -56,14 +38,14 @@ pub fn agent_speaker(transcript: &Transcript) -> Option<&str> {
         .or_else(|| speakers().next())
 }
 
+/// Whether a speaker label means "the vendor's agent" (`speakers.agent_names`, any language).
 fn is_agent_name(name: &str) -> bool {
     let name = name.trim();
+    let mut names = lang::words(|l| &l.speakers.agent_names);
     if name.is_ascii() {
-        return AGENT_NAMES.iter().any(|a| a.eq_ignore_ascii_case(name));
+        return names.any(|a| a.eq_ignore_ascii_case(name));
     }
-    AGENT_NAMES
-        .iter()
-        .any(|a| name.chars().flat_map(char::to_lowercase).eq(a.chars()))
+    names.any(|a| name.chars().flat_map(char::to_lowercase).eq(a.chars()))
 }
 
 /// Whether a segment is the agent's: spoken by the agent speaker (or, when that one is named like
@@ -109,10 +91,8 @@ pub fn guess_language(transcript: &Transcript) -> String {
             }
         }
         let norm = Normalized::new(&seg.text);
-        for w in [
-            " que ", " usted ", " el ", " los ", " por ", " para ", " es ", " de ",
-        ] {
-            spanish += norm.text().matches(w).count() * 5;
+        for w in spanish_markers() {
+            spanish += norm.text().matches(w.as_str()).count() * 5;
         }
     }
     if cyrillic > latin {
@@ -122,6 +102,18 @@ pub fn guess_language(transcript: &Transcript) -> String {
     } else {
         "en".into()
     }
+}
+
+/// Spanish `guess.marker_words`, folded, with a space on each side (whole words).
+fn spanish_markers() -> &'static [String] {
+    static MARKERS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    MARKERS.get_or_init(|| {
+        lang::get("es")
+            .map_or(&[][..], |es| &es.guess.marker_words)
+            .iter()
+            .map(|w| format!(" {} ", Normalized::fold(w, false)))
+            .collect()
+    })
 }
 
 fn resolve_languages(transcript: &Transcript, options: &ScanOptions) -> Vec<String> {

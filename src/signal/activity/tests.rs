@@ -1,7 +1,7 @@
 //! Checks of the voice activity analysis against synthesized talkers, noises and their known truth.
 
 use super::*;
-use crate::signal::synth::{self, Speech};
+use crate::dsp::test_signals::{self as synth, Speech};
 
 const RATE: u32 = 16000;
 

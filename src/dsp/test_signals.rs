@@ -1,4 +1,5 @@
-//! Test support: seeded synthetic talkers, babble and noises, so the detectors can be checked against known truth.
+//! Test support, the one place for test signals: one seeded generator ([`Rng`]), synthetic
+//! talkers, babble and noises, so the detectors can be checked against known truth.
 //!
 //! A talker is a glottal pulse train with a wandering f0, shaped by three formant resonators that
 //! move from vowel to vowel, gated by a syllabic (3-6 Hz) envelope and grouped into words and
@@ -25,6 +26,16 @@ impl Rng {
     /// Uniform in [0, 1).
     pub fn unit(&mut self) -> f32 {
         (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
+    }
+
+    /// Uniform in [0, 1) with 53 random bits.
+    pub fn unit_f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform in [-1, 1) with 53 random bits.
+    pub fn bipolar(&mut self) -> f64 {
+        2.0 * self.unit_f64() - 1.0
     }
 
     /// Uniform in [lo, hi).
@@ -226,6 +237,14 @@ pub fn babble(seed: u64, rate: u32, seconds: f32, talkers: usize, dbfs: f64) -> 
             .for_each(|(s, v)| *s += v);
     }
     scale_to_power(sum, dbfs)
+}
+
+/// Uniform white noise in [-amplitude, amplitude) (full scale = 1.0), `len` samples.
+pub fn uniform(seed: u64, len: usize, amplitude: f64) -> Vec<f32> {
+    let mut rng = Rng::new(seed);
+    (0..len)
+        .map(|_| (rng.bipolar() * amplitude) as f32)
+        .collect()
 }
 
 /// Gaussian white noise at mean power `dbfs`.

@@ -2,7 +2,6 @@
 //! personal data masked in every file, `callqa report` round trip, `--fail-on` exit codes, size.
 
 use std::path::Path;
-use std::process::Command;
 
 use callqa::config::VerdictRules;
 use callqa::model::{
@@ -12,6 +11,8 @@ use callqa::model::{
 };
 use callqa::report::{self, csv::CsvExport, html::HtmlExport, json::JsonExport, redact};
 use callqa::verdict;
+
+use crate::util::{repo, run as callqa};
 
 const CARD: &str = "4111 1111 1111 1111";
 const EMAIL: &str = "ann.smith@example.com";
@@ -226,13 +227,6 @@ fn write_everything(report: &Report, dir: &Path) {
 
 fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name)).unwrap()
-}
-
-fn callqa(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_callqa"))
-        .args(args)
-        .output()
-        .expect("the callqa binary runs")
 }
 
 #[test]
@@ -555,7 +549,7 @@ fn sample_report_renders_into_a_folder() {
 /// each other, with the verdict rule and with the `--fail-on` exit code.
 #[test]
 fn samples_outputs_agree_with_each_other_and_the_exit_code() {
-    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let samples = repo("samples");
     let out = tempfile::tempdir().unwrap();
     let run = callqa(&[
         "analyze",

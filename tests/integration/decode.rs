@@ -7,18 +7,13 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::SystemTime;
 
 use callqa::audio::decode::BLOCK_FRAMES;
 use callqa::audio::harness::decode_and_measure;
 use callqa::audio::{sniff, AudioStream, DecodeError, Sniff};
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
+use crate::util::{callqa, fixture, read_json};
 
 /// A whole file decoded: format facts, per-channel samples, warnings.
 struct Decoded {
@@ -474,7 +469,7 @@ fn the_binary_reports_bad_files_and_analyses_the_good_ones() {
     let before = snapshot(inputs.path());
     let out = tempfile::tempdir().unwrap();
 
-    let status = Command::new(env!("CARGO_BIN_EXE_callqa"))
+    let status = callqa()
         .arg("analyze")
         .arg(inputs.path())
         .arg("--out")
@@ -489,8 +484,7 @@ fn the_binary_reports_bad_files_and_analyses_the_good_ones() {
         before,
         "inputs must be left untouched"
     );
-    let report: serde_json::Value =
-        serde_json::from_slice(&fs::read(out.path().join("report.json")).unwrap()).unwrap();
+    let report = read_json(&out.path().join("report.json"));
     let file_name = |v: &serde_json::Value| {
         Path::new(v["path"].as_str().unwrap())
             .file_name()
@@ -534,7 +528,7 @@ fn cpu_seconds() -> Option<f64> {
 }
 
 /// Decode-only throughput of the file in CALLQA_BENCH_FILE, in seconds of audio per CPU second:
-/// `CALLQA_BENCH_FILE=long.wav cargo test --release --test decode -- --ignored --nocapture`.
+/// `CALLQA_BENCH_FILE=long.wav cargo test --release --test integration decode_throughput -- --ignored --nocapture`.
 #[test]
 #[ignore = "benchmark: needs CALLQA_BENCH_FILE"]
 fn decode_throughput() {

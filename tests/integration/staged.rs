@@ -1,7 +1,7 @@
 //! Evidence for the staged-call score: a seeded, labelled synthetic set of natural and staged calls
 //! (with hard cases) scored by `conversation::analyze_recording`, separation reported as ROC AUC.
 //!
-//! Run `scripts/eval-staged` (or `cargo test --release --test staged -- --nocapture`) to print the figures.
+//! Run `scripts/eval-staged` (or `cargo test --release --test integration staged:: -- --nocapture`) to print the figures.
 
 use callqa::conversation::staged::{LIKELY_FROM, POSSIBLE_FROM};
 use callqa::conversation::{analyze_recording, analyze_text};

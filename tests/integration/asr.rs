@@ -1,27 +1,14 @@
 //! End-to-end transcription checks with the real Whisper model. They need `models/ggml-base.bin`
 //! (or `$CALLQA_MODEL`) and espeak-ng; without them they print a SKIPPED line and pass.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
-const RATE: u32 = 16_000;
+use crate::util::{callqa, model, repo};
 
-fn model() -> Option<PathBuf> {
-    let path = std::env::var_os("CALLQA_MODEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ggml-base.bin"));
-    if path.is_file() {
-        Some(path)
-    } else {
-        eprintln!(
-            "SKIPPED: no model at {}, run `callqa model fetch`",
-            path.display()
-        );
-        None
-    }
-}
+const RATE: u32 = 16_000;
 
 /// Speech from espeak-ng as 16 kHz mono samples, or `None` (with a SKIPPED line) without it.
 fn speak(voice: &str, text: &str, dir: &Path) -> Option<Vec<f32>> {
@@ -98,7 +85,7 @@ fn place(seconds: f64, parts: &[(f64, &[f32])]) -> Vec<f32> {
 }
 
 fn analyze(model: &Path, file: &Path, extra: &[&str]) -> Value {
-    let output = Command::new(env!("CARGO_BIN_EXE_callqa"))
+    let output = callqa()
         .args([
             "analyze", "--format", "json", "--fast", "--jobs", "1", "--model",
         ])
@@ -228,7 +215,7 @@ fn language_is_detected_for_russian_speech() {
 #[test]
 fn detected_russian_keeps_the_first_window_of_the_vendor_call() {
     let Some(model) = model() else { return };
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/vendor-b/ru_call.opus");
+    let file = repo("samples/vendor-b/ru_call.opus");
     let recording = analyze(&model, &file, &[]);
     assert_eq!(recording["transcript"]["language"], "ru");
     let words = words_of(&recording);

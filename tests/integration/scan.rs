@@ -2,42 +2,12 @@
 //! masking, facts, exit codes and bad input, all through the real binary.
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
 use serde::Deserialize;
 use serde_json::Value;
 
-fn callqa() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_callqa"))
-}
-
-fn run(args: &[&str]) -> Output {
-    callqa().args(args).output().expect("callqa runs")
-}
-
-fn run_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut child = callqa()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("callqa runs");
-    child.stdin.take().unwrap().write_all(input).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })
-}
+use crate::util::{json, repo, run, run_stdin};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
@@ -57,7 +27,7 @@ struct Labelled {
 }
 
 fn set_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/text-set")
+    repo("tests/text-set")
 }
 
 /// The label of a finding: `pii/<category>@<line>`, `<kind>@<line>` or `missing_required_phrase/<category>`.
@@ -433,7 +403,7 @@ fn callqa_json_transcripts_are_read_with_times() {
 }
 
 /// Throughput with all packs on one large transcript; run with
-/// `cargo test --release --test scan -- --ignored --nocapture` (see scripts/bench-text).
+/// `cargo test --release --test integration scan::throughput -- --ignored --nocapture` (see scripts/bench-text).
 #[test]
 #[ignore]
 fn throughput() {

@@ -1,0 +1,131 @@
+//! What the integration tests share (ripgrep's `tests/util.rs` is the model): the real binary,
+//! scratch folders to run it in, JSON from its output, paths into the repository, and the
+//! model-present-or-SKIPPED check of the transcription tests.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// Defines a `#[test]` that gets a fresh [`Scratch`] folder, ripgrep's `rgtest!` style:
+/// `clitest!(name, |scratch| { ... });`.
+macro_rules! clitest {
+    ($name:ident, |$scratch:ident| $body:block) => {
+        #[test]
+        fn $name() {
+            let $scratch = $crate::util::Scratch::new();
+            $body
+        }
+    };
+}
+
+/// A path inside the repository (`samples`, `tests/text-set`, ...).
+pub fn repo(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+/// A file in `tests/fixtures` (made by `scripts/make-fixtures`).
+pub fn fixture(name: &str) -> PathBuf {
+    repo("tests/fixtures").join(name)
+}
+
+/// The release or debug `callqa` binary Cargo built for these tests.
+pub fn callqa() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_callqa"))
+}
+
+/// Runs the binary with `args` in the current folder.
+pub fn run(args: &[&str]) -> Output {
+    callqa()
+        .args(args)
+        .output()
+        .expect("the callqa binary runs")
+}
+
+/// Runs the binary with `args`, `input` on stdin.
+pub fn run_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = callqa()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the callqa binary runs");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Stdout parsed as JSON (a panic showing stdout and stderr when it is not).
+pub fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// A JSON file (a written `report.json`) parsed.
+pub fn read_json(path: &Path) -> Value {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()))
+}
+
+/// Stderr as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The Whisper model (`$CALLQA_MODEL`, else `models/ggml-base.bin`), or `None` with a SKIPPED
+/// line, so that the transcription tests pass without it.
+pub fn model() -> Option<PathBuf> {
+    let path = std::env::var_os("CALLQA_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo("models/ggml-base.bin"));
+    if path.is_file() {
+        Some(path)
+    } else {
+        eprintln!(
+            "SKIPPED: no model at {}, run `callqa model fetch`",
+            path.display()
+        );
+        None
+    }
+}
+
+/// A scratch folder, removed on drop, and a way to run the real binary in it.
+pub struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("a temp dir"),
+        }
+    }
+
+    /// A path inside the folder.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes a file (creating its folders) and returns its path.
+    pub fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.path(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    /// Runs the binary with `args`, the folder as its working directory.
+    pub fn callqa(&self, args: &[&str]) -> Output {
+        callqa()
+            .args(args)
+            .current_dir(self.dir.path())
+            .output()
+            .expect("the callqa binary runs")
+    }
+}
