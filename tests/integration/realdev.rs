@@ -81,7 +81,7 @@ fn measure(path: &Path) -> Recording {
 // Fast subset (not ignored).
 
 /// Clean single-speaker clips on which today's code reports no background voices, no hum and no
-/// dropouts (measured 2026-12, see EVAL-NOTES.md). A regression guard: a change that makes one of
+/// dropouts (measured 2026-12, see docs/eval-real.md). A regression guard: a change that makes one of
 /// them fire is a new false alarm on real speech.
 const QUIET_CLEAN_CLIPS: &[&str] = &[
     "speakers/cmu_arctic_axb/arctic_a0004.flac",
@@ -116,7 +116,7 @@ fn clean_clips_fast() {
 /// Issue-13 targets on clean real speech: background voices on at most 3% of the clean
 /// single-speaker clips (speakers/, asr/), and no dropouts on them (none of these clips has a real
 /// signal drop). Before the pause-only background rule and the cut test for dropouts they fired on
-/// 28 and 10 of the 77 clips (EVAL-NOTES.md); now on none. About 10 s in a release build.
+/// 28 and 10 of the 77 clips (docs/eval-real.md); now on none. About 10 s in a release build.
 #[test]
 fn clean_speech_targets() {
     let Some(root) = realdev() else { return };
@@ -356,7 +356,7 @@ fn same_voice_realdev() {
         median(&same_x),
         median(&different_x)
     );
-    // Issue-13 target (not met today, see EVAL-NOTES.md): fmr_1pct <= 0.01 with recall_1pct >= 0.6.
+    // Issue-13 target (not met today, see docs/eval-real.md): fmr_1pct <= 0.01 with recall_1pct >= 0.6.
 }
 
 /// The smallest f64 above `x` (positive x).
