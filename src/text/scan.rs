@@ -482,22 +482,15 @@ fn segment_pii(transcript: &Transcript, index: usize, agent_turn: bool) -> Vec<P
     find_pii(&seg.text, &Context::new(&here, before.as_ref()), agent_turn)
 }
 
-/// Fewest words a transcript needs before missing required phrases are judged.
-const WHOLE_CALL_MIN_WORDS: usize = 12;
 /// Fewest segments (lines) a whole call has: an opening, an exchange and a closing.
 const WHOLE_CALL_MIN_SEGMENTS: usize = 4;
 
 /// Whether the transcript looks like a whole call rather than a pasted fragment of a few lines:
-/// at least 4 lines and 12 words, the other party speaks, and the agent has an opening turn and a
-/// later closing turn (two separate turns), so that both windows exist.
+/// at least 4 lines, the other party speaks, and the agent has an opening turn and a later closing
+/// turn (two separate turns), so that both windows exist. (Terse whole calls of 5 short lines are
+/// real: "Слушаю." ... "Угу." is exactly what the rules are for.)
 fn looks_like_whole_call(transcript: &Transcript, agent_turns: &[bool]) -> bool {
-    let words: usize = transcript
-        .segments
-        .iter()
-        .map(|s| s.text.split_whitespace().count())
-        .sum();
     transcript.segments.len() >= WHOLE_CALL_MIN_SEGMENTS
-        && words >= WHOLE_CALL_MIN_WORDS
         && agent_turns.contains(&false)
         && agent_runs(agent_turns).len() >= 2
 }
