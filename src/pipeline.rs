@@ -13,6 +13,7 @@ use crate::discover::{discover, io_message, Input};
 use crate::findings::assess;
 use crate::model::{ChannelMeasures, InputError, Recording, Report, TimeRange, SCHEMA};
 use crate::progress::Progress;
+use crate::signal::background;
 use crate::signal::crosstalk::BleedAnalyzer;
 use crate::signal::ChannelAnalyzer;
 use crate::text::{self, Claim, FactSet, RuleSet, ScanOptions};
@@ -140,15 +141,16 @@ fn analyze_input(
         message: decode_message(&err),
     })?;
     recording.vendor = input.vendor.clone();
+    if let Some(engine) = stages.asr {
+        transcribe_into(&mut recording, &input.path, engine, config);
+        drop_transcribed_voices(&mut recording);
+    }
     recording.findings = assess(
         recording.sample_rate_hz,
         &recording.channels,
         &recording.bleed,
         &config.thresholds,
     );
-    if let Some(engine) = stages.asr {
-        transcribe_into(&mut recording, &input.path, engine, config);
-    }
     let claims = scan_words(&mut recording, stages, config.show_pii);
     let customer_voice = analyze_conversation(&mut recording, &input.path);
     Ok(Analysed {
@@ -247,6 +249,21 @@ fn voice_print(
         }
     }
     Ok(printer.finish())
+}
+
+/// On a mono call, quieter speech that the transcript gives to one of the call's parties is that
+/// party (the other side of a mono mix), not a voice in the background.
+fn drop_transcribed_voices(recording: &mut Recording) {
+    let (Some(transcript), [channel]) = (&recording.transcript, recording.channels.as_mut_slice())
+    else {
+        return;
+    };
+    let talk: Vec<TimeRange> = transcript
+        .segments
+        .iter()
+        .filter_map(|s| Some(TimeRange::new(s.start_s?, s.end_s?)))
+        .collect();
+    channel.background_voices = background::without_talk(&channel.background_voices, &talk);
 }
 
 /// The transcription pass; a failure becomes a warning on the recording, the acoustic report stays.

@@ -21,9 +21,9 @@
 //! second voice 10 dB under was found, 15 and 20 dB under were not).
 
 use crate::dsp::quantile;
-use crate::model::BackgroundVoices;
+use crate::model::{BackgroundVoices, TimeRange};
 
-use super::features::Frame;
+use super::features::{Frame, HOP_S};
 use super::vad::{to_time_ranges, Activity};
 
 /// Shortest part of a stretch left outside the speech regions that still counts, frames (200 ms).
@@ -57,6 +57,33 @@ fn outside(stretches: &[(usize, usize)], regions: &[(usize, usize)]) -> Vec<(usi
     }
     parts.retain(|&(a, b)| b - a >= MIN_PART);
     parts
+}
+
+/// `voices` without the stretches that lie mostly (over half) inside `talk` (time ranges of the
+/// call's transcribed parties, seconds); no voices when too few stretches are left.
+pub fn without_talk(voices: &BackgroundVoices, talk: &[TimeRange]) -> BackgroundVoices {
+    if !voices.detected {
+        return voices.clone();
+    }
+    let overlap = |r: &TimeRange| -> f64 {
+        talk.iter()
+            .map(|t| (r.end_s.min(t.end_s) - r.start_s.max(t.start_s)).max(0.0))
+            .sum()
+    };
+    let left: Vec<TimeRange> = voices
+        .time_ranges
+        .iter()
+        .filter(|r| overlap(r) <= 0.5 * r.duration_s())
+        .copied()
+        .collect();
+    let total_s: f64 = left.iter().map(TimeRange::duration_s).sum();
+    if left.len() < MIN_STRETCHES || total_s < MIN_TOTAL as f64 * HOP_S {
+        return BackgroundVoices::default();
+    }
+    BackgroundVoices {
+        time_ranges: left,
+        ..voices.clone()
+    }
 }
 
 /// Background voices of one channel.
@@ -103,5 +130,24 @@ mod tests {
             outside(&stretches, &regions),
             [(200, 260), (250, 300), (500, 540)]
         );
+    }
+
+    #[test]
+    fn transcribed_talk_is_no_background_voice() {
+        let voices = BackgroundVoices {
+            detected: true,
+            level_db_below_foreground: Some(12.0),
+            time_ranges: vec![
+                TimeRange::new(1.0, 1.4),
+                TimeRange::new(3.0, 3.4),
+                TimeRange::new(5.0, 5.4),
+                TimeRange::new(7.0, 7.4),
+            ],
+        };
+        let kept = without_talk(&voices, &[TimeRange::new(6.5, 8.0)]);
+        assert_eq!(kept.time_ranges.len(), 3);
+        assert!(kept.detected);
+        let gone = without_talk(&voices, &[TimeRange::new(0.0, 4.0)]);
+        assert_eq!(gone, BackgroundVoices::default());
     }
 }
