@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Level, Severity};
@@ -89,36 +88,67 @@ impl Default for VerdictRules {
 
 impl VerdictRules {
     /// Checks that the levels start at one flag and climb strictly: yellow < orange < red.
-    pub fn validate(&self) -> anyhow::Result<()> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.yellow_flags == 0
             || self.yellow_flags >= self.orange_flags
             || self.orange_flags >= self.red_flags
         {
-            anyhow::bail!(
-                "[verdict] needs 1 <= yellow_flags < orange_flags < red_flags (got {}, {}, {})",
-                self.yellow_flags,
-                self.orange_flags,
-                self.red_flags
-            );
+            return Err(ConfigError::VerdictOrder {
+                yellow: self.yellow_flags,
+                orange: self.orange_flags,
+                red: self.red_flags,
+            });
         }
         Ok(())
     }
 }
 
+/// Why a config file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("config file {} is not valid (see README, section Configuration)", path.display())]
+    Syntax {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
+    #[error("config file {} is not valid", path.display())]
+    Invalid {
+        path: PathBuf,
+        #[source]
+        source: Box<ConfigError>,
+    },
+    #[error("[verdict] needs 1 <= yellow_flags < orange_flags < red_flags (got {yellow}, {orange}, {red})")]
+    VerdictOrder {
+        yellow: usize,
+        orange: usize,
+        red: usize,
+    },
+}
+
 impl ConfigFile {
     /// Reads a TOML config file; the error names the file and what is wrong in it.
-    pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read config file {}", path.display()))?;
-        let file: Self = toml::from_str(&text).with_context(|| {
-            format!(
-                "config file {} is not valid (see README, section Configuration)",
-                path.display()
-            )
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let file: Self = toml::from_str(&text).map_err(|source| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            source,
         })?;
         file.verdict
             .validate()
-            .with_context(|| format!("config file {} is not valid", path.display()))?;
+            .map_err(|source| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                source: Box::new(source),
+            })?;
         Ok(file)
     }
 }

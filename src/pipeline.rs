@@ -279,8 +279,16 @@ fn transcribe_into(
         Ok(transcript) => recording.transcript = Some(transcript),
         Err(err) => recording
             .warnings
-            .push(format!("transcription failed: {err:#}")),
+            .push(format!("transcription failed: {}", error_chain(&err))),
     }
+}
+
+/// An error and its causes on one line, `outer: inner: innermost`.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    std::iter::successors(Some(err), |e| e.source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 fn decode_message(err: &DecodeError) -> String {

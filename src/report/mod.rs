@@ -9,7 +9,7 @@ pub mod summary;
 pub mod transcripts;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::model::Report;
 
@@ -21,16 +21,48 @@ pub trait Export {
     fn write(&self, report: &Report, out: &mut dyn Write) -> std::io::Result<()>;
 }
 
+/// Why the report or the transcripts could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportWriteError {
+    #[error("cannot create the output folder {}", dir.display())]
+    OutputFolder {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot create the transcripts folder {}", dir.display())]
+    TranscriptsFolder {
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {}", file.display())]
+    Write {
+        file: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 /// Writes every format into `dir`, each through a temporary file renamed into place,
 /// so an interrupted run never leaves a half-written report over a good one.
-pub fn write_all(report: &Report, dir: &Path, exports: &[&dyn Export]) -> anyhow::Result<()> {
-    use anyhow::Context;
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
+pub fn write_all(
+    report: &Report,
+    dir: &Path,
+    exports: &[&dyn Export],
+) -> Result<(), ReportWriteError> {
+    std::fs::create_dir_all(dir).map_err(|source| ReportWriteError::OutputFolder {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
     for export in exports {
         let target = dir.join(export.file_name());
-        write_atomically(&target, |out| export.write(report, out))
-            .with_context(|| format!("cannot write {}", target.display()))?;
+        write_atomically(&target, |out| export.write(report, out)).map_err(|source| {
+            ReportWriteError::Write {
+                file: target,
+                source,
+            }
+        })?;
     }
     Ok(())
 }

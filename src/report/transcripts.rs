@@ -6,9 +6,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-
-use super::write_atomically;
+use super::{write_atomically, ReportWriteError};
 use crate::model::{Report, Segment, Transcript};
 
 /// One transcript format's writer.
@@ -16,9 +14,11 @@ type Writer = fn(&Transcript, &mut dyn Write) -> std::io::Result<()>;
 
 /// Writes `<name>.txt`, `.srt` and `.vtt` for every transcribed recording into `dir`; returns the
 /// files written. Recordings with the same file name get `-2`, `-3` ... suffixes.
-pub fn write_transcripts(report: &Report, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the transcripts folder {}", dir.display()))?;
+pub fn write_transcripts(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, ReportWriteError> {
+    std::fs::create_dir_all(dir).map_err(|source| ReportWriteError::TranscriptsFolder {
+        dir: dir.to_path_buf(),
+        source,
+    })?;
     let mut used: HashMap<String, usize> = HashMap::new();
     let mut written = Vec::new();
     for recording in &report.recordings {
@@ -40,8 +40,12 @@ pub fn write_transcripts(report: &Report, dir: &Path) -> anyhow::Result<Vec<Path
             [("txt", write_txt), ("srt", write_srt), ("vtt", write_vtt)];
         for (ext, write) in formats {
             let target = dir.join(format!("{name}.{ext}"));
-            write_atomically(&target, |out| write(transcript, out))
-                .with_context(|| format!("cannot write {}", target.display()))?;
+            if let Err(source) = write_atomically(&target, |out| write(transcript, out)) {
+                return Err(ReportWriteError::Write {
+                    file: target,
+                    source,
+                });
+            }
             written.push(target);
         }
     }
