@@ -3,20 +3,20 @@
 //! Data flows one way: [`discover`] -> [`audio`] -> [`signal`] -> [`text`] ->
 //! [`findings`] -> [`report`]. [`pipeline`] orchestrates; [`cli`] is only the front door.
 
-pub mod asr;
+pub(crate) mod asr;
 pub mod audio;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod conversation;
-pub mod discover;
+pub(crate) mod discover;
 pub(crate) mod dsp;
 pub mod exit_codes;
-pub mod findings;
+pub(crate) mod findings;
 pub(crate) mod lang;
 pub mod model;
 pub mod pipeline;
-pub mod progress;
+pub(crate) mod progress;
 pub mod report;
 pub mod signal;
 pub mod text;

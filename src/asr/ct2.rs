@@ -51,10 +51,6 @@ impl Ct2Var {
         self.shape.iter().product()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// The values widened to f32 (float types) — integer types are refused.
     pub fn to_f32(&self) -> Result<Vec<f32>, Ct2Error> {
         let chunks = self.data.chunks_exact(self.dtype.size());
