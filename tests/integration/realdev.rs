@@ -219,23 +219,6 @@ fn telephone_band(x: &[f32]) -> Vec<f32> {
         .collect()
 }
 
-/// ROC AUC: the probability that a random positive scores above a random negative (ties count half).
-fn auc(positives: &[f64], negatives: &[f64]) -> f64 {
-    let mut wins = 0.0;
-    for p in positives {
-        for n in negatives {
-            wins += if p > n {
-                1.0
-            } else if p == n {
-                0.5
-            } else {
-                0.0
-            };
-        }
-    }
-    wins / (positives.len() * negatives.len()).max(1) as f64
-}
-
 fn share_at_or_above(values: &[f64], threshold: f64) -> f64 {
     values.iter().filter(|v| **v >= threshold).count() as f64 / values.len().max(1) as f64
 }
@@ -297,7 +280,7 @@ fn same_voice_realdev() {
     println!(
         "REALDEV same_voice auc={:.3} threshold={SAME_VOICE_FROM} fmr={:.4} recall={:.3} \
          threshold_1pct={:.4} fmr_1pct={:.4} recall_1pct={:.3}",
-        auc(&same, &different),
+        crate::util::roc_auc(&same, &different),
         fmr,
         recall,
         strict,
@@ -350,7 +333,7 @@ fn same_voice_realdev() {
          median_same={:.3} median_different={:.3}",
         same_x.len(),
         different_x.len(),
-        auc(&same_x, &different_x),
+        crate::util::roc_auc(&same_x, &different_x),
         share_at_or_above(&different_x, SAME_VOICE_FROM),
         share_at_or_above(&same_x, SAME_VOICE_FROM),
         median(&same_x),

@@ -548,19 +548,7 @@ fn roc_auc(scored: &[(f64, bool)]) -> f64 {
         .filter(|(_, y)| !*y)
         .map(|(s, _)| *s)
         .collect();
-    let mut wins = 0.0;
-    for p in &positives {
-        for n in &negatives {
-            wins += if p > n {
-                1.0
-            } else if p == n {
-                0.5
-            } else {
-                0.0
-            };
-        }
-    }
-    wins / (positives.len() * negatives.len()) as f64
+    crate::util::roc_auc(&positives, &negatives)
 }
 
 #[test]

@@ -129,3 +129,21 @@ impl Scratch {
             .expect("the callqa binary runs")
     }
 }
+
+/// ROC AUC: the probability that a random positive scores above a random negative (ties count half);
+/// 0 when either side is empty.
+pub fn roc_auc(positives: &[f64], negatives: &[f64]) -> f64 {
+    let mut wins = 0.0;
+    for p in positives {
+        for n in negatives {
+            wins += if p > n {
+                1.0
+            } else if p == n {
+                0.5
+            } else {
+                0.0
+            };
+        }
+    }
+    wins / (positives.len() * negatives.len()).max(1) as f64
+}
