@@ -227,3 +227,40 @@ fn detected_russian_keeps_the_first_window_of_the_vendor_call() {
         "Russian speech lost: {words:?}"
     );
 }
+
+/// The scorecard of `vendor` in an `analyze` run over `inputs` (transcribed, greedy decoding).
+fn vendor_card(model: &Path, inputs: &[&str], vendor: &str) -> Value {
+    let output = callqa()
+        .args([
+            "analyze", "--format", "json", "--fast", "--quiet", "--model",
+        ])
+        .arg(model)
+        .args(inputs.iter().map(|i| repo(i)))
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    report["vendors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == vendor)
+        .unwrap_or_else(|| panic!("no vendor {vendor} in {}", report["vendors"]))
+        .clone()
+}
+
+/// A vendor's verdict does not change with other vendors' files in the same run: links to them
+/// (same customer voice, repeated wording) are information only.
+#[test]
+fn a_vendors_verdict_ignores_other_vendors_files() {
+    let Some(model) = model() else { return };
+    let alone = vendor_card(&model, &["samples/vendor-a"], "vendor-a");
+    let others = [
+        "samples/vendor-a",
+        "samples/vendor-b",
+        "samples/babble_10db.mp3",
+        "samples/stereo_clean.mp3",
+    ];
+    let mixed = vendor_card(&model, &others, "vendor-a");
+    assert_eq!(alone["verdict"], mixed["verdict"]);
+    assert_eq!(alone["flag_counts"], mixed["flag_counts"]);
+}
