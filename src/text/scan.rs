@@ -180,11 +180,11 @@ pub fn scan_with_claims(
         emit_segment_findings(rules, seg, i, &scan, options, &mut findings);
         if let Some(facts) = options.facts {
             for raw in &scan.claims {
-                let claim = make_claim(facts, seg, i, raw, &scan.pii, options.show_pii);
-                let probabilities = word_probabilities(seg, (raw.start, raw.end));
+                let words = words_in_span(seg, (raw.start, raw.end));
+                let claim = make_claim(facts, seg, i, raw, &words, &scan.pii, options.show_pii);
                 findings.extend(facts::misinformation(&facts.facts[raw.fact], &claim).map(
                     |mut f| {
-                        mark_if_misheard(&mut f, &probabilities);
+                        mark_if_misheard(&mut f, &words);
                         f
                     },
                 ));
@@ -269,8 +269,17 @@ fn emit_segment_findings(
         let mut f = Finding::new(FindingKind::Pii, hit.category, hit.severity, hit.reason);
         f.rule = Some(format!("pii.{}", hit.category));
         let span = (hit.start, hit.end);
-        locate(&mut f, seg, index, span, &scan.pii, options.show_pii);
-        mark_if_misheard(&mut f, &word_probabilities(seg, span));
+        let words = words_in_span(seg, span);
+        locate(
+            &mut f,
+            seg,
+            index,
+            span,
+            &words,
+            &scan.pii,
+            options.show_pii,
+        );
+        mark_if_misheard(&mut f, &words);
         out.push(f);
     }
     for (hit, &span) in scan.phrases.iter().zip(&scan.phrase_spans) {
@@ -278,9 +287,9 @@ fn emit_segment_findings(
         if rule.kind == FindingKind::MissingRequiredPhrase {
             continue;
         }
-        let probabilities = word_probabilities(seg, span);
+        let words = words_in_span(seg, span);
         if let Some(least) = rule.min_confidence {
-            if probabilities.iter().any(|p| *p < least) {
+            if words.iter().any(|w| w.p < least) {
                 continue;
             }
         }
@@ -291,18 +300,28 @@ fn emit_segment_findings(
             rule.rationale.clone(),
         );
         f.rule = Some(rule.id.clone());
-        locate(&mut f, seg, index, span, &scan.pii, options.show_pii);
-        mark_if_misheard(&mut f, &probabilities);
+        locate(
+            &mut f,
+            seg,
+            index,
+            span,
+            &words,
+            &scan.pii,
+            options.show_pii,
+        );
+        mark_if_misheard(&mut f, &words);
         out.push(f);
     }
 }
 
-/// Fills span, line, speaker, excerpt and time ranges of a finding about `span` of a segment.
+/// Fills span, line, speaker, excerpt and time ranges of a finding about `span` of a segment,
+/// whose timed words are `words` (from [`words_in_span`]).
 fn locate(
     f: &mut Finding,
     seg: &Segment,
     index: usize,
     span: (usize, usize),
+    words: &[&Word],
     pii: &[PiiHit],
     show_pii: bool,
 ) {
@@ -310,7 +329,7 @@ fn locate(
     f.line = Some(index + 1);
     f.speaker = seg.speaker.clone();
     f.excerpt = Some(excerpt(&seg.text, span, pii, show_pii));
-    f.time_ranges = time_ranges(seg, span);
+    f.time_ranges = time_ranges(seg, words);
 }
 
 fn make_claim(
@@ -318,6 +337,7 @@ fn make_claim(
     seg: &Segment,
     index: usize,
     raw: &facts::RawClaim,
+    words: &[&Word],
     pii: &[PiiHit],
     show_pii: bool,
 ) -> Claim {
@@ -331,7 +351,7 @@ fn make_claim(
         line: index + 1,
         speaker: seg.speaker.clone(),
         excerpt: excerpt(&seg.text, span, pii, show_pii),
-        time_ranges: time_ranges(seg, span),
+        time_ranges: time_ranges(seg, words),
     }
 }
 
@@ -429,9 +449,9 @@ fn words_in_span(seg: &Segment, span: (usize, usize)) -> Vec<&Word> {
     inside
 }
 
-/// Seconds covered by `span`: from word timestamps when the segment has them, else the segment's.
-pub fn time_ranges(seg: &Segment, span: (usize, usize)) -> Vec<TimeRange> {
-    let words = words_in_span(seg, span);
+/// Seconds covered by a span whose timed words are `words`: from their timestamps when the
+/// segment has them, else the segment's.
+fn time_ranges(seg: &Segment, words: &[&Word]) -> Vec<TimeRange> {
     match (words.first(), words.last(), seg.start_s, seg.end_s) {
         (Some(first), Some(last), _, _) => vec![TimeRange::new(first.start_s, last.end_s)],
         (None, _, Some(s), Some(e)) => vec![TimeRange::new(s, e)],
@@ -439,18 +459,14 @@ pub fn time_ranges(seg: &Segment, span: (usize, usize)) -> Vec<TimeRange> {
     }
 }
 
-/// Whisper's probabilities (0..1) of the words under `span`; empty for text without word timing.
-fn word_probabilities(seg: &Segment, span: (usize, usize)) -> Vec<f32> {
-    words_in_span(seg, span).iter().map(|w| w.p).collect()
-}
-
 /// A finding that rests on words the recogniser was unsure of (mean probability below
-/// [`LOW_CONFIDENCE_P`]) is capped at low severity and says it may be misheard.
-fn mark_if_misheard(f: &mut Finding, probabilities: &[f32]) {
-    if probabilities.is_empty() {
+/// [`LOW_CONFIDENCE_P`]) is capped at low severity and says it may be misheard. Text without word
+/// timing (pasted transcripts) has no words here and is left as it is.
+fn mark_if_misheard(f: &mut Finding, words: &[&Word]) {
+    if words.is_empty() {
         return;
     }
-    let mean = probabilities.iter().sum::<f32>() / probabilities.len() as f32;
+    let mean = words.iter().map(|w| w.p).sum::<f32>() / words.len() as f32;
     if mean >= LOW_CONFIDENCE_P {
         return;
     }
@@ -607,6 +623,7 @@ fn missing_finding(
         seg,
         segment,
         (0, head),
+        &words_in_span(seg, (0, head)),
         &segment_pii(transcript, segment, agent_turn),
         options.show_pii,
     );
@@ -873,9 +890,10 @@ mod tests {
                 p: 0.9,
             },
         ];
-        assert_eq!(time_ranges(&s, (0, 10)), [TimeRange::new(10.0, 10.9)]);
+        let located = |s: &Segment| time_ranges(s, &words_in_span(s, (0, 10)));
+        assert_eq!(located(&s), [TimeRange::new(10.0, 10.9)]);
         s.words.clear();
-        assert_eq!(time_ranges(&s, (0, 10)), [TimeRange::new(10.0, 12.0)]);
+        assert_eq!(located(&s), [TimeRange::new(10.0, 12.0)]);
     }
 
     #[test]
