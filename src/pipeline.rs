@@ -213,7 +213,7 @@ fn customer_channel(channels: &[ChannelMeasures], customer: &[TimeRange]) -> usi
             .map(|c| {
                 ch.speech_regions
                     .iter()
-                    .map(|s| (c.end_s.min(s.end_s) - c.start_s.max(s.start_s)).max(0.0))
+                    .map(|s| c.overlap_s(s))
                     .sum::<f64>()
             })
             .sum()

@@ -303,10 +303,7 @@ fn channel_of<'a>(
 
 /// Whether the speech `regions` cover at least [`VOICED_COVERAGE`] of `gap`.
 fn is_voiced(gap: &TimeRange, regions: &[TimeRange]) -> bool {
-    let covered_s: f64 = regions
-        .iter()
-        .map(|r| (r.end_s.min(gap.end_s) - r.start_s.max(gap.start_s)).max(0.0))
-        .sum();
+    let covered_s: f64 = regions.iter().map(|r| r.overlap_s(gap)).sum();
     covered_s >= VOICED_COVERAGE * gap.duration_s()
 }
 

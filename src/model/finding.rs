@@ -19,6 +19,11 @@ impl TimeRange {
     pub fn duration_s(&self) -> f64 {
         self.end_s - self.start_s
     }
+
+    /// Seconds this range shares with `other` (0 when they do not meet).
+    pub fn overlap_s(&self, other: &TimeRange) -> f64 {
+        (self.end_s.min(other.end_s) - self.start_s.max(other.start_s)).max(0.0)
+    }
 }
 
 /// How much a finding should worry the buyer, from a remark to a red flag.

@@ -65,11 +65,7 @@ pub fn without_talk(voices: &BackgroundVoices, talk: &[TimeRange]) -> Background
     if !voices.detected {
         return voices.clone();
     }
-    let overlap = |r: &TimeRange| -> f64 {
-        talk.iter()
-            .map(|t| (r.end_s.min(t.end_s) - r.start_s.max(t.start_s)).max(0.0))
-            .sum()
-    };
+    let overlap = |r: &TimeRange| -> f64 { talk.iter().map(|t| r.overlap_s(t)).sum() };
     let left: Vec<TimeRange> = voices
         .time_ranges
         .iter()
