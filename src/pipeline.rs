@@ -178,6 +178,22 @@ fn scan_words(recording: &mut Recording, stages: &Stages, show_pii: bool) -> Vec
 
 /// Conversation metrics and the staged-call finding; returns the customer's voice print.
 fn analyze_conversation(recording: &mut Recording, path: &Path) -> Option<VoicePrint> {
+    let (channel, ranges) = judge_conversation(recording)?;
+    match voice_print(path, channel, &ranges) {
+        Ok(print) => print,
+        Err(err) => {
+            recording
+                .warnings
+                .push(format!("voice print not made: {err}"));
+            None
+        }
+    }
+}
+
+/// Adds the conversation metrics and the staged-call finding to a transcribed recording (from its
+/// transcript and channel measures alone, so a saved report can be judged again); returns the
+/// customer's channel and talk, or None when there is no transcript or no customer.
+pub fn judge_conversation(recording: &mut Recording) -> Option<(usize, Vec<TimeRange>)> {
     let transcript = recording.transcript.as_ref()?;
     let Some(customer) = conversation::customer_label(transcript) else {
         let (metrics, finding) =
@@ -193,15 +209,7 @@ fn analyze_conversation(recording: &mut Recording, path: &Path) -> Option<VoiceP
         conversation::analyze_recording(transcript, &ordered, recording.duration_s);
     recording.conversation = Some(metrics);
     recording.findings.push(finding);
-    match voice_print(path, channel, &ranges) {
-        Ok(print) => print,
-        Err(err) => {
-            recording
-                .warnings
-                .push(format!("voice print not made: {err}"));
-            None
-        }
-    }
+    Some((channel, ranges))
 }
 
 /// The channel that carries the customer: the one whose speech regions cover most of the

@@ -1,4 +1,4 @@
-//! Word lists of the staged-call signals (disfluencies, sales vocabulary; the `[staged]` section of
+//! Word lists of the staged-call signals (disfluencies, sales vocabulary, script formulas; the `[staged]` section of
 //! every language file in src/lang/) and the tokenizer that matches them.
 
 use std::sync::OnceLock;
@@ -13,6 +13,8 @@ pub struct Lexicon {
     /// Filled pauses and discourse fillers (`staged.disfluencies`).
     pub fillers: Phrases,
     pub sales_terms: Phrases,
+    /// Call-center script formulas (`staged.script_formulas`).
+    pub script_formulas: Phrases,
 }
 
 /// A list of phrases (token sequences) indexed by their first token, so that matching costs one
@@ -73,6 +75,11 @@ pub fn lexicon() -> &'static Lexicon {
             ),
             sales_terms: list(
                 lang::words(|l| &l.staged.sales_terms)
+                    .map(str::to_string)
+                    .collect(),
+            ),
+            script_formulas: list(
+                lang::words(|l| &l.staged.script_formulas)
                     .map(str::to_string)
                     .collect(),
             ),

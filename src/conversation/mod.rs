@@ -52,13 +52,14 @@ pub fn analyze_unsplit(
     duration_s: f64,
 ) -> (ConversationMetrics, Finding) {
     let (metrics, mut finding) = analyze_recording(transcript, channels, duration_s);
-    finding.severity = finding.severity.min(Severity::Low);
-    finding
-        .message
-        .push_str("; the speakers were not told apart, so the customer's signals are missing");
-    finding
-        .details
-        .insert("speakers_separated".into(), false.into());
+    let judged = finding.category != "not_enough_speech";
+    if judged && !finding.details.contains_key("speakers_separated") {
+        finding.severity = finding.severity.min(Severity::Low);
+        finding.message.push_str(staged::ONE_VOICE_NOTE);
+        finding
+            .details
+            .insert("speakers_separated".into(), false.into());
+    }
     (metrics, finding)
 }
 
@@ -283,12 +284,17 @@ mod tests {
             s.speaker = None;
         }
         let (_, finding) = analyze_recording(&t, &[], 71.0);
-        assert_eq!(finding.category, "not_enough_speech");
+        assert_eq!(finding.category, "staged_dialogue");
+        assert!(finding.severity <= Severity::Low, "{finding:?}");
         assert!(
-            finding.message.contains("speakers not separated"),
+            finding.message.contains("speakers were not told apart"),
             "{}",
             finding.message
         );
+        assert_eq!(finding.details["speakers_separated"], false);
+        let names = signal_names(&finding);
+        assert!(names.contains(&"script_formulas_in_opening"), "{names:?}");
+        assert!(!names.contains(&"median_gap_s"), "{names:?}");
     }
 
     #[test]
@@ -298,6 +304,9 @@ mod tests {
         for s in &mut t.segments {
             s.start_s = None;
             s.end_s = None;
+            if s.speaker.as_deref() == Some("agent") {
+                s.text = "Let me check the account details for this month.".into();
+            }
         }
         let finding = analyze_text(&t);
         assert!(finding.message.contains("timing was not available"));

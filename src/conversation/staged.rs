@@ -48,7 +48,19 @@ pub struct Signal {
     pub note: String,
 }
 
-/// How the model reads one signal: its neutral value, its scale and its weight.
+/// Which side of its neutral value a signal may speak for. Human actors reading a script pause,
+/// overlap and hesitate like anybody else, so timing only ever speaks *for* a staged call (the
+/// machine-regular timing of synthetic voices), never against it; and since Whisper drops most
+/// fillers, a transcript without disfluencies proves nothing, while one full of them speaks for a
+/// real call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sided {
+    Both,
+    TowardsStagedOnly,
+    TowardsNaturalOnly,
+}
+
+/// How the model reads one signal: its neutral value, its scale, its weight and which way it may speak.
 struct Model {
     name: &'static str,
     unit: &'static str,
@@ -56,17 +68,21 @@ struct Model {
     neutral: f64,
     scale: f64,
     weight: f64,
+    sided: Sided,
 }
 
 use Direction::{HigherIsStaged, LowerIsStaged};
+use Sided::{Both, TowardsNaturalOnly, TowardsStagedOnly};
 
+/// Half weight: on real calls long gaps also come from agents looking things up.
 const MEDIAN_GAP: Model = Model {
     name: "median_gap_s",
     unit: "s",
     direction: HigherIsStaged,
     neutral: 0.45,
     scale: 0.2,
-    weight: 1.0,
+    weight: 0.5,
+    sided: TowardsStagedOnly,
 };
 const GAP_IQR: Model = Model {
     name: "gap_iqr_s",
@@ -75,6 +91,7 @@ const GAP_IQR: Model = Model {
     neutral: 0.3,
     scale: 0.12,
     weight: 1.0,
+    sided: TowardsStagedOnly,
 };
 const OVERLAP_RATE: Model = Model {
     name: "overlap_rate",
@@ -83,6 +100,7 @@ const OVERLAP_RATE: Model = Model {
     neutral: 0.06,
     scale: 0.05,
     weight: 1.0,
+    sided: TowardsStagedOnly,
 };
 const RATE_CV: Model = Model {
     name: "speech_rate_cv",
@@ -91,6 +109,7 @@ const RATE_CV: Model = Model {
     neutral: 0.2,
     scale: 0.07,
     weight: 0.7,
+    sided: TowardsStagedOnly,
 };
 const HESITATIONS: Model = Model {
     name: "hesitation_pauses_per_100_words",
@@ -99,6 +118,7 @@ const HESITATIONS: Model = Model {
     neutral: 2.0,
     scale: 1.0,
     weight: 0.6,
+    sided: TowardsStagedOnly,
 };
 const VOICED_PAUSES: Model = Model {
     name: "voiced_pauses_per_100_words",
@@ -107,6 +127,7 @@ const VOICED_PAUSES: Model = Model {
     neutral: 1.0,
     scale: 0.7,
     weight: 0.6,
+    sided: TowardsStagedOnly,
 };
 const DISFLUENCY: Model = Model {
     name: "disfluency_per_100_words",
@@ -115,6 +136,7 @@ const DISFLUENCY: Model = Model {
     neutral: 3.0,
     scale: 1.5,
     weight: 1.0,
+    sided: TowardsNaturalOnly,
 };
 const SHORT_TURNS: Model = Model {
     name: "customer_short_turn_fraction",
@@ -123,6 +145,7 @@ const SHORT_TURNS: Model = Model {
     neutral: 0.2,
     scale: 0.1,
     weight: 0.5,
+    sided: Both,
 };
 const SALES_TERMS: Model = Model {
     name: "customer_sales_terms_per_100_words",
@@ -131,15 +154,41 @@ const SALES_TERMS: Model = Model {
     neutral: 1.0,
     scale: 0.7,
     weight: 0.4,
+    sided: Both,
 };
+/// Half weight: a telephone line makes both sides of a real call alike too.
 const ROOM: Model = Model {
     name: "room_similarity",
     unit: "0..1",
     direction: HigherIsStaged,
     neutral: 0.6,
     scale: 0.15,
-    weight: 1.0,
+    weight: 0.5,
+    sided: Both,
 };
+
+const SCRIPT_DENSITY: Model = Model {
+    name: "script_formulas_per_100_words",
+    unit: "per 100 words",
+    direction: HigherIsStaged,
+    neutral: 1.0,
+    scale: 0.5,
+    weight: 1.0,
+    sided: Both,
+};
+const SCRIPT_OPENING: Model = Model {
+    name: "script_formulas_in_opening",
+    unit: "formulas in the first 30 words",
+    direction: HigherIsStaged,
+    neutral: 1.0,
+    scale: 0.5,
+    weight: 1.5,
+    sided: Both,
+};
+
+/// The opening of a call, in words, where a textbook call flow packs its formulas (greeting,
+/// company, name, offer of help).
+pub const OPENING_WORDS: usize = 30;
 
 impl Model {
     fn signal(&self, value: f64, note: String) -> Signal {
@@ -147,7 +196,12 @@ impl Model {
             HigherIsStaged => 1.0,
             LowerIsStaged => -1.0,
         };
-        let z = (sign * (value - self.neutral) / self.scale).clamp(-MAX_Z, MAX_Z);
+        let (low, high) = match self.sided {
+            Both => (-MAX_Z, MAX_Z),
+            TowardsStagedOnly => (0.0, MAX_Z),
+            TowardsNaturalOnly => (-MAX_Z, 0.0),
+        };
+        let z = (sign * (value - self.neutral) / self.scale).clamp(low, high);
         Signal {
             name: self.name.to_string(),
             value,
@@ -183,6 +237,8 @@ fn signals(e: &Evidence, counts: &[TurnCounts]) -> Vec<Signal> {
         out.extend(voiced_pauses(e.turns, e.channels, e.customer));
     }
     out.extend(disfluency(counts));
+    out.extend(script_density(counts));
+    out.extend(script_opening(e.turns));
     if e.customer.is_some() {
         out.extend(customer_short_turns(counts));
         out.extend(customer_sales_terms(counts));
@@ -358,6 +414,8 @@ struct TurnCounts {
     disfluencies: usize,
     /// Sales terms; counted for the customer's turns only.
     sales_terms: usize,
+    /// Call-center script formulas, whoever says them.
+    formulas: usize,
     is_customer: bool,
 }
 
@@ -376,6 +434,7 @@ impl TurnCounts {
             } else {
                 0
             },
+            formulas: lexicon().script_formulas.count(&toks),
             is_customer,
         }
     }
@@ -391,6 +450,42 @@ fn disfluency(counts: &[TurnCounts]) -> Option<Signal> {
     Some(DISFLUENCY.signal(
         per_100,
         format!("{count} fillers, repeats and restarts in {words} words (spontaneous speech: about 6-10 per 100)"),
+    ))
+}
+
+fn script_density(counts: &[TurnCounts]) -> Option<Signal> {
+    let words: usize = counts.iter().map(|c| c.words).sum();
+    if words < MIN_WORDS {
+        return None;
+    }
+    let count: usize = counts.iter().map(|c| c.formulas).sum();
+    let per_100 = 100.0 * count as f64 / words as f64;
+    Some(SCRIPT_DENSITY.signal(
+        per_100,
+        format!("{count} call-center script formulas in {words} words"),
+    ))
+}
+
+/// Script formulas among the first [`OPENING_WORDS`] words of the call, whoever speaks them (the
+/// speakers of a mono call may not be told apart).
+fn script_opening(turns: &[Turn]) -> Option<Signal> {
+    let mut lower = LowerText::new("");
+    let mut opening: Vec<String> = Vec::with_capacity(OPENING_WORDS);
+    for turn in turns {
+        lower.fill(&turn.text);
+        let room = OPENING_WORDS - opening.len();
+        opening.extend(lower.tokens().into_iter().take(room).map(str::to_string));
+        if opening.len() == OPENING_WORDS {
+            break;
+        }
+    }
+    if opening.len() < OPENING_WORDS {
+        return None;
+    }
+    let count = lexicon().script_formulas.count(&opening);
+    Some(SCRIPT_OPENING.signal(
+        count as f64,
+        format!("{count} script formulas in the first {OPENING_WORDS} words (a textbook call opening has greeting, name and offer of help)"),
     ))
 }
 
@@ -470,8 +565,10 @@ pub fn likelihood(score: f64, signal_count: usize, timed: bool) -> Likelihood {
     }
 }
 
-/// Whether `words` words in these turns are enough speech to judge, or why not.
-fn enough_speech(turns: &[Turn], words: usize, timed: bool) -> Result<(), String> {
+/// Whether `words` words in these turns are enough speech to judge (and whether they come from one
+/// voice: a transcript whose speakers were not told apart is judged on the signals that need no
+/// speakers), or why not.
+fn enough_speech(turns: &[Turn], words: usize, timed: bool) -> Result<Voices, String> {
     let changes = if timed {
         transitions(turns).len()
     } else {
@@ -481,18 +578,32 @@ fn enough_speech(turns: &[Turn], words: usize, timed: bool) -> Result<(), String
             .count()
     };
     let one_voice = turns.windows(2).all(|w| w[0].speaker == w[1].speaker);
-    if words < MIN_WORDS || changes < MIN_SPEAKER_CHANGES {
-        let why = if one_voice && words >= MIN_WORDS {
-            "the transcript has a single speaker (speakers not separated)".to_string()
-        } else {
-            format!("{words} words, {changes} speaker changes; needs {MIN_WORDS} and {MIN_SPEAKER_CHANGES}")
-        };
+    if words < MIN_WORDS {
         return Err(format!(
-            "not enough speech to judge whether the call is staged ({why})"
+            "not enough speech to judge whether the call is staged ({words} words; needs {MIN_WORDS})"
         ));
     }
-    Ok(())
+    if one_voice {
+        return Ok(Voices::One);
+    }
+    if changes < MIN_SPEAKER_CHANGES {
+        return Err(format!(
+            "not enough speech to judge whether the call is staged ({changes} speaker changes; needs {MIN_SPEAKER_CHANGES})"
+        ));
+    }
+    Ok(Voices::Separated)
 }
+
+/// Whether the transcript's speakers were told apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Voices {
+    Separated,
+    One,
+}
+
+/// Appended to the message of a call judged without its speakers told apart.
+pub const ONE_VOICE_NOTE: &str =
+    "; the speakers were not told apart, so the customer's and the turn-taking signals are missing";
 
 /// The `staged_dialogue` finding for a call (category `not_enough_speech` when it cannot be judged).
 pub fn finding(e: &Evidence) -> Finding {
@@ -503,16 +614,19 @@ pub fn finding(e: &Evidence) -> Finding {
         .map(|t| TurnCounts::new(t, e.customer, &mut scratch))
         .collect();
     let words = counts.iter().map(|c| c.words).sum();
-    if let Err(why) = enough_speech(e.turns, words, e.timed) {
-        let mut f = Finding::new(
-            FindingKind::StagedDialogue,
-            "not_enough_speech",
-            Severity::Info,
-            why,
-        );
-        f.details.insert("timing_available".into(), e.timed.into());
-        return f;
-    }
+    let voices = match enough_speech(e.turns, words, e.timed) {
+        Ok(voices) => voices,
+        Err(why) => {
+            let mut f = Finding::new(
+                FindingKind::StagedDialogue,
+                "not_enough_speech",
+                Severity::Info,
+                why,
+            );
+            f.details.insert("timing_available".into(), e.timed.into());
+            return f;
+        }
+    };
     let signals = signals(e, &counts);
     let score = score(&signals);
     let level = likelihood(score, signals.len(), e.timed);
@@ -530,6 +644,11 @@ pub fn finding(e: &Evidence) -> Finding {
     f.details.insert("timing_available".into(), e.timed.into());
     f.details
         .insert("signals".into(), serde_json::json!(signals));
+    if voices == Voices::One {
+        f.severity = f.severity.min(Severity::Low);
+        f.message.push_str(ONE_VOICE_NOTE);
+        f.details.insert("speakers_separated".into(), false.into());
+    }
     f
 }
 
@@ -644,6 +763,72 @@ mod tests {
         assert_eq!(natural.contribution, -MAX_Z * DISFLUENCY.weight);
         let neutral = GAP_IQR.signal(GAP_IQR.neutral, String::new());
         assert_eq!(neutral.contribution, 0.0);
+    }
+
+    #[test]
+    fn timing_speaks_only_for_staged_and_disfluency_only_for_natural() {
+        let human_gaps = GAP_IQR.signal(2.0, String::new());
+        assert_eq!(human_gaps.contribution, 0.0, "human timing is no evidence");
+        let machine_gaps = GAP_IQR.signal(0.0, String::new());
+        assert!(machine_gaps.contribution > 0.0);
+        let no_fillers = DISFLUENCY.signal(0.0, String::new());
+        assert_eq!(no_fillers.contribution, 0.0, "Whisper drops fillers");
+    }
+
+    fn text_turn<'a>(speaker: &'a str, text: &'a str) -> Turn<'a> {
+        Turn {
+            speaker,
+            span: None,
+            text: text.into(),
+            words: Vec::new().into(),
+        }
+    }
+
+    #[test]
+    fn a_textbook_opening_is_counted_across_turns_in_three_languages() {
+        let opening = |turns: &[Turn]| script_opening(turns).map(|s| s.value);
+        let filler =
+            "and then we went over the plan details for the whole next month together again";
+        let en = [
+            text_turn("agent", "Thank you for calling Acme, my name is Ann."),
+            text_turn("agent", "How can I help you today?"),
+            text_turn("customer", filler),
+            text_turn("customer", filler),
+        ];
+        assert_eq!(opening(&en), Some(3.0));
+        let ru = [
+            text_turn(
+                "agent",
+                "Компания Ромашка, меня зовут Анна, чем могу помочь?",
+            ),
+            text_turn("customer", filler),
+            text_turn("customer", filler),
+        ];
+        assert_eq!(opening(&ru), Some(2.0));
+        let es = [
+            text_turn(
+                "agent",
+                "Gracias por llamar, le atiende Ana, ¿en qué puedo ayudarle?",
+            ),
+            text_turn("customer", filler),
+            text_turn("customer", filler),
+        ];
+        assert_eq!(opening(&es), Some(3.0));
+        let chat = [text_turn("a", filler), text_turn("b", filler)];
+        assert_eq!(opening(&chat), Some(0.0));
+        assert_eq!(opening(&[text_turn("a", "too short")]), None);
+    }
+
+    #[test]
+    fn a_formula_late_in_the_call_is_not_part_of_the_opening() {
+        let filler =
+            "and then we went over the plan details for the whole next month together again";
+        let turns = [
+            text_turn("a", filler),
+            text_turn("b", filler),
+            text_turn("a", "Thank you for calling, how can I help you?"),
+        ];
+        assert_eq!(script_opening(&turns).map(|s| s.value), Some(0.0));
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub struct Staged {
     pub disfluencies: Vec<String>,
     /// Sales vocabulary (odd in a customer's mouth).
     pub sales_terms: Vec<String>,
+    /// Call-center script formulas (textbook opening, offer of help, hold, apology, closing).
+    pub script_formulas: Vec<String>,
 }
 
 /// Who is the agent (`asr/speakers.rs`, `text/scan.rs`).
@@ -204,6 +206,7 @@ mod tests {
             ("normalize.fillers", s(&l.normalize.fillers)),
             ("staged.disfluencies", s(&l.staged.disfluencies)),
             ("staged.sales_terms", s(&l.staged.sales_terms)),
+            ("staged.script_formulas", s(&l.staged.script_formulas)),
             ("speakers.introductions", s(&l.speakers.introductions)),
             ("speakers.agent_names", s(&l.speakers.agent_names)),
             ("whisper.stock_phrases", s(&l.whisper.stock_phrases)),

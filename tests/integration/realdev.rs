@@ -13,6 +13,12 @@
 //!   VAD speech regions, then every pair: ROC AUC of same- vs different-speaker pairs, the false-match
 //!   rate and recall at `voice::SAME_VOICE_FROM`, and the threshold for <= 1% false matches.
 //!
+//! - `rejudge_saved_calls` (`#[ignore]`, a development tool): re-judges the conversation of saved
+//!   transcribed recordings (`$CALLQA_REJUDGE_DIR`, one recording JSON per file, as
+//!   `scripts/eval-real` caches them) with this build's code and rewrites each file, so that the
+//!   staged-call cues can be changed and measured without transcribing the calls again
+//!   (`scripts/eval-real --rejudge`).
+//!
 //! Run: `cargo test --release --test integration realdev:: -- --ignored --nocapture` (what `scripts/eval-real` does).
 
 use std::path::{Path, PathBuf};
@@ -20,8 +26,8 @@ use std::path::{Path, PathBuf};
 use callqa::audio::AudioStream;
 use callqa::conversation::voice::SAME_VOICE_FROM;
 use callqa::conversation::{VoicePrint, VoicePrinter};
-use callqa::model::Recording;
-use callqa::pipeline::measure_file;
+use callqa::model::{FindingKind, Recording};
+use callqa::pipeline::{judge_conversation, measure_file};
 
 /// The realdev folder, or `None` after printing why the test is skipped.
 fn realdev() -> Option<PathBuf> {
@@ -345,4 +351,30 @@ fn same_voice_realdev() {
 /// The smallest f64 above `x` (positive x).
 fn next_up(x: f64) -> f64 {
     f64::from_bits(x.to_bits() + 1)
+}
+
+#[test]
+#[ignore]
+fn rejudge_saved_calls() {
+    let Some(dir) = std::env::var_os("CALLQA_REJUDGE_DIR") else {
+        eprintln!("SKIPPED: CALLQA_REJUDGE_DIR not set (scripts/eval-real --rejudge sets it)");
+        return;
+    };
+    for entry in std::fs::read_dir(dir).expect("CALLQA_REJUDGE_DIR is a folder") {
+        let path = entry.expect("readable folder").path();
+        let text = std::fs::read_to_string(&path).expect("readable file");
+        let mut saved: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        let mut recording: Recording =
+            serde_json::from_value(saved.clone()).expect("a callqa recording");
+        recording
+            .findings
+            .retain(|f| f.kind != FindingKind::StagedDialogue);
+        judge_conversation(&mut recording);
+        let rejudged = serde_json::to_value(&recording).expect("serializable");
+        for key in ["findings", "conversation"] {
+            saved[key] = rejudged[key].clone();
+        }
+        std::fs::write(&path, saved.to_string()).expect("writable file");
+        eprintln!("REJUDGED {}", path.display());
+    }
 }
