@@ -548,6 +548,20 @@ impl Likelihood {
     }
 }
 
+/// Appended when script formulas alone would make a call "likely".
+const SCRIPT_ONLY_NOTE: &str = "; held at possible: the script formulas are the main evidence, and an agent who follows a script is normal in a real call too";
+
+/// Whether the signals other than the script formulas lean towards a staged call too: an agent's
+/// script is normal in real calls, so formulas alone never make a call "likely".
+fn corroborated(signals: &[Signal]) -> bool {
+    let others: f64 = signals
+        .iter()
+        .filter(|s| s.name != SCRIPT_DENSITY.name && s.name != SCRIPT_OPENING.name)
+        .map(|s| s.contribution)
+        .sum();
+    others > 0.0
+}
+
 /// The combined score (0..1) of a set of signals: logistic of [`BIAS`] plus the contributions.
 pub fn score(signals: &[Signal]) -> f64 {
     let logit = BIAS + signals.iter().map(|s| s.contribution).sum::<f64>();
@@ -629,12 +643,20 @@ pub fn finding(e: &Evidence) -> Finding {
     };
     let signals = signals(e, &counts);
     let score = score(&signals);
-    let level = likelihood(score, signals.len(), e.timed);
+    let mut level = likelihood(score, signals.len(), e.timed);
+    let held = level == Likelihood::Likely && !corroborated(&signals);
+    if held {
+        level = Likelihood::Possible;
+    }
+    let mut message = message(score, level, &signals, e.timed);
+    if held {
+        message.push_str(SCRIPT_ONLY_NOTE);
+    }
     let mut f = Finding::new(
         FindingKind::StagedDialogue,
         "staged_dialogue",
         level.severity(),
-        message(score, level, &signals, e.timed),
+        message,
     );
     f.details.insert(
         "score".into(),
@@ -829,6 +851,22 @@ mod tests {
             text_turn("a", "Thank you for calling, how can I help you?"),
         ];
         assert_eq!(script_opening(&turns).map(|s| s.value), Some(0.0));
+    }
+
+    #[test]
+    fn script_formulas_alone_are_not_corroboration() {
+        let formulas = [
+            SCRIPT_OPENING.signal(4.0, String::new()),
+            SCRIPT_DENSITY.signal(3.0, String::new()),
+            SHORT_TURNS.signal(0.4, String::new()),
+        ];
+        assert!(score(&formulas) >= LIKELY_FROM);
+        assert!(!corroborated(&formulas));
+        let with_timing = [
+            SCRIPT_OPENING.signal(4.0, String::new()),
+            GAP_IQR.signal(0.0, String::new()),
+        ];
+        assert!(corroborated(&with_timing));
     }
 
     #[test]
