@@ -617,10 +617,8 @@ fn quantities(t: &Tokens, nums: &[Num]) -> Vec<Quantity> {
     for n in nums {
         used[n.first..=n.last].iter_mut().for_each(|u| *u = true);
     }
-    for i in 0..t.words.len() {
-        if !used[i] {
-            out.extend(bare_unit(t, i, nums));
-        }
+    for (i, _) in used.iter().enumerate().filter(|(_, u)| !**u) {
+        out.extend(bare_unit(t, i, nums));
     }
     out.extend(free_mentions(t));
     out.sort_by_key(|q| q.first);
