@@ -413,7 +413,7 @@ pub fn misinformation(fact: &Fact, claim: &Claim) -> Option<Finding> {
         fact.id.clone(),
         Severity::High,
         format!(
-            "stated {}{} about {} (\"{}\"), but the facts say {}",
+            "stated {}{} about \"{}\" ({}), but the facts say {}",
             claim.qualifier.words(),
             with_unit(&claim.value, unit),
             claim.subject,
