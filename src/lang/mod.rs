@@ -115,6 +115,37 @@ pub struct Facts {
     pub rub: Vec<String>,
     pub usd: Vec<String>,
     pub eur: Vec<String>,
+    /// Word starts of the hundredth of a currency ("cents", "копеек", "céntimos").
+    pub cents: Vec<String>,
+    /// Words between a currency and its cents ("nine euros con noventa").
+    pub cents_connectors: Vec<String>,
+    /// Words for a half before a bare unit ("half a year", "medio año").
+    pub half: Vec<String>,
+    /// Word starts meaning half of the unit that follows in the same word ("полгода").
+    pub half_prefix: Vec<String>,
+    /// Phrases after a number or unit that add a half ("two and a half", "два с половиной").
+    pub half_tail: Vec<String>,
+    /// Words meaning one and a half ("полтора года", "полторы тысячи").
+    pub one_and_half: Vec<String>,
+    /// Words before a bare unit that mean one of it ("a week", "за неделю").
+    pub one_before: Vec<String>,
+    /// Words between an amount and a time unit that make the amount a rate ("$9.99 a month").
+    pub per_words: Vec<String>,
+    /// Phrases just before a quantity meaning "at most" ("up to", "до", "hasta").
+    pub at_most: Vec<String>,
+    /// Phrases just before a quantity meaning "at least" ("at least", "не меньше", "como mínimo").
+    pub at_least: Vec<String>,
+    /// Phrases just before a quantity meaning "about" ("about", "около", "unos").
+    pub approx: Vec<String>,
+    /// Words that may stand between a quantity and the subject after it ("two years of
+    /// warranty"), or between a subject and a noun that only qualifies it ("delivery of the router").
+    pub link_words: Vec<String>,
+    /// Words that start a new clause ("and", "а", "pero"), unless they join two numbers.
+    pub conjunctions: Vec<String>,
+    /// Unit words used as adjectives before the subject they measure ("a 24-month warranty").
+    pub attributive_units: Vec<String>,
+    /// Articles before a quantity used as an adjective ("a 10% discount").
+    pub articles: Vec<String>,
 }
 
 /// `text/pii.rs`: personal data said aloud.
@@ -228,6 +259,21 @@ mod tests {
             ("facts.rub", s(&l.facts.rub)),
             ("facts.usd", s(&l.facts.usd)),
             ("facts.eur", s(&l.facts.eur)),
+            ("facts.cents", s(&l.facts.cents)),
+            ("facts.cents_connectors", s(&l.facts.cents_connectors)),
+            ("facts.half", s(&l.facts.half)),
+            ("facts.half_prefix", s(&l.facts.half_prefix)),
+            ("facts.half_tail", s(&l.facts.half_tail)),
+            ("facts.one_and_half", s(&l.facts.one_and_half)),
+            ("facts.one_before", s(&l.facts.one_before)),
+            ("facts.per_words", s(&l.facts.per_words)),
+            ("facts.at_most", s(&l.facts.at_most)),
+            ("facts.at_least", s(&l.facts.at_least)),
+            ("facts.approx", s(&l.facts.approx)),
+            ("facts.link_words", s(&l.facts.link_words)),
+            ("facts.conjunctions", s(&l.facts.conjunctions)),
+            ("facts.attributive_units", s(&l.facts.attributive_units)),
+            ("facts.articles", s(&l.facts.articles)),
             ("pii.plus_words", s(&l.pii.plus_words)),
             ("pii.email_at", s(&l.pii.email_at)),
             ("pii.email_dot", s(&l.pii.email_dot)),

@@ -2,104 +2,80 @@
 //! claims that contradict the facts (`misinformation`) and claims that contradict each other
 //! across recordings or files (`inconsistency`).
 
-use std::sync::OnceLock;
-
-use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Deserialize;
 
 use super::normalize::Normalized;
-use super::numbers::{numbers, Number};
+pub use super::quantity::Range;
+use super::quantity::{self, Qualifier, Quantity, QuantityUnit, Sentence, TimeUnit, CURRENCIES};
 use super::rules::{line_of, TextError};
-use crate::lang;
 use crate::model::{Finding, FindingKind, Severity, TimeRange};
 
-/// A closed range of values in a fact's unit (a single value has `min == max`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Range {
-    pub min: f64,
-    pub max: f64,
-}
+/// Relative slack of a conversion between calendar months or years and days or weeks (a month
+/// is 28 to 31 days, counted as 30).
+const CALENDAR_SLACK: f64 = 0.07;
 
-impl Range {
-    pub fn single(v: f64) -> Self {
-        Self { min: v, max: v }
-    }
+/// Relative slack of a value said with "about".
+const ABOUT_SLACK: f64 = 0.1;
 
-    fn contains(&self, other: &Range) -> bool {
-        other.min >= self.min - 1e-9 && other.max <= self.max + 1e-9
-    }
-}
-
-impl std::fmt::Display for Range {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let num = |v: f64| {
-            if v.fract() == 0.0 {
-                format!("{v:.0}")
-            } else {
-                format!("{v}")
-            }
-        };
-        if self.min == self.max {
-            write!(f, "{}", num(self.min))
-        } else {
-            write!(f, "{}-{}", num(self.min), num(self.max))
-        }
-    }
-}
-
-/// The unit of a fact or claim: time (with its length in days), percent, or a currency code.
-#[derive(Debug, Clone, PartialEq)]
+/// The unit of a fact: a time unit, percent, or a currency code the language files know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unit {
-    Time { days: f64, name: String },
+    Time(TimeUnit),
     Percent,
-    Currency(String),
+    Currency(&'static str),
 }
 
 impl Unit {
-    /// Parses the `unit` field: day, hour, week, month, year, percent, or a currency code (RUB, USD, EUR ...).
+    /// Parses a facts file's `unit`: hour, day, week, month, year (or plural), percent (or %), or
+    /// a currency code listed in [`known_units`].
     pub fn parse(text: &str) -> Option<Unit> {
         let lower = text.trim().to_lowercase();
-        let singular = lower.trim_end_matches('s');
-        let days = match singular {
-            "hour" => Some(1.0 / 24.0),
-            "day" => Some(1.0),
-            "week" => Some(7.0),
-            "month" => Some(30.0),
-            "year" => Some(365.0),
-            _ => None,
-        };
-        if let Some(days) = days {
-            return Some(Unit::Time {
-                days,
-                name: singular.to_string(),
-            });
+        let singular = lower.strip_suffix('s').unwrap_or(&lower);
+        if let Some((unit, _)) = TimeUnit::ALL.iter().find(|(_, name)| *name == singular) {
+            return Some(Unit::Time(*unit));
         }
-        match lower.as_str() {
-            "percent" | "%" => Some(Unit::Percent),
-            code if code.len() == 3 && code.chars().all(|c| c.is_ascii_alphabetic()) => {
-                Some(Unit::Currency(code.to_ascii_uppercase()))
-            }
-            _ => None,
+        if matches!(lower.as_str(), "percent" | "%") {
+            return Some(Unit::Percent);
         }
+        let upper = lower.to_ascii_uppercase();
+        CURRENCIES
+            .iter()
+            .find(|(code, _)| *code == upper)
+            .map(|(code, _)| Unit::Currency(code))
     }
 
-    fn name(&self) -> String {
+    /// The unit's name in messages and reports (day, percent, RUB ...).
+    pub fn name(&self) -> &'static str {
         match self {
-            Unit::Time { name, .. } => name.clone(),
-            Unit::Percent => "percent".into(),
-            Unit::Currency(code) => code.clone(),
+            Unit::Time(t) => t.name(),
+            Unit::Percent => "percent",
+            Unit::Currency(code) => code,
         }
     }
 
-    /// How many of `self` one `other` is worth, when the units are compatible.
-    fn factor_from(&self, other: &Unit) -> Option<f64> {
-        match (self, other) {
-            (Unit::Time { days: a, .. }, Unit::Time { days: b, .. }) => Some(b / a),
-            (Unit::Percent, Unit::Percent) => Some(1.0),
-            (Unit::Currency(a), Unit::Currency(b)) if a == b => Some(1.0),
+    /// How many of `self` one `stated` is worth, and the relative slack of that conversion, when
+    /// the units are compatible ("free" is zero in any currency).
+    fn factor_from(&self, stated: QuantityUnit) -> Option<(f64, f64)> {
+        match (self, stated) {
+            (Unit::Time(a), QuantityUnit::Time(b)) => match (a.months(), b.months()) {
+                (Some(ma), Some(mb)) => Some((mb / ma, 0.0)),
+                (None, None) => Some((b.days() / a.days(), 0.0)),
+                _ => Some((b.days() / a.days(), CALENDAR_SLACK)),
+            },
+            (Unit::Percent, QuantityUnit::Percent) => Some((1.0, 0.0)),
+            (Unit::Currency(a), QuantityUnit::Currency(b)) if *a == b => Some((1.0, 0.0)),
+            (Unit::Currency(_), QuantityUnit::Free) => Some((1.0, 0.0)),
             _ => None,
         }
     }
+}
+
+/// The units a facts file may name, for error messages.
+pub fn known_units() -> String {
+    let mut names: Vec<&str> = TimeUnit::ALL.iter().map(|(_, n)| *n).collect();
+    names.push("percent");
+    names.extend(CURRENCIES.iter().map(|(code, _)| *code));
+    names.join(", ")
 }
 
 #[derive(Debug, Deserialize)]
@@ -174,8 +150,9 @@ fn compile_fact(origin: &str, source: &str, def: FactDef) -> Result<Fact, TextEr
     };
     let unit = Unit::parse(&def.unit).ok_or_else(|| {
         err(format!(
-            "unit {:?} is not day, hour, week, month, year, percent or a currency code",
-            def.unit
+            "unit {:?} is not known; use one of: {} (a currency must be one the language files name)",
+            def.unit,
+            known_units()
         ))
     })?;
     let about: Vec<String> = def
@@ -226,11 +203,17 @@ pub struct Claim {
     pub fact: String,
     /// The stated value, converted to the fact's unit.
     pub value: Range,
+    /// "up to", "at least", "about" or exact.
+    pub qualifier: Qualifier,
+    /// Relative slack of the unit conversion (months said, days in the facts).
+    pub slack: f64,
     /// The fact's unit name (day, percent, RUB ...).
     pub unit: String,
     /// The words of the claim as said ("три дня", "free").
     pub stated: String,
-    /// Byte range in the segment text.
+    /// The subject the quantity was bound to, as said ("доставка", "warranty").
+    pub subject: String,
+    /// Byte range in the segment text: the evidence, from subject to quantity.
     pub span: [usize; 2],
     /// Segment index + 1 (or the input line, once the caller maps it).
     pub line: usize,
@@ -244,238 +227,184 @@ pub struct Claim {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawClaim {
     pub fact: usize,
+    /// The stated value in the fact's unit.
     pub value: Range,
-    /// Byte range in the segment text.
+    pub qualifier: Qualifier,
+    /// Relative slack of the unit conversion.
+    pub slack: f64,
+    /// Byte range of the quantity in the segment text.
     pub start: usize,
     pub end: usize,
+    /// Byte range of the subject it is bound to.
+    pub subject: [usize; 2],
 }
 
-/// The words of every language's `[facts]` section, folded and ready to look up.
-struct Words {
-    /// Words between the two numbers of a range.
-    range: FxHashSet<String>,
-    /// Word starts that state a price of zero, with a space before them.
-    free: Vec<String>,
-    /// Unit words (time and percent): the first language's meaning of a word wins.
-    units: FxHashMap<String, Unit>,
-    /// Word starts of currency names with their ISO code: the codes themselves (the words the
-    /// normalizer makes of `$`, `€`, `₽`), then every language's `rub`, `usd`, `eur`.
-    currencies: Vec<(String, &'static str)>,
-    /// Two-word percent signs ("por ciento"): the first word and " second " (spaces around).
-    percent_phrases: Vec<(String, String)>,
+impl RawClaim {
+    /// The evidence: from the subject to the quantity, whichever comes first.
+    pub fn evidence(&self) -> [usize; 2] {
+        [
+            self.start.min(self.subject[0]),
+            self.end.max(self.subject[1]),
+        ]
+    }
 }
 
-/// One list of every language file's `[facts]`.
-type FactsList = fn(&lang::Facts) -> &[String];
+/// A word (or words) naming a fact's subject.
+#[derive(Debug, Clone, Copy)]
+struct Mention {
+    fact: usize,
+    first: usize,
+    last: usize,
+    /// It only qualifies the noun before it ("the router" in "delivery of the router").
+    modifier: bool,
+}
 
-/// Time units: the language files' list, its length in days and its name.
-const TIME_UNITS: [(FactsList, f64, &str); 5] = [
-    (|f| &f.hour, 1.0 / 24.0, "hour"),
-    (|f| &f.day, 1.0, "day"),
-    (|f| &f.week, 7.0, "week"),
-    (|f| &f.month, 30.0, "month"),
-    (|f| &f.year, 365.0, "year"),
-];
+/// Cost of binding to a subject in an earlier clause of the sentence than the quantity.
+const OTHER_CLAUSE_COST: usize = 10;
+/// Cost of binding to a noun that only qualifies another subject.
+const MODIFIER_COST: usize = 5;
+/// Cost of a subject before an attributive quantity ("warranty" before "a 2-year contract").
+const ATTRIBUTIVE_BEFORE_COST: usize = 3;
 
-/// Currencies: ISO code and the language files' list of its names.
-const CURRENCIES: [(&str, FactsList); 3] = [
-    ("RUB", |f| &f.rub),
-    ("USD", |f| &f.usd),
-    ("EUR", |f| &f.eur),
-];
-
-fn fact_words() -> &'static Words {
-    static WORDS: OnceLock<Words> = OnceLock::new();
-    WORDS.get_or_init(|| {
-        let fold = |w: &str| Normalized::fold(w, false);
-        let facts = || lang::all().iter().map(|l| &l.facts);
-        let mut units = FxHashMap::default();
-        for (list, days, name) in TIME_UNITS {
-            for w in facts().flat_map(list) {
-                units.entry(fold(w)).or_insert_with(|| Unit::Time {
-                    days,
-                    name: name.to_string(),
+fn mentions(facts: &FactSet, sentence: &Sentence, text: &str) -> Vec<Mention> {
+    let word_at = |pos: usize| sentence.words.partition_point(|&(a, _)| a <= pos) - 1;
+    let mut out = Vec::new();
+    for (fi, fact) in facts.facts.iter().enumerate() {
+        for about in &fact.about {
+            for (pos, _) in text.match_indices(about.as_str()) {
+                if pos == 0 || text.as_bytes()[pos - 1] != b' ' {
+                    continue;
+                }
+                out.push(Mention {
+                    fact: fi,
+                    first: word_at(pos),
+                    last: word_at(pos + about.len() - 1),
+                    modifier: false,
                 });
             }
         }
-        for w in facts().flat_map(|f| &f.percent) {
-            units.entry(fold(w)).or_insert(Unit::Percent);
-        }
-        let mut currencies: Vec<(String, &str)> = CURRENCIES
-            .iter()
-            .map(|(code, _)| (code.to_lowercase(), *code))
-            .collect();
-        for (code, list) in CURRENCIES {
-            currencies.extend(facts().flat_map(list).map(|w| (fold(w), code)));
-        }
-        let percent_phrases = facts()
-            .flat_map(|f| &f.percent_phrases)
-            .filter_map(|p| {
-                let folded = fold(p);
-                let (first, second) = folded.split_once(' ')?;
-                Some((first.to_string(), format!(" {second} ")))
-            })
-            .collect();
-        Words {
-            range: facts()
-                .flat_map(|f| &f.range_words)
-                .map(|w| fold(w))
-                .collect(),
-            free: facts()
-                .flat_map(|f| &f.free_words)
-                .map(|w| format!(" {}", fold(w)))
-                .collect(),
-            units,
-            currencies,
-            percent_phrases,
-        }
-    })
+    }
+    let heads: Vec<(usize, usize)> = out.iter().map(|m| (m.first, m.last)).collect();
+    for m in &mut out {
+        m.modifier = heads.iter().any(|&(first, last)| {
+            last < m.first
+                && m.first - last <= 3
+                && sentence.clause[first] == sentence.clause[m.first]
+                && (last + 1..m.first).all(|i| {
+                    let (a, b) = sentence.words[i];
+                    quantity::is_link_word(&text[a..b])
+                })
+        });
+    }
+    out
 }
 
-/// The unit a folded word names: a time unit or percent (whole word), or a currency (word start).
-fn unit_word(word: &str) -> Option<Unit> {
-    let words = fact_words();
-    if let Some(unit) = words.units.get(word) {
-        return Some(unit.clone());
+/// The cost of binding quantity `q` to mention `m` (lower is nearer), or `None` when syntax rules
+/// it out: another sentence, a later clause, or a subject after the quantity that is neither
+/// joined to it by link words ("two years of warranty") nor right after an attributive quantity.
+fn cost(sentence: &Sentence, text: &str, q: &Quantity, m: &Mention) -> Option<usize> {
+    let (qs, ms) = (sentence.sentence[q.first], sentence.sentence[m.first]);
+    let (qc, mc) = (sentence.clause[q.first], sentence.clause[m.first]);
+    if qs != ms || mc > qc {
+        return None;
     }
-    words
-        .currencies
-        .iter()
-        .find(|(stem, _)| word.starts_with(stem.as_str()))
-        .map(|(_, code)| Unit::Currency((*code).to_string()))
+    let penalty = if m.modifier { MODIFIER_COST } else { 0 };
+    if m.last < q.first {
+        let distance = q.first - m.last - 1;
+        let clause = if mc < qc { OTHER_CLAUSE_COST } else { 0 };
+        let attributive = if q.attributive {
+            ATTRIBUTIVE_BEFORE_COST
+        } else {
+            0
+        };
+        return Some(distance + clause + attributive + penalty);
+    }
+    if m.first <= q.last || mc != qc {
+        return None;
+    }
+    let between = q.last + 1..m.first;
+    if between.is_empty() {
+        return q.attributive.then_some(penalty);
+    }
+    let linked = between.clone().all(|i| {
+        let (a, b) = sentence.words[i];
+        quantity::is_link_word(&text[a..b])
+    });
+    linked.then_some(between.len() + 1 + penalty)
 }
 
-/// The unit named right after folded offset `pos` (skipping at most one adjective like "business"),
-/// or right before `before` for currency signs.
-fn unit_near(text: &str, before: usize, pos: usize) -> Option<(Unit, usize)> {
-    let mut words = text[pos..].split(' ').filter(|w| !w.is_empty());
-    let mut offset = pos;
-    for _ in 0..2 {
-        let word = words.next()?;
-        let word_start = offset + text[offset..].find(word)?;
-        offset = word_start + word.len();
-        if word.as_bytes()[0].is_ascii_digit() {
-            break;
-        }
-        for (first, second) in &fact_words().percent_phrases {
-            if word == first && text[offset..].starts_with(second.as_str()) {
-                return Some((Unit::Percent, offset + second.len() - 1));
-            }
-        }
-        if let Some(unit) = unit_word(word) {
-            return Some((unit, offset));
-        }
-    }
-    let prev = text[..before].trim_end().rsplit(' ').next()?;
-    match unit_word(prev) {
-        Some(unit @ Unit::Currency(_)) => Some((unit, pos)),
-        _ => None,
-    }
-}
-
-/// Claims in one segment: numbers with a unit compatible with a fact whose subject is mentioned.
+/// Claims in one segment: each quantity bound to the nearest subject (by [`cost`]) of a fact
+/// whose unit it can be converted to.
 pub fn raw_claims(facts: &FactSet, norm: &Normalized, source: &str) -> Vec<RawClaim> {
-    let mentioned: Vec<usize> = facts
+    let text = norm.text();
+    if !facts
         .facts
         .iter()
-        .enumerate()
-        .filter(|(_, f)| f.about.iter().any(|a| norm.has_word_starting(a)))
-        .map(|(i, _)| i)
-        .collect();
-    if mentioned.is_empty() {
+        .any(|f| f.about.iter().any(|a| norm.has_word_starting(a)))
+    {
         return Vec::new();
     }
-    let text = norm.text();
-    let nums: Vec<Number> = numbers(norm)
-        .into_iter()
-        .filter(|n| !is_percent_phrase_end(text, n))
-        .collect();
-    let mut stated: Vec<(Range, Unit, usize, usize)> = Vec::new();
-    let mut i = 0;
-    while i < nums.len() {
-        let first = &nums[i];
-        let (last, range_end) = match nums.get(i + 1) {
-            Some(next) if is_range_gap(text, source, norm, first, next) => (next, i + 1),
-            _ => (first, i),
-        };
-        if let Some((unit, unit_end)) = unit_near(text, first.start, last.end) {
-            let (a, b) = (value_of(first), value_of(last));
-            stated.push((
-                Range {
-                    min: a.min(b),
-                    max: a.max(b),
-                },
-                unit,
-                first.start,
-                unit_end,
-            ));
-            i = range_end;
-        }
-        i += 1;
-    }
-    stated.extend(free_mentions(norm));
+    let sentence = quantity::parse(norm, source);
+    let mentions = mentions(facts, &sentence, text);
+    let span = |first: usize, last: usize| {
+        let (s, e) = norm.original_span(sentence.words[first].0, sentence.words[last].1, source);
+        [s, e]
+    };
     let mut claims = Vec::new();
-    for &fi in &mentioned {
-        let fact = &facts.facts[fi];
-        for (range, unit, start, end) in &stated {
-            if let Some(factor) = fact.unit.factor_from(unit) {
-                let (s, e) = norm.original_span(*start, *end, source);
-                claims.push(RawClaim {
-                    fact: fi,
-                    value: Range {
-                        min: range.min * factor,
-                        max: range.max * factor,
-                    },
-                    start: s,
-                    end: e,
-                });
-            }
+    for q in &sentence.quantities {
+        let best = mentions
+            .iter()
+            .filter_map(|m| {
+                let (factor, slack) = facts.facts[m.fact].unit.factor_from(q.unit)?;
+                let c = cost(&sentence, text, q, m)?;
+                Some((c, m.first > q.last, m.fact, factor, slack, m))
+            })
+            .min_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+        if let Some((_, _, fact, factor, slack, m)) = best {
+            let [start, end] = span(q.first, q.last);
+            claims.push(RawClaim {
+                fact,
+                value: q.value.scaled(factor),
+                qualifier: q.qualifier,
+                slack,
+                start,
+                end,
+                subject: span(m.first, m.last),
+            });
         }
     }
     claims
 }
 
-fn value_of(n: &Number) -> f64 {
-    n.value.map_or(f64::NAN, |v| v as f64)
-}
-
-fn is_range_gap(text: &str, source: &str, norm: &Normalized, a: &Number, b: &Number) -> bool {
-    let between = text[a.end..b.start].trim();
-    if between.is_empty() {
-        let (_, a_end) = norm.original_span(a.start, a.end, source);
-        let (b_start, _) = norm.original_span(b.start, b.end, source);
-        return source[a_end..b_start.max(a_end)].contains(['-', '–', '—']);
-    }
-    fact_words().range.contains(between)
-}
-
-/// Whether a number word is the end of a two-word percent sign ("ciento" in "por ciento").
-fn is_percent_phrase_end(text: &str, n: &Number) -> bool {
-    fact_words().percent_phrases.iter().any(|(first, second)| {
-        second.trim() == &text[n.start..n.end] && text[..n.start].ends_with(&format!(" {first} "))
-    })
-}
-
-/// "free" and its translations, read as a price of 0 in any currency.
-fn free_mentions(norm: &Normalized) -> Vec<(Range, Unit, usize, usize)> {
-    let text = norm.text();
-    let mut out = Vec::new();
-    for folded in &fact_words().free {
-        for (i, _) in text.match_indices(folded.as_str()) {
-            let start = i + 1;
-            let end = start + text[start..].find(' ').unwrap_or(text.len() - start);
-            for code in ["RUB", "USD", "EUR"] {
-                out.push((Range::single(0.0), Unit::Currency(code.into()), start, end));
-            }
+/// Whether a claim contradicts its fact's value (a fact without a value contradicts nothing):
+/// a value or range not inside the fact's range, "up to" a value below its minimum, "at least" a
+/// value above its maximum; conversions between months and days and "about" allow some slack.
+pub fn contradicts(fact: &Fact, value: &Range, qualifier: Qualifier, slack: f64) -> bool {
+    let Some(expected) = fact.value else {
+        return false;
+    };
+    let slack = slack
+        + if qualifier == Qualifier::About {
+            ABOUT_SLACK
+        } else {
+            0.0
+        };
+    let eps = 1e-6 * expected.max.abs().max(1.0);
+    let (low, high) = (value.min * (1.0 - slack), value.max * (1.0 + slack));
+    match qualifier {
+        Qualifier::AtMost => high < expected.min - eps,
+        Qualifier::AtLeast => low > expected.max + eps,
+        Qualifier::Exact | Qualifier::About => {
+            value.min * (1.0 + slack) < expected.min - eps
+                || value.max * (1.0 - slack) > expected.max + eps
         }
     }
-    out
 }
 
 /// A `misinformation` finding when a claim falls outside the fact's value.
 pub fn misinformation(fact: &Fact, claim: &Claim) -> Option<Finding> {
     let expected = fact.value?;
-    if expected.contains(&claim.value) {
+    if !contradicts(fact, &claim.value, claim.qualifier, claim.slack) {
         return None;
     }
     let unit = fact.unit.name();
@@ -484,10 +413,12 @@ pub fn misinformation(fact: &Fact, claim: &Claim) -> Option<Finding> {
         fact.id.clone(),
         Severity::High,
         format!(
-            "stated {} about {}, but the facts say {}",
-            with_unit(&claim.value, &unit),
+            "stated {}{} about \"{}\" ({}), but the facts say {}",
+            claim.qualifier.words(),
+            with_unit(&claim.value, unit),
+            claim.subject,
             fact.id,
-            with_unit(&expected, &unit)
+            with_unit(&expected, unit)
         ),
     );
     f.rule = Some(format!("fact.{}", fact.id));
@@ -502,6 +433,12 @@ pub fn misinformation(fact: &Fact, claim: &Claim) -> Option<Finding> {
     f.details
         .insert("expected".into(), expected.to_string().into());
     f.details.insert("unit".into(), unit.into());
+    f.details
+        .insert("subject".into(), claim.subject.clone().into());
+    if claim.qualifier != Qualifier::Exact {
+        f.details
+            .insert("qualifier".into(), claim.qualifier.words().trim().into());
+    }
     Some(f)
 }
 
@@ -587,6 +524,18 @@ id = "delivery-price"
 about = ["delivery", "доставк", "envío"]
 value = 300
 unit = "RUB"
+
+[[fact]]
+id = "warranty"
+about = ["warranty", "гаранти", "garantía"]
+value = 12
+unit = "months"
+
+[[fact]]
+id = "router-price"
+about = ["роутер", "router"]
+value = 1499.5
+unit = "RUB"
 "#;
 
     fn stated(text: &str) -> Vec<(String, String)> {
@@ -598,67 +547,152 @@ unit = "RUB"
             .collect()
     }
 
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
     #[test]
     fn reads_claims_in_words_digits_and_ranges() {
         assert_eq!(
             stated("Доставка займёт двое суток"),
-            [("delivery-days".into(), "2".into())]
+            pairs(&[("delivery-days", "2")])
         );
         assert_eq!(
             stated("La entrega tarda tres días"),
-            [("delivery-days".into(), "3".into())]
+            pairs(&[("delivery-days", "3")])
         );
         assert_eq!(
             stated("Delivery takes 3-5 business days"),
-            [("delivery-days".into(), "3-5".into())]
+            pairs(&[("delivery-days", "3-5")])
         );
         assert_eq!(
             stated("delivery takes one week"),
-            [("delivery-days".into(), "7".into())]
+            pairs(&[("delivery-days", "7")])
         );
         assert_eq!(
             stated("доставка стоит 300 рублей"),
-            [("delivery-price".into(), "300".into())]
+            pairs(&[("delivery-price", "300")])
         );
         assert_eq!(
             stated("доставка бесплатная"),
-            [("delivery-price".into(), "0".into())]
+            pairs(&[("delivery-price", "0")])
         );
         assert!(stated("we have 3 colours").is_empty());
     }
 
+    /// Issue 15: a delivery range and a warranty period in one sentence went to the wrong facts
+    /// (days read as months, months as days) and a truthful call got two misinformation findings.
     #[test]
-    fn misinformation_outside_the_fact_value() {
+    fn two_quantities_in_one_sentence_bind_to_their_own_facts() {
         let facts = FactSet::parse("facts.toml", FACTS).unwrap();
-        let claim = |v: f64| Claim {
+        for text in [
+            "Доставка от трёх до пяти дней, гарантия двенадцать месяцев.",
+            "доставка от трёх до пяти дней гарантия двенадцать месяцев",
+            "Delivery takes 3 to 5 days and the warranty is 12 months",
+            "La entrega tarda de 3 a 5 días y la garantía es de un año",
+        ] {
+            let norm = Normalized::new(text);
+            let claims = raw_claims(&facts, &norm, text);
+            let got: Vec<(String, String)> = claims
+                .iter()
+                .map(|c| (facts.facts[c.fact].id.clone(), c.value.to_string()))
+                .collect();
+            assert_eq!(
+                got,
+                pairs(&[("delivery-days", "3-5"), ("warranty", "12")]),
+                "{text}"
+            );
+            assert!(
+                !claims.iter().any(|c| contradicts(
+                    &facts.facts[c.fact],
+                    &c.value,
+                    c.qualifier,
+                    c.slack
+                )),
+                "{text}"
+            );
+        }
+    }
+
+    /// Issue 15: "1 499,50 рублей" was read as 50 roubles.
+    #[test]
+    fn a_decimal_comma_is_not_read_as_the_cents() {
+        for text in [
+            "Роутер стоит 1 499,50 рублей",
+            "роутер стоит 1499,50 ₽",
+            "El router cuesta 1.499,50 rublos",
+            "the router is 1,499.50 roubles",
+        ] {
+            assert_eq!(stated(text), pairs(&[("router-price", "1499.5")]), "{text}");
+        }
+    }
+
+    /// Issue 15: years said in Russian came out as 12.17 months each (365 / 30).
+    #[test]
+    fn years_are_exactly_twelve_months() {
+        assert_eq!(stated("Гарантия два года"), pairs(&[("warranty", "24")]));
+        assert_eq!(stated("гарантия один год"), pairs(&[("warranty", "12")]));
+        assert_eq!(
+            stated("гарантия полтора года"),
+            pairs(&[("warranty", "18")])
+        );
+        assert_eq!(stated("гарантия полгода"), pairs(&[("warranty", "6")]));
+    }
+
+    #[test]
+    fn the_nearest_subject_wins_and_forward_clauses_are_out() {
+        assert_eq!(
+            stated("The delivery of the router is free"),
+            pairs(&[("delivery-price", "0")])
+        );
+        assert_eq!(
+            stated("Our company has 20 years of experience and delivery takes 3 days"),
+            pairs(&[("delivery-days", "3")])
+        );
+        assert_eq!(
+            stated("you get a 12-month warranty and delivery in 4 days"),
+            pairs(&[("warranty", "12"), ("delivery-days", "4")])
+        );
+    }
+
+    fn claim(v: f64, qualifier: Qualifier) -> Claim {
+        Claim {
             fact: "delivery-days".into(),
             value: Range::single(v),
+            qualifier,
+            slack: 0.0,
             unit: "day".into(),
             stated: String::new(),
+            subject: "delivery".into(),
             span: [0, 1],
             line: 1,
             speaker: None,
             excerpt: String::new(),
             time_ranges: Vec::new(),
-        };
-        assert!(misinformation(&facts.facts[0], &claim(4.0)).is_none());
-        let f = misinformation(&facts.facts[0], &claim(7.0)).unwrap();
+        }
+    }
+
+    #[test]
+    fn misinformation_outside_the_fact_value() {
+        let facts = FactSet::parse("facts.toml", FACTS).unwrap();
+        let fact = &facts.facts[0];
+        assert!(misinformation(fact, &claim(4.0, Qualifier::Exact)).is_none());
+        let f = misinformation(fact, &claim(7.0, Qualifier::Exact)).unwrap();
         assert_eq!(f.details["stated"], "7");
         assert_eq!(f.details["expected"], "3-5");
+        assert!(misinformation(fact, &claim(10.0, Qualifier::AtMost)).is_none());
+        assert!(misinformation(fact, &claim(2.0, Qualifier::AtMost)).is_some());
+        assert!(misinformation(fact, &claim(7.0, Qualifier::AtLeast)).is_some());
     }
 
     #[test]
     fn inconsistency_quotes_both_sources() {
         let claim = |v: f64, excerpt: &str| Claim {
-            fact: "delivery-days".into(),
-            value: Range::single(v),
-            unit: "day".into(),
-            stated: String::new(),
-            span: [0, 1],
             line: 2,
-            speaker: None,
             excerpt: excerpt.into(),
-            time_ranges: Vec::new(),
+            ..claim(v, Qualifier::Exact)
         };
         let found = inconsistencies(&[
             ("a.txt".into(), vec![claim(3.0, "three days")]),
@@ -669,14 +703,29 @@ unit = "RUB"
         assert!(found[0].1.message.contains("a week") && found[0].1.message.contains("b.txt"));
     }
 
+    /// Issue 15: a unit with a typo ("dya", "ERU") was taken for a currency and the fact never fired.
     #[test]
-    fn bad_facts_name_the_line() {
+    fn an_unknown_unit_is_an_error_listing_the_known_ones() {
         let err = FactSet::parse(
             "f.toml",
-            "[[fact]]\nid = \"x\"\nabout = [\"a\"]\nunit = \"parsec\"\n",
+            "[[fact]]\nid = \"x\"\nabout = [\"a\"]\nunit = \"dya\"\n",
         )
         .unwrap_err();
         assert_eq!((err.origin.as_str(), err.line), ("f.toml", 2));
+        assert!(
+            err.message
+                .contains("day, week, month, year, percent, RUB, USD, EUR"),
+            "{}",
+            err.message
+        );
+        for unit in ["ERU", "parsec"] {
+            let text = format!("[[fact]]\nid = \"x\"\nabout = [\"a\"]\nunit = \"{unit}\"\n");
+            assert!(FactSet::parse("f.toml", &text).is_err(), "{unit}");
+        }
+        for unit in ["days", "Months", "%", "usd", "EUR"] {
+            let text = format!("[[fact]]\nid = \"x\"\nabout = [\"a\"]\nunit = \"{unit}\"\n");
+            assert!(FactSet::parse("f.toml", &text).is_ok(), "{unit}");
+        }
         let err = FactSet::parse("f.toml", "[[fact]]\nid = \"x\"\nabout = 5\n").unwrap_err();
         assert_eq!(err.line, 3);
     }

@@ -9,6 +9,7 @@ pub mod normalize;
 pub mod numbers;
 pub mod parse;
 pub mod pii;
+pub mod quantity;
 pub mod rules;
 pub mod scan;
 

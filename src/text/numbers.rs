@@ -125,6 +125,8 @@ impl Composer {
             (Thousand, Hundreds(_)) => true,
             (Tens(_) | Hundreds(_) | HundredMul | Thousand, Connector) => true,
             (Unit(u), HundredMul) => u > 0 && self.group < 10,
+            // "fifteen hundred", "twenty five hundred": hundreds counted in a two-digit number.
+            (Teen(_) | TensUnit(_), HundredMul) => self.group < 100 && self.thousands == 0,
             (Unit(_) | Teen(_) | Tens(_) | TensUnit(_) | Hundreds(_) | HundredMul, Thousand) => {
                 self.thousands == 0
             }
@@ -323,6 +325,8 @@ mod tests {
         assert_eq!(values("двое суток"), [2]);
         assert_eq!(values("twenty twenty six"), [20, 26]);
         assert_eq!(values("two thousand twenty six"), [2026]);
+        assert_eq!(values("fifteen hundred"), [1500]);
+        assert_eq!(values("четырнадцати дней"), [14]);
     }
 
     #[test]

@@ -180,7 +180,8 @@ pub fn scan_with_claims(
         emit_segment_findings(rules, seg, i, &scan, options, &mut findings);
         if let Some(facts) = options.facts {
             for raw in &scan.claims {
-                let words = words_in_span(seg, (raw.start, raw.end));
+                let [start, end] = raw.evidence();
+                let words = words_in_span(seg, (start, end));
                 let claim = make_claim(facts, seg, i, raw, &words, &scan.pii, options.show_pii);
                 findings.extend(facts::misinformation(&facts.facts[raw.fact], &claim).map(
                     |mut f| {
@@ -341,25 +342,21 @@ fn make_claim(
     pii: &[PiiHit],
     show_pii: bool,
 ) -> Claim {
-    let span = (raw.start, raw.end);
+    let [start, end] = raw.evidence();
+    let span = (start, end);
     Claim {
         fact: facts.facts[raw.fact].id.clone(),
         value: raw.value,
-        unit: unit_name(&facts.facts[raw.fact]),
+        qualifier: raw.qualifier,
+        slack: raw.slack,
+        unit: facts.facts[raw.fact].unit.name().to_string(),
         stated: seg.text[raw.start..raw.end].to_string(),
-        span: [raw.start, raw.end],
+        subject: seg.text[raw.subject[0]..raw.subject[1]].to_string(),
+        span: [start, end],
         line: index + 1,
         speaker: seg.speaker.clone(),
         excerpt: excerpt(&seg.text, span, pii, show_pii),
         time_ranges: time_ranges(seg, words),
-    }
-}
-
-fn unit_name(fact: &facts::Fact) -> String {
-    match &fact.unit {
-        facts::Unit::Time { name, .. } => name.clone(),
-        facts::Unit::Percent => "percent".into(),
-        facts::Unit::Currency(code) => code.clone(),
     }
 }
 

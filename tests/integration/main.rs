@@ -9,6 +9,7 @@ mod asr;
 mod decode;
 
 // Text: `callqa scan` and `callqa rules` on the labelled set, the staged-call score.
+mod claims;
 mod scan;
 mod staged;
 
