@@ -9,6 +9,7 @@ pub mod normalize;
 pub mod numbers;
 pub mod parse;
 pub mod pii;
+pub mod redact;
 pub mod rules;
 pub mod scan;
 

@@ -167,18 +167,64 @@ pub fn find_pii(text: &str, ctx: &Context, speaker_is_agent: bool) -> Vec<PiiHit
     if has_digits {
         find_addresses(text, &mut hits);
     }
-    if has_digits && ctx.has(Cue::Passport) {
-        find_passports(text, ctx.here, &mut hits);
+    let runs = digit_runs(ctx.here, text);
+    if ctx.has(Cue::Passport) {
+        if has_digits {
+            find_passports(text, ctx.here, &mut hits);
+        }
+        find_passport_in_runs(text, &runs, &mut hits);
     }
     if !speaker_is_agent {
         find_names(text, &mut hits);
     }
-    for run in digit_runs(ctx.here, text) {
-        if let Some(hit) = classify_run(&run, text, ctx) {
+    for run in &runs {
+        if let Some(hit) = classify_run(run, text, ctx) {
             hits.push(hit);
         }
     }
     remove_overlaps(hits)
+}
+
+/// Whether one of the first (`at_end` false) or last two words of a folded text is a number
+/// (digits or a number word): where a number said across two lines would be cut.
+pub fn number_at_edge(norm: &Normalized, at_end: bool) -> bool {
+    let is_number =
+        |w: &&str| w.as_bytes()[0].is_ascii_digit() || date_lexicon().numbers.contains(*w);
+    let words = norm.text().split_ascii_whitespace();
+    if at_end {
+        words.rev().take(2).any(|w| is_number(&w))
+    } else {
+        words.take(2).any(|w| is_number(&w))
+    }
+}
+
+/// A number said across two consecutive lines of one speaker ("4111 1111" / "1111 1111" when
+/// whisper cut the segment at a pause) that is personal data only as a whole: its part in
+/// `before` and its part in `here`, each with the whole value's mask.
+pub fn find_pii_across(before: &str, here: &str) -> Vec<(PiiHit, PiiHit)> {
+    let joined = format!("{before} {here}");
+    let norm = Normalized::new(&joined);
+    let ctx = Context::new(&norm, None);
+    let seam = before.len();
+    let here_start = seam + 1 + (here.len() - here.trim_start().len());
+    digit_runs(&norm, &joined)
+        .iter()
+        .filter(|run| run.start < seam && run.end > here_start)
+        .filter_map(|run| classify_run(run, &joined, &ctx))
+        .map(|whole| {
+            let first = PiiHit {
+                start: whole.start,
+                end: before.trim_end().len().max(whole.start),
+                ..whole.clone()
+            };
+            let second = PiiHit {
+                start: here_start - seam - 1,
+                end: whole.end - seam - 1,
+                ..whole
+            };
+            (first, second)
+        })
+        .collect()
 }
 
 fn remove_overlaps(mut hits: Vec<PiiHit>) -> Vec<PiiHit> {
@@ -616,6 +662,27 @@ fn find_passports(text: &str, norm: &Normalized, hits: &mut Vec<PiiHit>) {
             Severity::High,
             "a passport series and number",
         ));
+    }
+}
+
+/// A Russian passport said as a 4-digit series and a 6-digit number with at most one word between
+/// them ("сорок пять ноль восемь, номер шестьсот двенадцать триста сорок пять").
+fn find_passport_in_runs(text: &str, runs: &[DigitRun], hits: &mut Vec<PiiHit>) {
+    for pair in runs.windows(2) {
+        let (series, number) = (&pair[0], &pair[1]);
+        let between = text[series.end..number.start]
+            .split_whitespace()
+            .filter(|w| w.chars().any(char::is_alphanumeric))
+            .count();
+        if series.digits.len() == 4 && number.digits.len() == 6 && between <= 1 {
+            hits.push(hit(
+                "passport",
+                (series.start, number.end),
+                "** ** ******".to_string(),
+                Severity::High,
+                "a passport series and number",
+            ));
+        }
     }
 }
 
@@ -1107,6 +1174,10 @@ mod tests {
     #[test]
     fn grouped_document_numbers_near_their_cue() {
         assert_eq!(scan("passport number 123 456 789")[0].0, "passport");
+        assert_eq!(
+            scan("паспорт сорок пять ноль восемь, номер шестьсот двенадцать триста сорок пять"),
+            [("passport", "** ** ******".to_string())]
+        );
         assert_eq!(scan("mi DNI es 1234 5678 Z")[0].0, "national_id");
         assert_eq!(scan("NIE X 123 4567 L")[0].0, "national_id");
         assert!(scan("mi DNI es 1234 5678 A").is_empty());
