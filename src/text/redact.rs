@@ -47,16 +47,26 @@ pub fn mask_transcript_findings(transcript: &mut Transcript, findings: &mut [Fin
     for (index, spans) in long_number_spans_by_segment(&transcript.segments) {
         spans_by_segment.entry(index).or_default().extend(spans);
     }
-    let mut secrets = Vec::new();
+    let mut secrets: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for (index, spans) in spans_by_segment {
         if let Some(segment) = transcript.segments.get_mut(index) {
-            secrets.extend(mask_segment(segment, &spans));
+            let mut values = mask_segment(segment, &spans);
+            values.retain(|s| s.trim().len() >= MIN_QUOTED_SECRET_BYTES);
+            values.sort_by_key(|s| std::cmp::Reverse(s.len()));
+            secrets.insert(index, values);
         }
     }
-    secrets.retain(|s| s.trim().len() >= MIN_QUOTED_SECRET_BYTES);
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     for finding in findings.iter_mut() {
-        for secret in &secrets {
+        // A finding about a line quotes that line (or a value said across it and a neighbour);
+        // one about the whole call may quote any.
+        let quoted: Vec<&String> = match finding.line {
+            Some(line) => secrets
+                .range(line.saturating_sub(2)..=line)
+                .flat_map(|(_, v)| v)
+                .collect(),
+            None => secrets.values().flatten().collect(),
+        };
+        for secret in quoted {
             mask_quotes(&mut finding.message, secret);
             if let Some(excerpt) = finding.excerpt.as_mut() {
                 mask_quotes(excerpt, secret);
