@@ -9,10 +9,9 @@ use crate::exit_codes::ExitCode;
 use crate::pipeline;
 use crate::report::transcripts::write_transcripts;
 use crate::report::{
-    self, csv::CsvExport, html::HtmlExport, json::JsonExport, redact, summary::write_summary,
-    Export,
+    self, csv::CsvExport, html::HtmlExport, json::JsonExport, summary::write_summary, Export,
 };
-use crate::text::RuleSet;
+use crate::text::{redact, RuleSet};
 use crate::verdict;
 
 /// `callqa analyze`: runs the pipeline, writes the report, prints the summary.

@@ -5,7 +5,8 @@ use anyhow::{bail, Context};
 use crate::config::{ReportConfig, VerdictRules};
 use crate::exit_codes::ExitCode;
 use crate::model::{Report, SCHEMA};
-use crate::report::{self, csv::CsvExport, html::HtmlExport, redact};
+use crate::report::{self, csv::CsvExport, html::HtmlExport};
+use crate::text::redact;
 use crate::verdict;
 
 /// `callqa report`: re-renders report.html and summary.csv from a saved report.json; verdicts are

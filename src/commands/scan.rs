@@ -13,6 +13,7 @@ use crate::exit_codes::ExitCode;
 use crate::model::{Finding, InputError, SCHEMA};
 use crate::text::facts::{self, Claim};
 use crate::text::parse::{parse_input, InputFormat, ParsedInput};
+use crate::text::redact;
 use crate::text::rules::RuleSet;
 use crate::text::scan::{scan_with_claims, ScanOptions};
 
@@ -85,11 +86,14 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<ExitCode> {
         let parsed = read_input(input)
             .and_then(|text| parse_input(&text, format).map_err(|e| e.to_string()));
         match parsed {
-            Ok(parsed) => {
+            Ok(mut parsed) => {
                 let (mut findings, mut claims) =
                     scan_with_claims(&rules, &parsed.transcript, &options);
-                to_input_coordinates(&mut findings, &mut claims, &parsed);
                 findings.push(conversation::analyze_text(&parsed.transcript));
+                if !config.show_pii {
+                    redact::mask_transcript_findings(&mut parsed.transcript, &mut findings);
+                }
+                to_input_coordinates(&mut findings, &mut claims, &parsed);
                 sources.push(SourceFindings {
                     source: name.clone(),
                     findings,
@@ -102,7 +106,10 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<ExitCode> {
             }),
         }
     }
-    for (source, finding) in facts::inconsistencies(&all_claims) {
+    for (source, mut finding) in facts::inconsistencies(&all_claims) {
+        if !config.show_pii {
+            redact::mask_finding_text(&mut finding);
+        }
         if let Some(s) = sources.iter_mut().find(|s| s.source == source) {
             s.findings.push(finding);
         }

@@ -156,6 +156,11 @@ pub struct Pii {
     pub email_at: Vec<String>,
     pub email_dot: Vec<String>,
     pub months: Vec<String>,
+    /// Word starts of ordinal days and spoken years ("fifth", "пятого", "девяност"): parts of a
+    /// date said around a month name.
+    pub date_words: Vec<String>,
+    /// Whole words between the parts of a spoken date ("of", "de", "года").
+    pub date_joiners: Vec<String>,
     pub name_intros: Vec<String>,
     pub cues: Cues,
 }

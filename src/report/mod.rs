@@ -4,7 +4,6 @@ pub mod csv;
 pub mod html;
 pub mod json;
 pub mod plots;
-pub mod redact;
 pub mod summary;
 pub mod transcripts;
 

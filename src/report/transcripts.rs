@@ -1,5 +1,5 @@
 //! `--transcripts DIR`: one readable transcript per recording as `.txt` ("Agent: ..."), `.srt` and
-//! `.vtt` subtitles. They are written from the report after [`super::redact`] masked it, so they
+//! `.vtt` subtitles. They are written from the report after `text::redact` masked it, so they
 //! hide exactly the personal data the report hides (nothing with `--show-pii`).
 
 use std::collections::HashMap;
@@ -200,7 +200,7 @@ mod tests {
             findings,
             ..Default::default()
         };
-        super::super::redact::mask_recording(&mut recording);
+        crate::text::redact::mask_recording(&mut recording);
         let mut out = Vec::new();
         write_txt(recording.transcript.as_ref().unwrap(), &mut out).unwrap();
         let txt = String::from_utf8(out).unwrap();

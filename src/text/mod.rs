@@ -10,6 +10,7 @@ pub mod numbers;
 pub mod parse;
 pub mod pii;
 pub mod quantity;
+pub mod redact;
 pub mod rules;
 pub mod scan;
 

@@ -71,6 +71,8 @@ fn fold_non_ascii(c: char) -> Fold {
         'ñ' => Fold::Letter('n'),
         'ç' => Fold::Letter('c'),
         '\u{0300}'..='\u{036f}' => Fold::Drop,
+        // Fullwidth digits (CJK input methods, some ASR outputs) read as ASCII digits.
+        '０'..='９' => Fold::Digit(char::from(b'0' + (lower as u32 - '０' as u32) as u8)),
         _ if lower.is_numeric() => Fold::Boundary,
         _ if lower.is_alphabetic() => Fold::Letter(lower),
         _ => Fold::Boundary,
@@ -219,14 +221,32 @@ impl Normalized {
         &self.text
     }
 
-    /// The original byte range `[start, end)` of the folded bytes `[a, b)` (which must cover whole words).
+    /// The original byte range `[start, end)` of the folded bytes `[a, b)` (which must cover whole
+    /// words). The end takes in the characters the fold dropped right after the last one (the soft
+    /// sign of "семь", an apostrophe, a combining accent), so a masked span never leaves a letter of
+    /// its word behind.
     pub fn original_span(&self, a: usize, b: usize, source: &str) -> (usize, usize) {
         let start = self.map[a] as usize;
         let last = self.map[b.saturating_sub(1).max(a)] as usize;
-        let end = source[last..]
+        let mut end = source[last..]
             .chars()
             .next()
             .map_or(self.source_len, |c| last + c.len_utf8());
+        let last_letter = match source[last..].chars().next().map(fold_char) {
+            Some(Fold::Letter(l)) => Some(l),
+            _ => None,
+        };
+        while let Some(c) = source[end.min(source.len())..].chars().next() {
+            let swallowed = match fold_char(c) {
+                Fold::Drop => !matches!(c, '\'' | '’' | '`'),
+                Fold::Letter(l) => last_letter == Some(l),
+                _ => false,
+            };
+            if !swallowed {
+                break;
+            }
+            end += c.len_utf8();
+        }
         (start, end.max(start))
     }
 
@@ -306,6 +326,20 @@ mod tests {
             Normalized::new("vamos").text(),
             Normalized::new("bamos").text()
         );
+    }
+
+    #[test]
+    fn spans_take_in_dropped_and_collapsed_letters_and_fullwidth_digits_fold() {
+        let span = |text: &str, word: &str| {
+            let norm = Normalized::new(text);
+            let at = norm.text().find(word).expect("word folded");
+            let (s, e) = norm.original_span(at, at + word.len(), text);
+            text[s..e].to_string()
+        };
+        assert_eq!(span("шестьдесят семь записали", "сем"), "семь");
+        assert_eq!(span("the mall, ok", "mal"), "mall");
+        assert_eq!(span("it's 'ten' now", "ten"), "ten");
+        assert_eq!(Normalized::new("карта ４１１１").text(), " карта 4111 ");
     }
 
     #[test]

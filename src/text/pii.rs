@@ -118,6 +118,25 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// Of the cue groups `among`, the one whose word comes last before byte `offset` of `source`
+    /// (the segment text), else the last one in the segment before: an expiry and a security code
+    /// said in one breath are told apart by the cue word each follows.
+    fn nearest_before(&self, source: &str, offset: usize, among: &[Cue]) -> Option<Cue> {
+        let index = cue_index();
+        let cues_in = |norm: &'a Normalized| {
+            index
+                .automaton
+                .find_overlapping_iter(norm.text())
+                .map(|m| (m.start() + 1, index.cue_of[m.pattern().as_usize()]))
+                .filter(|(_, cue)| among.contains(cue))
+        };
+        cues_in(self.here)
+            .filter(|&(at, _)| self.here.original_span(at, at + 1, source).0 < offset)
+            .last()
+            .or_else(|| self.before.and_then(|b| cues_in(b).last()))
+            .map(|(_, cue)| cue)
+    }
+
     fn has(&self, cue: Cue) -> bool {
         let mask = *self
             .mask
@@ -139,24 +158,73 @@ pub fn find_pii(text: &str, ctx: &Context, speaker_is_agent: bool) -> Vec<PiiHit
         find_ibans(text, &mut hits);
         find_spanish_ids(text, &mut hits);
     }
-    if has_digits && ctx.has(Cue::Birth) {
-        find_dates(text, ctx.here, &mut hits);
+    if ctx.has(Cue::Birth) {
+        if has_digits {
+            find_numeric_dates(text, &mut hits);
+        }
+        find_spoken_dates(text, ctx.here, &mut hits);
     }
     if has_digits {
         find_addresses(text, &mut hits);
     }
-    if has_digits && ctx.has(Cue::Passport) {
-        find_passports(text, ctx.here, &mut hits);
+    let runs = digit_runs(ctx.here, text);
+    if ctx.has(Cue::Passport) {
+        if has_digits {
+            find_passports(text, ctx.here, &mut hits);
+        }
+        find_passport_in_runs(text, &runs, &mut hits);
     }
     if !speaker_is_agent {
         find_names(text, &mut hits);
     }
-    for run in digit_runs(ctx.here, text) {
-        if let Some(hit) = classify_run(&run, text, ctx) {
+    for run in &runs {
+        if let Some(hit) = classify_run(run, text, ctx) {
             hits.push(hit);
         }
     }
     remove_overlaps(hits)
+}
+
+/// Whether one of the first (`at_end` false) or last two words of a folded text is a number
+/// (digits or a number word): where a number said across two lines would be cut.
+pub fn number_at_edge(norm: &Normalized, at_end: bool) -> bool {
+    let is_number =
+        |w: &&str| w.as_bytes()[0].is_ascii_digit() || date_lexicon().numbers.contains(*w);
+    let words = norm.text().split_ascii_whitespace();
+    if at_end {
+        words.rev().take(2).any(|w| is_number(&w))
+    } else {
+        words.take(2).any(|w| is_number(&w))
+    }
+}
+
+/// A number said across two consecutive lines of one speaker ("4111 1111" / "1111 1111" when
+/// whisper cut the segment at a pause) that is personal data only as a whole: its part in
+/// `before` and its part in `here`, each with the whole value's mask.
+pub fn find_pii_across(before: &str, here: &str) -> Vec<(PiiHit, PiiHit)> {
+    let joined = format!("{before} {here}");
+    let norm = Normalized::new(&joined);
+    let ctx = Context::new(&norm, None);
+    let seam = before.len();
+    let here_start = seam + 1 + (here.len() - here.trim_start().len());
+    digit_runs(&norm, &joined)
+        .iter()
+        .filter(|run| run.start < seam && run.end > here_start)
+        .filter_map(|run| classify_run(run, &joined, &ctx))
+        .map(|whole| {
+            let first = PiiHit {
+                start: whole.start,
+                end: before.trim_end().len().max(whole.start),
+                ..whole.clone()
+            };
+            let second = PiiHit {
+                start: here_start - seam - 1,
+                end: whole.end - seam - 1,
+                ..whole
+            };
+            (first, second)
+        })
+        .collect()
 }
 
 fn remove_overlaps(mut hits: Vec<PiiHit>) -> Vec<PiiHit> {
@@ -416,15 +484,18 @@ pub fn dni_letter(number: u32) -> char {
 fn find_spanish_ids(text: &str, hits: &mut Vec<PiiHit>) {
     static DNI: OnceLock<Regex> = OnceLock::new();
     static NIE: OnceLock<Regex> = OnceLock::new();
-    let dni = regex(&DNI, r"(?-u:\b)(\d{8})[ -]?([A-Za-z])(?-u:\b)");
+    // Eight (seven) digits, said or written in groups ("1234 5678 Z", "12.345.678-Z").
+    let dni = regex(&DNI, r"(?-u:\b)(\d(?:[ .-]?\d){7})[ -]?([A-Za-z])(?-u:\b)");
     let nie = regex(
         &NIE,
-        r"(?-u:\b)([XYZxyz])[ -]?(\d{7})[ -]?([A-Za-z])(?-u:\b)",
+        r"(?-u:\b)([XYZxyz])[ -]?(\d(?:[ .-]?\d){6})[ -]?([A-Za-z])(?-u:\b)",
     );
+    let digits_of = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
     let dni_matches = dni.is_match(text).then(|| dni.captures_iter(text));
     for caps in dni_matches.into_iter().flatten() {
-        let number: u32 = caps[1].parse().unwrap_or(0);
-        push_id_if_valid(hits, &caps, number, &caps[2], &caps[1]);
+        let digits = digits_of(&caps[1]);
+        let number: u32 = digits.parse().unwrap_or(0);
+        push_id_if_valid(hits, &caps, number, &caps[2], &digits);
     }
     let nie_matches = nie.is_match(text).then(|| nie.captures_iter(text));
     for caps in nie_matches.into_iter().flatten() {
@@ -433,8 +504,9 @@ fn find_spanish_ids(text: &str, hits: &mut Vec<PiiHit>) {
             "Y" => "1",
             _ => "2",
         };
-        let number: u32 = format!("{prefix}{}", &caps[2]).parse().unwrap_or(0);
-        push_id_if_valid(hits, &caps, number, &caps[3], &caps[2]);
+        let digits = digits_of(&caps[2]);
+        let number: u32 = format!("{prefix}{digits}").parse().unwrap_or(0);
+        push_id_if_valid(hits, &caps, number, &caps[3], &digits);
     }
 }
 
@@ -458,9 +530,8 @@ fn push_id_if_valid(
     ));
 }
 
-fn find_dates(text: &str, norm: &Normalized, hits: &mut Vec<PiiHit>) {
+fn find_numeric_dates(text: &str, hits: &mut Vec<PiiHit>) {
     static NUMERIC: OnceLock<Regex> = OnceLock::new();
-    static WORDS: OnceLock<Regex> = OnceLock::new();
     let numeric = regex(
         &NUMERIC,
         r"(?-u:\b)(?:(\d{1,2})[./-](\d{1,2})[./-](\d{4}|\d{2})|(\d{4})-(\d{2})-(\d{2}))(?-u:\b)",
@@ -476,21 +547,106 @@ fn find_dates(text: &str, norm: &Normalized, hits: &mut Vec<PiiHit>) {
             hits.push(birth_hit((whole.start(), whole.end())));
         }
     }
-    let words = WORDS.get_or_init(|| {
-        // Month names (`pii.months`), folded like the text they are matched in.
-        let months =
-            alternation(lang::words(|l| &l.pii.months).map(|m| Normalized::fold(m, false)));
-        Regex::new(&format!(
-            r" (?:\d{{1,2}} (?:de )?(?:{months})|(?:{months}) \d{{1,2}}) (?:de |of )?\d{{4}} "
-        ))
-        .expect("built-in date pattern compiles")
-    });
-    for m in words.find_iter(norm.text()) {
-        hits.push(birth_hit(norm.original_span(
-            m.start() + 1,
-            m.end() - 1,
-            text,
-        )));
+}
+
+/// What a folded word is to a spoken date.
+#[derive(Clone, Copy, PartialEq)]
+enum DateWord {
+    Month,
+    /// A day or a year: up to 4 digits, a number word, an ordinal (`pii.date_words`).
+    Part,
+    /// A word between the parts (`pii.date_joiners`: "of", "de", "года").
+    Joiner,
+    Other,
+}
+
+/// Month names, number words, date words (word starts) and joiners of every language, folded.
+struct DateLexicon {
+    months: rustc_hash::FxHashSet<String>,
+    numbers: rustc_hash::FxHashSet<String>,
+    starts: Vec<String>,
+    joiners: rustc_hash::FxHashSet<String>,
+}
+
+fn date_lexicon() -> &'static DateLexicon {
+    static LEXICON: OnceLock<DateLexicon> = OnceLock::new();
+    LEXICON.get_or_init(|| {
+        let fold = |w: &str| Normalized::fold(w, false);
+        let numbers = lang::all().iter().flat_map(|l| {
+            let n = &l.numbers;
+            [&n.units, &n.teens, &n.tens, &n.compound_tens, &n.hundreds]
+                .into_iter()
+                .flatten()
+                .flatten()
+                .chain(n.hundred.iter().chain(&n.thousand))
+        });
+        DateLexicon {
+            months: lang::words(|l| &l.pii.months).map(fold).collect(),
+            numbers: numbers.map(|w| fold(w)).collect(),
+            starts: lang::words(|l| &l.pii.date_words).map(fold).collect(),
+            joiners: lang::words(|l| &l.pii.date_joiners).map(fold).collect(),
+        }
+    })
+}
+
+fn date_word(word: &str) -> DateWord {
+    let lex = date_lexicon();
+    if lex.months.contains(word) {
+        DateWord::Month
+    } else if (word.len() <= 4 && word.bytes().all(|b| b.is_ascii_digit()))
+        || lex.numbers.contains(word)
+        || lex.starts.iter().any(|s| word.starts_with(s.as_str()))
+    {
+        DateWord::Part
+    } else if lex.joiners.contains(word) {
+        DateWord::Joiner
+    } else {
+        DateWord::Other
+    }
+}
+
+/// Words on each side of a month name that can still belong to its date.
+const DATE_REACH_BEFORE: usize = 4;
+const DATE_REACH_AFTER: usize = 8;
+
+/// Dates said with a month name ("March fifth, nineteen ninety", "пятого марта тысяча девятьсот
+/// девяностого года", "5 de marzo de 1990"): the month and the day, ordinal and year words around
+/// it (at least one of them). Only called after a birth cue.
+fn find_spoken_dates(text: &str, norm: &Normalized, hits: &mut Vec<PiiHit>) {
+    let words: Vec<(usize, usize)> = norm.words().collect();
+    let kinds: Vec<DateWord> = words
+        .iter()
+        .map(|&(a, b)| date_word(&norm.text()[a..b]))
+        .collect();
+    let mut covered = 0;
+    for (i, _) in kinds
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| **k == DateWord::Month)
+    {
+        if i < covered {
+            continue;
+        }
+        let inside = |k: DateWord| matches!(k, DateWord::Part | DateWord::Joiner);
+        let mut first = i;
+        while first > covered && i - first < DATE_REACH_BEFORE && inside(kinds[first - 1]) {
+            first -= 1;
+        }
+        let mut last = i;
+        while last + 1 < kinds.len() && last - i < DATE_REACH_AFTER && inside(kinds[last + 1]) {
+            last += 1;
+        }
+        while kinds[first] == DateWord::Joiner {
+            first += 1;
+        }
+        while kinds[last] == DateWord::Joiner {
+            last -= 1;
+        }
+        if kinds[first..=last].contains(&DateWord::Part) {
+            let span = norm.original_span(words[first].0, words[last].1, text);
+            hits.push(birth_hit(span));
+            covered = last + 1;
+        }
     }
 }
 
@@ -506,6 +662,27 @@ fn find_passports(text: &str, norm: &Normalized, hits: &mut Vec<PiiHit>) {
             Severity::High,
             "a passport series and number",
         ));
+    }
+}
+
+/// A Russian passport said as a 4-digit series and a 6-digit number with at most one word between
+/// them ("сорок пять ноль восемь, номер шестьсот двенадцать триста сорок пять").
+fn find_passport_in_runs(text: &str, runs: &[DigitRun], hits: &mut Vec<PiiHit>) {
+    for pair in runs.windows(2) {
+        let (series, number) = (&pair[0], &pair[1]);
+        let between = text[series.end..number.start]
+            .split_whitespace()
+            .filter(|w| w.chars().any(char::is_alphanumeric))
+            .count();
+        if series.digits.len() == 4 && number.digits.len() == 6 && between <= 1 {
+            hits.push(hit(
+                "passport",
+                (series.start, number.end),
+                "** ** ******".to_string(),
+                Severity::High,
+                "a passport series and number",
+            ));
+        }
     }
 }
 
@@ -674,8 +851,13 @@ fn classify_run(run: &DigitRun, text: &str, ctx: &Context) -> Option<PiiHit> {
     let d = run.digits.as_str();
     let n = d.len();
     let span = (run.start, run.end);
-    let card_prefix = matches!(d.as_bytes().first(), Some(b'2'..=b'6'));
-    if (3..=4).contains(&n) && ctx.has(Cue::Cvv) {
+    let payment_cue = match (ctx.has(Cue::Cvv), ctx.has(Cue::Expiry)) {
+        (true, true) => ctx.nearest_before(text, run.start, &[Cue::Cvv, Cue::Expiry]),
+        (true, false) => Some(Cue::Cvv),
+        (false, true) => Some(Cue::Expiry),
+        (false, false) => None,
+    };
+    if (3..=4).contains(&n) && payment_cue == Some(Cue::Cvv) {
         return Some(hit(
             "cvv",
             span,
@@ -684,7 +866,7 @@ fn classify_run(run: &DigitRun, text: &str, ctx: &Context) -> Option<PiiHit> {
             "a card security code",
         ));
     }
-    if (n == 4 || n == 6) && ctx.has(Cue::Expiry) && plausible_day_month("1", &d[..2]) {
+    if payment_cue == Some(Cue::Expiry) && is_expiry(d) {
         return Some(hit(
             "card_expiry",
             span,
@@ -693,23 +875,11 @@ fn classify_run(run: &DigitRun, text: &str, ctx: &Context) -> Option<PiiHit> {
             "a card expiry date",
         ));
     }
-    if (13..=19).contains(&n)
-        && card_prefix
-        && luhn_valid(d)
-        && (n == 16
-            || ctx.has(Cue::Card)
-            || (n == 15 && (d.starts_with("34") || d.starts_with("37"))))
-    {
-        return Some(hit(
-            "card_number",
-            span,
-            mask_keep(d, 4, 4, 4),
-            Severity::High,
-            "a payment card number (passes the Luhn check)",
-        ));
-    }
     if n == 20 && ctx.has(Cue::Account) && (d.starts_with("408") || d.starts_with("423")) {
         return Some(account_hit(span, d));
+    }
+    if let Some(card) = card_in_run(d, ctx.has(Cue::Card)) {
+        return Some(card_hit(span, card, luhn_valid(card)));
     }
     if n == 11 && ctx.has(Cue::Snils) && snils_valid(d) {
         return Some(hit(
@@ -720,7 +890,7 @@ fn classify_run(run: &DigitRun, text: &str, ctx: &Context) -> Option<PiiHit> {
             "a SNILS (checksum matches)",
         ));
     }
-    if n == 10 && ctx.has(Cue::Passport) {
+    if (9..=10).contains(&n) && ctx.has(Cue::Passport) {
         return Some(hit(
             "passport",
             span,
@@ -754,9 +924,10 @@ fn classify_run(run: &DigitRun, text: &str, ctx: &Context) -> Option<PiiHit> {
     if PHONE_DIGITS.contains(&n) {
         let international = preceded_by_plus(text, run);
         if phone_valid(d, international) {
+            let plus = text[..run.start].trim_end().strip_suffix('+');
             return Some(hit(
                 "phone",
-                span,
+                (plus.map_or(run.start, str::len), run.end),
                 mask_phone(d, international),
                 Severity::Medium,
                 "a phone number (valid numbering plan)",
@@ -776,6 +947,50 @@ fn classify_run(run: &DigitRun, text: &str, ctx: &Context) -> Option<PiiHit> {
         return Some(account_hit(span, d));
     }
     None
+}
+
+/// A card expiry as digits: MMYY, MMYYYY, or MYY when the leading zero was not said ("four
+/// twenty seven").
+fn is_expiry(d: &str) -> bool {
+    match d.len() {
+        3 => plausible_day_month("1", &d[..1]),
+        4 | 6 => plausible_day_month("1", &d[..2]),
+        _ => false,
+    }
+}
+
+/// Digits that read as a card number in a run: the whole run (13-19 digits, Luhn-valid; 16 digits
+/// or a card cue or an Amex prefix), else its first 16 digits when they pass Luhn (ASR wrote
+/// "4,111,111,111,111,111": a card with digits added; over 19 digits only after a card cue), else, after a card cue, 14-19 digits that
+/// fail Luhn (a card the recogniser misheard).
+fn card_in_run(d: &str, card_cue: bool) -> Option<&str> {
+    let n = d.len();
+    let card_prefix = |s: &str| matches!(s.as_bytes().first(), Some(b'2'..=b'6'));
+    if (13..=19).contains(&n)
+        && card_prefix(d)
+        && luhn_valid(d)
+        && (n == 16 || card_cue || (n == 15 && (d.starts_with("34") || d.starts_with("37"))))
+    {
+        return Some(d);
+    }
+    if (17..=24).contains(&n) && card_prefix(d) && luhn_valid(&d[..16]) && (n <= 19 || card_cue) {
+        return Some(&d[..16]);
+    }
+    (card_cue && (14..=19).contains(&n) && card_prefix(d)).then_some(d)
+}
+
+fn card_hit(span: (usize, usize), card: &str, checksum_ok: bool) -> PiiHit {
+    hit(
+        "card_number",
+        span,
+        mask_keep(card, 4, 4, 4),
+        Severity::High,
+        if checksum_ok {
+            "a payment card number (passes the Luhn check)"
+        } else {
+            "a payment card number as heard after a card cue (fails the Luhn check: misheard digits)"
+        },
+    )
 }
 
 fn account_hit(span: (usize, usize), digits: &str) -> PiiHit {
@@ -910,5 +1125,77 @@ mod tests {
         assert_eq!(scan("my date of birth is 15/03/1985")[0].0, "birth_date");
         assert_eq!(scan("дата рождения 15 марта 1985 года")[0].0, "birth_date");
         assert!(scan("the meeting is on 15/03/2025").is_empty());
+    }
+
+    #[test]
+    fn expiry_and_security_code_are_told_apart_by_their_own_cue() {
+        let found =
+            scan("my card expires oh four twenty seven and the security code is one two three");
+        let cats: Vec<&str> = found.iter().map(|f| f.0).collect();
+        assert_eq!(cats, ["card_expiry", "cvv"]);
+        let cats: Vec<&str> = scan("expiry 04/27 cvv 123").iter().map(|f| f.0).collect();
+        assert_eq!(cats, ["card_expiry", "cvv"]);
+    }
+
+    #[test]
+    fn cards_inside_longer_runs_misheard_and_fullwidth() {
+        assert_eq!(
+            scan("it's 4,111,111,111,111,111"),
+            [("card_number", "4111 **** **** 1111".to_string())]
+        );
+        assert_eq!(
+            scan("card ５４６９ ０４００ １２３４ ５６７８")[0].0,
+            "card_number"
+        );
+        assert_eq!(
+            scan("my card is 5.4.69, 0.4.001, 2.3.45, 6.7.8")[0].0,
+            "card_number"
+        );
+        assert!(scan("reference 5469 0400 1234 5678 for the order").is_empty());
+    }
+
+    #[test]
+    fn spoken_birth_dates_in_three_languages() {
+        for text in [
+            "I was born on March 5th, 1990",
+            "my date of birth is the fifth of March nineteen ninety",
+            "я родился пятого марта тысяча девятьсот девяностого года",
+            "nací el cinco de marzo de mil novecientos noventa",
+        ] {
+            assert_eq!(scan(text)[0].0, "birth_date", "{text}");
+        }
+        assert!(scan("the offer ends on the fifth of March").is_empty());
+        let text = "дата рождения пятого марта девяностого года, записали";
+        let norm = Normalized::new(text);
+        let hit = &find_pii(text, &Context::new(&norm, None), false)[0];
+        assert_eq!(&text[hit.start..hit.end], "пятого марта девяностого");
+    }
+
+    #[test]
+    fn grouped_document_numbers_near_their_cue() {
+        assert_eq!(scan("passport number 123 456 789")[0].0, "passport");
+        assert_eq!(
+            scan("паспорт сорок пять ноль восемь, номер шестьсот двенадцать триста сорок пять"),
+            [("passport", "** ** ******".to_string())]
+        );
+        assert_eq!(scan("mi DNI es 1234 5678 Z")[0].0, "national_id");
+        assert_eq!(scan("NIE X 123 4567 L")[0].0, "national_id");
+        assert!(scan("mi DNI es 1234 5678 A").is_empty());
+    }
+
+    #[test]
+    fn a_masked_phone_leaves_no_letter_or_plus_of_its_value() {
+        let text = "мой номер восемь девятьсот шестнадцать сто двадцать три сорок пять шестьдесят семь записали";
+        let norm = Normalized::new(text);
+        let hit = &find_pii(text, &Context::new(&norm, None), false)[0];
+        assert!(
+            text[hit.end..].starts_with(" записали"),
+            "{}",
+            &text[hit.end..]
+        );
+        let text = "номер +7 (916) 123 45 67, да";
+        let norm = Normalized::new(text);
+        let hit = &find_pii(text, &Context::new(&norm, None), false)[0];
+        assert_eq!(&text[hit.start..hit.end], "+7 (916) 123 45 67");
     }
 }

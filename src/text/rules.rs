@@ -213,22 +213,39 @@ pub fn parse_pack(origin: &str, source: &str) -> Result<Vec<Rule>, TextError> {
             message: "no [[rule]] tables in this pack".to_string(),
         });
     }
+    let lines = id_lines(source);
     file.rule
         .into_iter()
-        .map(|def| compile_rule(origin, source, def))
+        .map(|def| {
+            let line = lines.get(def.id.as_str()).copied().unwrap_or(1);
+            compile_rule(origin, line, def)
+        })
         .collect()
 }
 
-fn rule_line(source: &str, id: &str) -> usize {
-    let needle = format!("\"{id}\"");
-    source
-        .lines()
-        .position(|l| l.trim_start().starts_with("id") && l.contains(&needle))
-        .map_or(1, |i| i + 1)
+/// The line of each `id = "..."` in a pack's text (first one wins), read in one pass so that
+/// loading stays linear in the number of rules.
+fn id_lines(source: &str) -> std::collections::HashMap<&str, usize> {
+    let mut lines = std::collections::HashMap::new();
+    for (i, line) in source.lines().enumerate() {
+        let Some(rest) = line.trim_start().strip_prefix("id") else {
+            continue;
+        };
+        let Some(value) = rest.trim_start().strip_prefix('=') else {
+            continue;
+        };
+        if let Some(id) = value
+            .trim()
+            .strip_prefix('"')
+            .and_then(|v| v.split('"').next())
+        {
+            lines.entry(id).or_insert(i + 1);
+        }
+    }
+    lines
 }
 
-fn compile_rule(origin: &str, source: &str, def: RuleDef) -> Result<Rule, TextError> {
-    let line = rule_line(source, &def.id);
+fn compile_rule(origin: &str, line: usize, def: RuleDef) -> Result<Rule, TextError> {
     let err = |message: String| TextError {
         origin: origin.to_string(),
         line,
@@ -422,11 +439,28 @@ fn anchors_of(words: &[PatternWord]) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Longest pattern accepted (bytes of its text): a phrase with its alternatives fits many times
+/// over; a pattern past it is refused before anything is compiled.
+pub const MAX_PATTERN_BYTES: usize = 4096;
+
+/// Memory one compiled pattern may take (bytes; the regex crate's size limit).
+const MAX_COMPILED_PATTERN_BYTES: usize = 1 << 20;
+
 /// Translates one pattern into a regex over folded text (leading and trailing space included)
 /// and the anchors that prefilter it.
 fn compile_pattern(pattern: &str) -> Result<CompiledPattern, String> {
+    if pattern.len() > MAX_PATTERN_BYTES {
+        return Err(format!(
+            "a pattern of {} bytes is over the limit of {MAX_PATTERN_BYTES}: split it into \
+             several patterns or rules",
+            pattern.len()
+        ));
+    }
     let words = parse_pattern(pattern)?;
-    let regex = Regex::new(&regex_of(&words)).map_err(|e| e.to_string())?;
+    let regex = regex::RegexBuilder::new(&regex_of(&words))
+        .size_limit(MAX_COMPILED_PATTERN_BYTES)
+        .build()
+        .map_err(|e| e.to_string())?;
     Ok(CompiledPattern {
         regex,
         anchors: anchors_of(&words),
@@ -690,5 +724,41 @@ mod tests {
         let err = parse_pack("p.toml", bad_pattern).unwrap_err();
         assert_eq!(err.line, 2);
         assert!(err.message.contains("filler"), "{err}");
+    }
+
+    fn pack_of(patterns: &[String]) -> String {
+        patterns
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                format!(
+                    "[[rule]]\nid = \"r.{i}\"\nkind = \"manipulation\"\nlanguages = [\"en\"]\n\
+                     severity = \"low\"\nrationale = \"r\"\npatterns = [\"{p}\"]\n"
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn oversized_patterns_are_refused_before_compiling() {
+        let huge = "buy now ".repeat(MAX_PATTERN_BYTES / 8 + 1);
+        let err = parse_pack("p.toml", &pack_of(&[huge])).unwrap_err();
+        assert!(err.message.contains("over the limit"), "{err}");
+        assert_eq!(err.line, 2);
+    }
+
+    #[test]
+    fn many_rules_load_with_their_lines() {
+        let patterns: Vec<String> = (0..5000).map(|i| format!("offer number{i} now")).collect();
+        let mut pack = pack_of(&patterns);
+        pack.push_str("[[rule]]\nid = \"last\"\nkind = \"manipulation\"\nlanguages = [\"en\"]\nseverity = \"low\"\nrationale = \"r\"\npatterns = [\"uh\"]\n");
+        let started = std::time::Instant::now();
+        let err = parse_pack("p.toml", &pack).unwrap_err();
+        assert_eq!(err.line, 5000 * 7 + 2, "{err}");
+        assert!(
+            started.elapsed().as_secs_f64() < 10.0,
+            "{:?}",
+            started.elapsed()
+        );
     }
 }

@@ -3,7 +3,7 @@
 
 use super::facts::{self, Claim, FactSet};
 use super::normalize::Normalized;
-use super::pii::{find_pii, Context, PiiHit};
+use super::pii::{find_pii, find_pii_across, number_at_edge, Context, PiiHit};
 use super::rules::{PhraseHit, RuleSet, TurnScope, REQUIRED_CATEGORIES};
 use crate::lang;
 use crate::model::{
@@ -158,6 +158,7 @@ pub fn scan_with_claims(
     let mut claims = Vec::new();
     let mut required_said = Vec::with_capacity(transcript.segments.len());
     let mut previous: Option<Normalized> = None;
+    let mut previous_pii: Vec<PiiHit> = Vec::new();
     let mut spare: Option<Normalized> = None;
     for (i, seg) in transcript.segments.iter().enumerate() {
         let norm = match spare.take() {
@@ -167,7 +168,7 @@ pub fn scan_with_claims(
             }
             None => Normalized::new(&seg.text),
         };
-        let scan = scan_segment(
+        let mut scan = scan_segment(
             rules,
             &languages,
             seg,
@@ -176,6 +177,16 @@ pub fn scan_with_claims(
             agent_turns[i],
             options.facts,
         );
+        if let Some(prev_norm) = previous.as_ref() {
+            let before = &transcript.segments[i - 1];
+            if before.speaker == seg.speaker
+                && number_at_edge(prev_norm, true)
+                && number_at_edge(&norm, false)
+            {
+                let split = split_pii(before, i - 1, seg, &previous_pii, &mut scan.pii, options);
+                insert_in_order(&mut findings, split);
+            }
+        }
         let first = findings.len();
         emit_segment_findings(rules, seg, i, &scan, options, &mut findings);
         if let Some(facts) = options.facts {
@@ -195,6 +206,7 @@ pub fn scan_with_claims(
         findings[first..].sort_by_key(reading_order);
         required_said.push(required_categories(rules, &scan.phrases));
         spare = previous.replace(norm);
+        previous_pii = scan.pii;
     }
     if !findings.is_sorted_by_key(reading_order) {
         findings.sort_by_key(reading_order);
@@ -258,6 +270,53 @@ fn scan_segment(
     }
 }
 
+/// Personal data said across the end of segment `before` (index `before_index`) and the start of
+/// `here`: adds its part in `here` to `here_pii` and returns the finding on its part in `before`.
+/// A part that overlaps what either segment's own scan found is left to that scan.
+fn split_pii(
+    before: &Segment,
+    before_index: usize,
+    here: &Segment,
+    before_pii: &[PiiHit],
+    here_pii: &mut Vec<PiiHit>,
+    options: &ScanOptions,
+) -> Vec<Finding> {
+    let overlaps =
+        |hit: &PiiHit, hits: &[PiiHit]| hits.iter().any(|h| h.start < hit.end && hit.start < h.end);
+    let mut out = Vec::new();
+    for (first, second) in find_pii_across(&before.text, &here.text) {
+        if overlaps(&first, before_pii) || overlaps(&second, here_pii) {
+            continue;
+        }
+        let mut masks = before_pii.to_vec();
+        masks.push(first.clone());
+        let mut f = pii_finding(before, before_index, &first, &masks, options.show_pii);
+        f.details
+            .insert("continues_on_line".into(), (before_index + 2).into());
+        out.push(f);
+        here_pii.push(second);
+    }
+    here_pii.sort_by_key(|h| h.start);
+    out
+}
+
+/// The finding of one piece of personal data in a segment whose personal data is `pii`.
+fn pii_finding(
+    seg: &Segment,
+    index: usize,
+    hit: &PiiHit,
+    pii: &[PiiHit],
+    show_pii: bool,
+) -> Finding {
+    let mut f = Finding::new(FindingKind::Pii, hit.category, hit.severity, hit.reason);
+    f.rule = Some(format!("pii.{}", hit.category));
+    let span = (hit.start, hit.end);
+    let words = words_in_span(seg, span);
+    locate(&mut f, seg, index, span, &words, pii, show_pii);
+    mark_if_misheard(&mut f, &words);
+    f
+}
+
 fn emit_segment_findings(
     rules: &RuleSet,
     seg: &Segment,
@@ -267,21 +326,7 @@ fn emit_segment_findings(
     out: &mut Vec<Finding>,
 ) {
     for hit in &scan.pii {
-        let mut f = Finding::new(FindingKind::Pii, hit.category, hit.severity, hit.reason);
-        f.rule = Some(format!("pii.{}", hit.category));
-        let span = (hit.start, hit.end);
-        let words = words_in_span(seg, span);
-        locate(
-            &mut f,
-            seg,
-            index,
-            span,
-            &words,
-            &scan.pii,
-            options.show_pii,
-        );
-        mark_if_misheard(&mut f, &words);
-        out.push(f);
+        out.push(pii_finding(seg, index, hit, &scan.pii, options.show_pii));
     }
     for (hit, &span) in scan.phrases.iter().zip(&scan.phrase_spans) {
         let rule = &rules.rules()[hit.rule];
@@ -732,6 +777,33 @@ mod tests {
         assert_eq!(card.line, Some(2));
         let [s, e] = card.span.unwrap();
         assert_eq!(&t.segments[1].text[s..e], "4111 1111 1111 1111");
+    }
+
+    #[test]
+    fn a_card_split_across_two_lines_of_one_speaker_is_found_on_both() {
+        let t = Transcript {
+            language: Some("en".into()),
+            segments: vec![
+                seg("customer", "My card is 4111 1111"),
+                seg("customer", "1111 1111, that's it."),
+                seg("agent", "Thanks, 1111 1111 noted."),
+            ],
+            ..Transcript::default()
+        };
+        let found = scan_transcript(&RuleSet::builtin(), &t, &ScanOptions::default());
+        let cards: Vec<_> = found
+            .iter()
+            .filter(|f| f.category == "card_number")
+            .collect();
+        assert_eq!(cards.len(), 2, "{found:?}");
+        let text_at = |f: &Finding| {
+            let [s, e] = f.span.unwrap();
+            t.segments[f.line.unwrap() - 1].text[s..e].to_string()
+        };
+        assert_eq!(text_at(cards[0]), "4111 1111");
+        assert_eq!(text_at(cards[1]), "1111 1111");
+        assert_eq!(cards[0].details["continues_on_line"], 2);
+        assert!(!cards[1].excerpt.as_deref().unwrap().contains("1111 1111"));
     }
 
     /// A whole call whose agent says `opening` (two segments) and `closing` (two segments).

@@ -9,7 +9,8 @@ use callqa::model::{
     Recording, Report, Segment, Severity, Spectrogram, SpectrumPoint, TimeRange, Transcript, Word,
     SCHEMA,
 };
-use callqa::report::{self, csv::CsvExport, html::HtmlExport, json::JsonExport, redact};
+use callqa::report::{self, csv::CsvExport, html::HtmlExport, json::JsonExport};
+use callqa::text::redact;
 use callqa::verdict;
 
 use crate::util::{repo, run as callqa};

@@ -150,6 +150,124 @@ fn labelled_set_meets_accuracy_bars() {
     );
 }
 
+/// Per-category precision and recall of personal data over both labelled sets: the main set's
+/// `pii/` labels and the personal-data set (tests/text-set/pii, written separately); prints the
+/// table `scripts/eval-text` shows and README quotes.
+#[test]
+fn personal_data_per_category() {
+    let mut tallies: std::collections::BTreeMap<String, Tally> = Default::default();
+    for dir in [set_dir(), set_dir().join("pii")] {
+        let labels: Labels =
+            toml::from_str(&std::fs::read_to_string(dir.join("labels.toml")).unwrap()).unwrap();
+        let files: Vec<String> = labels
+            .transcript
+            .iter()
+            .map(|t| dir.join(&t.file).display().to_string())
+            .collect();
+        let mut args = vec!["scan", "--json"];
+        args.extend(files.iter().map(String::as_str));
+        let report = json(&run(&args));
+        for (t, (path, source)) in labels
+            .transcript
+            .iter()
+            .zip(files.iter().zip(report["sources"].as_array().unwrap()))
+        {
+            assert_eq!(source["source"], path.as_str());
+            let found: BTreeSet<String> = source["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["kind"] == "pii")
+                .map(label_of)
+                .collect();
+            let expected: BTreeSet<String> = t
+                .expect
+                .iter()
+                .filter(|l| l.starts_with("pii/"))
+                .cloned()
+                .collect();
+            let category = |l: &String| l[4..l.find('@').unwrap()].to_string();
+            let categories: BTreeSet<String> =
+                found.iter().chain(&expected).map(category).collect();
+            for c in categories {
+                let of = |s: &BTreeSet<String>| -> BTreeSet<String> {
+                    s.iter().filter(|l| category(l) == c).cloned().collect()
+                };
+                tallies
+                    .entry(c.clone())
+                    .or_default()
+                    .add(&of(&expected), &of(&found));
+            }
+            if found != expected {
+                println!(
+                    "  pii mismatch {}: expected {expected:?}, found {found:?}",
+                    t.file
+                );
+            }
+        }
+    }
+    println!("personal data by category (both labelled sets):");
+    println!(
+        "  {:<14} {:>5} {:>5} {:>5} {:>7} {:>9}",
+        "category", "tp", "fp", "fn", "recall", "precision"
+    );
+    let mut all = Tally::default();
+    for (c, t) in &tallies {
+        println!(
+            "  {c:<14} {:>5} {:>5} {:>5} {:>7.2} {:>9.2}",
+            t.tp,
+            t.fp,
+            t.fn_,
+            t.recall(),
+            t.precision()
+        );
+        (all.tp, all.fp, all.fn_) = (all.tp + t.tp, all.fp + t.fp, all.fn_ + t.fn_);
+    }
+    println!(
+        "  {:<14} {:>5} {:>5} {:>5} {:>7.2} {:>9.2}",
+        "all",
+        all.tp,
+        all.fp,
+        all.fn_,
+        all.recall(),
+        all.precision()
+    );
+    assert!(all.recall() >= 0.9 && all.precision() >= 0.9, "{all:?}");
+}
+
+/// Defense in depth: whatever the detectors found, the scan output of the personal-data set holds
+/// none of the numbers said in it (cards split over lines, as whisper writes them, fullwidth).
+#[test]
+fn scan_output_never_shows_a_long_number() {
+    let dir = set_dir().join("pii");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .filter(|p| p.ends_with(".txt"))
+        .collect();
+    files.sort();
+    for json_output in [false, true] {
+        let mut args = vec!["scan"];
+        if json_output {
+            args.push("--json");
+        }
+        args.extend(files.iter().map(String::as_str));
+        let out = String::from_utf8_lossy(&run(&args).stdout).into_owned();
+        for secret in [
+            "5500 0000",
+            "0000 0004",
+            "4,111,111",
+            "1234 5678",
+            "112 233 445",
+            "４１１１",
+            "восемь девятьсот",
+            "Seis uno dos",
+        ] {
+            assert!(!out.contains(secret), "{secret} shown:\n{out}");
+        }
+    }
+}
+
 #[test]
 fn personal_data_is_masked_unless_asked() {
     let text = "Agent: Hello, my name is Anna from Acme.\nClient: My card is 4111 1111 1111 1111, email john@gmail.com\n";

@@ -1,0 +1,600 @@
+//! The one personal-data mask every output goes through (report JSON, HTML, CSV, transcripts,
+//! terminal, `scan`): PII findings' spans blank out the transcript text they point at (segment
+//! text, its words, and any excerpt, message or detail quoting the raw value); and, whatever the
+//! detectors found, any run of 6 or more digits (written, spoken in en/ru/es, or mixed, across
+//! punctuation and across a segment split) is blanked too unless it reads as a price, date, time
+//! or quantity.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use super::normalize::Normalized;
+use super::numbers::numbers;
+use crate::lang;
+use crate::model::{Finding, FindingKind, Recording, Report, Segment, Transcript};
+
+/// The character that replaces every byte of masked text, so byte spans of other findings stay valid.
+pub const MASK: char = '*';
+
+/// Values shorter than this (bytes) are not searched for in excerpts and messages: too likely to hit words.
+const MIN_QUOTED_SECRET_BYTES: usize = 4;
+
+/// Fewest digits of a number run that is masked whatever the detectors said.
+pub const LONG_NUMBER_DIGITS: usize = 6;
+
+/// Masks personal data in every recording of the report.
+pub fn mask_report(report: &mut Report) {
+    for recording in &mut report.recordings {
+        mask_recording(recording);
+    }
+}
+
+/// Masks the transcript text at the recording's PII findings and long numbers, then any quote of
+/// those values.
+pub fn mask_recording(recording: &mut Recording) {
+    match recording.transcript.as_mut() {
+        Some(transcript) => mask_transcript_findings(transcript, &mut recording.findings),
+        None => recording.findings.iter_mut().for_each(mask_finding_text),
+    }
+}
+
+/// Masks a transcript and the findings about it (`line` = segment index + 1, `span` in the
+/// segment text): PII spans and long numbers in the text and words, and every quote of them in
+/// the findings' messages, excerpts and details; then long numbers left in those strings.
+pub fn mask_transcript_findings(transcript: &mut Transcript, findings: &mut [Finding]) {
+    let mut spans_by_segment = pii_spans_by_segment(findings);
+    for (index, spans) in long_number_spans_by_segment(&transcript.segments) {
+        spans_by_segment.entry(index).or_default().extend(spans);
+    }
+    let mut secrets: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for (index, spans) in spans_by_segment {
+        if let Some(segment) = transcript.segments.get_mut(index) {
+            let mut values = mask_segment(segment, &spans);
+            values.retain(|s| s.trim().len() >= MIN_QUOTED_SECRET_BYTES);
+            values.sort_by_key(|s| std::cmp::Reverse(s.len()));
+            secrets.insert(index, values);
+        }
+    }
+    for finding in findings.iter_mut() {
+        // A finding about a line quotes that line (or a value said across it and a neighbour);
+        // one about the whole call may quote any.
+        let quoted: Vec<&String> = match finding.line {
+            Some(line) => secrets
+                .range(line.saturating_sub(2)..=line)
+                .flat_map(|(_, v)| v)
+                .collect(),
+            None => secrets.values().flatten().collect(),
+        };
+        for secret in quoted {
+            mask_quotes(&mut finding.message, secret);
+            if let Some(excerpt) = finding.excerpt.as_mut() {
+                mask_quotes(excerpt, secret);
+            }
+            for value in finding.details.values_mut() {
+                mask_quotes_in_value(value, secret);
+            }
+        }
+        mask_finding_text(finding);
+    }
+}
+
+/// Masks long numbers in a finding's message, excerpt and details (for findings with no
+/// transcript behind them, and as the last pass over every finding).
+pub fn mask_finding_text(finding: &mut Finding) {
+    mask_long_numbers(&mut finding.message);
+    if let Some(excerpt) = finding.excerpt.as_mut() {
+        mask_long_numbers(excerpt);
+    }
+    for value in finding.details.values_mut() {
+        visit_strings(value, &mut mask_long_numbers);
+    }
+}
+
+/// Blanks every long number of `text` (see [`long_number_spans`]) with [`MASK`], byte for byte.
+pub fn mask_long_numbers(text: &mut String) {
+    for span in long_number_spans(text) {
+        text.replace_range(span.clone(), &masked(span.end - span.start));
+    }
+}
+
+/// Numbers said one after another: written or spoken, joined across punctuation and dropped
+/// filler words (not across other words or a [`MASK`]).
+#[derive(Debug, Clone, PartialEq)]
+struct NumberRun {
+    /// Byte range in the text.
+    span: Range<usize>,
+    digits: usize,
+    /// Read as a price, date, time or quantity.
+    safe: bool,
+    /// Only spaces and punctuation before it / after it in the text.
+    at_start: bool,
+    at_end: bool,
+}
+
+fn number_runs(text: &str) -> Vec<NumberRun> {
+    let norm = Normalized::new(text);
+    let folded = norm.text();
+    let mut runs: Vec<(Range<usize>, Range<usize>, usize)> = Vec::new();
+    let mut last_folded_end = usize::MAX;
+    for number in numbers(&norm) {
+        let (start, end) = norm.original_span(number.start, number.end, text);
+        let joined = last_folded_end != usize::MAX
+            && folded[last_folded_end..number.start].trim().is_empty()
+            && runs
+                .last()
+                .is_some_and(|(span, _, _)| !text[span.end.min(start)..start].contains(MASK));
+        match runs.last_mut() {
+            Some((span, folded_span, digits)) if joined => {
+                span.end = end;
+                folded_span.end = number.end;
+                *digits += number.digits.len();
+            }
+            _ => runs.push((start..end, number.start..number.end, number.digits.len())),
+        }
+        last_folded_end = number.end;
+    }
+    let edge = |s: &str| s.chars().all(|c| !c.is_alphanumeric() && c != MASK);
+    runs.into_iter()
+        .map(|(span, folded_span, digits)| NumberRun {
+            safe: is_quantity(text, &span, folded, &folded_span),
+            at_start: edge(&text[..span.start]),
+            at_end: edge(&text[span.end..]),
+            span,
+            digits,
+        })
+        .collect()
+}
+
+/// Byte ranges of `text` holding [`LONG_NUMBER_DIGITS`] or more digits in a row (written, spoken,
+/// mixed; across punctuation) that do not read as a price, date, time or quantity.
+pub fn long_number_spans(text: &str) -> Vec<Range<usize>> {
+    if !might_hold_a_number(text) {
+        return Vec::new();
+    }
+    number_runs(text)
+        .into_iter()
+        .filter(|r| r.digits >= LONG_NUMBER_DIGITS && !r.safe)
+        .map(|r| r.span)
+        .collect()
+}
+
+/// Cheap pre-check before folding: a digit, or a number word of some language (as written, or
+/// capitalised, or without accents) standing as a word.
+fn might_hold_a_number(text: &str) -> bool {
+    if text.bytes().any(|b| b.is_ascii_digit()) {
+        return true;
+    }
+    let words = number_word_finder();
+    let is_letter = |c: Option<char>| c.is_some_and(char::is_alphabetic);
+    words.find_iter(text).any(|m| {
+        !is_letter(text[..m.start()].chars().next_back())
+            && !is_letter(text[m.end()..].chars().next())
+    })
+}
+
+/// Every language's number words (`[numbers]`), lower-case, capitalised, upper-case and without
+/// accents, in one automaton.
+fn number_word_finder() -> &'static aho_corasick::AhoCorasick {
+    static FINDER: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+    FINDER.get_or_init(|| {
+        let mut forms = Vec::new();
+        for l in lang::all() {
+            let n = &l.numbers;
+            let words = [&n.units, &n.teens, &n.tens, &n.compound_tens, &n.hundreds]
+                .into_iter()
+                .flatten()
+                .flatten()
+                .chain(
+                    n.hundred
+                        .iter()
+                        .chain(&n.thousand)
+                        .chain(&n.double)
+                        .chain(&n.triple),
+                );
+            for w in words {
+                let plain: String = w.chars().map(strip_accent).collect();
+                for form in [w.clone(), plain] {
+                    let mut chars = form.chars();
+                    let capital: String = chars
+                        .next()
+                        .map(|c| c.to_uppercase().chain(chars).collect())
+                        .unwrap_or_default();
+                    forms.push(form.to_uppercase());
+                    forms.push(capital);
+                    forms.push(form);
+                }
+            }
+        }
+        forms.sort();
+        forms.dedup();
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+            .build(&forms)
+            .expect("number words build an automaton")
+    })
+}
+
+fn strip_accent(c: char) -> char {
+    match c {
+        'á' => 'a',
+        'é' => 'e',
+        'í' => 'i',
+        'ó' => 'o',
+        'ú' => 'u',
+        'ё' => 'е',
+        _ => c,
+    }
+}
+
+/// Long-number spans per segment index, including a number split between two consecutive
+/// segments (each side too short alone, together 6+ digits).
+fn long_number_spans_by_segment(segments: &[Segment]) -> BTreeMap<usize, Vec<Range<usize>>> {
+    let mut spans: BTreeMap<usize, Vec<Range<usize>>> = BTreeMap::new();
+    let mut previous: Option<NumberRun> = None;
+    for (index, segment) in segments.iter().enumerate() {
+        let runs = if might_hold_a_number(&segment.text) {
+            number_runs(&segment.text)
+        } else {
+            Vec::new()
+        };
+        for run in runs
+            .iter()
+            .filter(|r| r.digits >= LONG_NUMBER_DIGITS && !r.safe)
+        {
+            spans.entry(index).or_default().push(run.span.clone());
+        }
+        if let (Some(before), Some(first)) = (&previous, runs.first()) {
+            if first.at_start
+                && !before.safe
+                && !first.safe
+                && before.digits + first.digits >= LONG_NUMBER_DIGITS
+            {
+                spans
+                    .entry(index - 1)
+                    .or_default()
+                    .push(before.span.clone());
+                spans.entry(index).or_default().push(first.span.clone());
+            }
+        }
+        previous = runs.last().filter(|r| r.at_end).cloned();
+    }
+    spans
+}
+
+/// Whether a number run reads as a price, date, time or quantity: a unit or currency word right
+/// after it or a currency right before it (the `[facts]` unit lists of the language files, the
+/// words the facts engine reads claims by), or the shape of a date or a clock time.
+fn is_quantity(text: &str, span: &Range<usize>, folded: &str, folded_span: &Range<usize>) -> bool {
+    static DATE_OR_TIME: OnceLock<regex::Regex> = OnceLock::new();
+    let shape = DATE_OR_TIME.get_or_init(|| {
+        regex::Regex::new(r"^(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}(?::\d{2})?)$")
+            .expect("built-in date pattern compiles")
+    });
+    if shape.is_match(&text[span.clone()]) {
+        return true;
+    }
+    let next = folded[folded_span.end..].split_ascii_whitespace().next();
+    let before = folded[..folded_span.start]
+        .split_ascii_whitespace()
+        .next_back();
+    let units = unit_words();
+    next.is_some_and(|w| units.iter().any(|u| w.starts_with(u.as_str())))
+        || before.is_some_and(|w| CURRENCY_CODES.contains(&w))
+}
+
+/// Currency words the fold writes for `$`, `€`, `₽`, and ISO codes said as words.
+const CURRENCY_CODES: [&str; 3] = ["usd", "eur", "rub"];
+
+/// Word starts of every language's units of time, money and percent (`[facts]`), folded, plus the
+/// currency codes and the fold's word for `%`.
+fn unit_words() -> &'static [String] {
+    static UNITS: OnceLock<Vec<String>> = OnceLock::new();
+    UNITS.get_or_init(|| {
+        let lists: [fn(&lang::Facts) -> &[String]; 9] = [
+            |f| &f.hour,
+            |f| &f.day,
+            |f| &f.week,
+            |f| &f.month,
+            |f| &f.year,
+            |f| &f.percent,
+            |f| &f.rub,
+            |f| &f.usd,
+            |f| &f.eur,
+        ];
+        let mut words: Vec<String> = lists
+            .iter()
+            .flat_map(|list| lang::all().iter().flat_map(|l| list(&l.facts)))
+            .map(|w| Normalized::fold(w, false))
+            .collect();
+        words.extend(CURRENCY_CODES.iter().map(|c| c.to_string()));
+        words.push("percent".into());
+        words.sort();
+        words.dedup();
+        words
+    })
+}
+
+/// PII spans (byte offsets) per segment index (`line` is segment index + 1).
+fn pii_spans_by_segment(findings: &[Finding]) -> BTreeMap<usize, Vec<Range<usize>>> {
+    let mut spans: BTreeMap<usize, Vec<Range<usize>>> = BTreeMap::new();
+    for finding in findings {
+        if let (FindingKind::Pii, Some([start, end]), Some(line)) =
+            (finding.kind, finding.span, finding.line)
+        {
+            if line >= 1 && start < end {
+                spans.entry(line - 1).or_default().push(start..end);
+            }
+        }
+    }
+    spans
+}
+
+/// Widens a byte range to whole characters of `text`, clamped to its length.
+fn char_aligned(text: &str, range: &Range<usize>) -> Range<usize> {
+    let mut start = range.start.min(text.len());
+    let mut end = range.end.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    start..end
+}
+
+/// Same byte length, every byte replaced by [`MASK`].
+fn masked(len: usize) -> String {
+    std::iter::repeat_n(MASK, len).collect()
+}
+
+/// Masks the spans in the segment text and the words that fall in them; returns the raw values masked.
+fn mask_segment(segment: &mut Segment, spans: &[Range<usize>]) -> Vec<String> {
+    let original = segment.text.clone();
+    let spans: Vec<Range<usize>> = spans.iter().map(|s| char_aligned(&original, s)).collect();
+    let mut secrets = Vec::new();
+    for span in &spans {
+        secrets.push(original[span.clone()].to_string());
+        segment
+            .text
+            .replace_range(span.clone(), &masked(span.end - span.start));
+    }
+    mask_words(segment, &original, &spans);
+    secrets
+}
+
+/// Finds each word in order in the original text; a word inside a span, or one that cannot be
+/// placed, is masked (a segment with personal data errs on the side of hiding).
+fn mask_words(segment: &mut Segment, original: &str, spans: &[Range<usize>]) {
+    let mut cursor = 0;
+    for word in &mut segment.words {
+        let needle = word.text.trim();
+        let found = (!needle.is_empty())
+            .then(|| original[cursor..].find(needle))
+            .flatten()
+            .map(|at| cursor + at..cursor + at + needle.len());
+        let hide = match &found {
+            Some(range) => spans
+                .iter()
+                .any(|s| s.start < range.end && range.start < s.end),
+            None => !needle.is_empty(),
+        };
+        if let Some(range) = found {
+            cursor = range.end;
+        }
+        if hide {
+            word.text = masked(word.text.len());
+        }
+    }
+}
+
+/// Masks quotes in every string inside a JSON value (a finding's stage-specific details).
+fn mask_quotes_in_value(value: &mut serde_json::Value, secret: &str) {
+    visit_strings(value, &mut |text| mask_quotes(text, secret));
+}
+
+/// Calls `f` on every string inside a JSON value.
+fn visit_strings(value: &mut serde_json::Value, f: &mut impl FnMut(&mut String)) {
+    match value {
+        serde_json::Value::String(text) => f(text),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|item| visit_strings(item, f)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|item| visit_strings(item, f)),
+        _ => {}
+    }
+}
+
+fn mask_quotes(text: &mut String, secret: &str) {
+    if text.contains(secret) {
+        *text = text.replace(secret, &masked(secret.len()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Severity;
+    use crate::model::{Transcript, Word};
+
+    fn word(text: &str) -> Word {
+        Word {
+            text: text.into(),
+            start_s: 0.0,
+            end_s: 0.0,
+            p: 1.0,
+        }
+    }
+
+    fn pii(line: usize, span: [usize; 2], excerpt: &str) -> Finding {
+        let mut f = Finding::new(FindingKind::Pii, "card_number", Severity::High, "card");
+        f.line = Some(line);
+        f.span = Some(span);
+        f.excerpt = Some(excerpt.into());
+        f
+    }
+
+    fn recording_with(text: &str, words: &[&str], findings: Vec<Finding>) -> Recording {
+        Recording {
+            transcript: Some(Transcript {
+                segments: vec![
+                    Segment {
+                        speaker: Some("agent".into()),
+                        start_s: Some(0.0),
+                        end_s: Some(2.0),
+                        text: "Hello there.".into(),
+                        words: vec![],
+                    },
+                    Segment {
+                        speaker: Some("customer".into()),
+                        start_s: Some(2.0),
+                        end_s: Some(6.0),
+                        text: text.into(),
+                        words: words.iter().map(|w| word(w)).collect(),
+                    },
+                ],
+                ..Transcript::default()
+            }),
+            findings,
+            ..Recording::default()
+        }
+    }
+
+    #[test]
+    fn span_is_masked_in_text_words_and_quotes_keeping_byte_offsets() {
+        let text = "my card is 4111 1111 1111 1111 ok";
+        let start = text.find("4111").unwrap();
+        let end = start + "4111 1111 1111 1111".len();
+        let mut quoting = Finding::new(
+            FindingKind::Manipulation,
+            "x",
+            Severity::Medium,
+            "said 4111 1111 1111 1111",
+        );
+        quoting.excerpt = Some("card is 4111 1111 1111 1111".into());
+        quoting.details.insert(
+            "said".into(),
+            serde_json::json!({"values": ["4111 1111 1111 1111"]}),
+        );
+        let mut rec = recording_with(
+            text,
+            &[
+                " my", " card", " is", " 4111", " 1111", " 1111", " 1111", " ok",
+            ],
+            vec![pii(2, [start, end], "card is **** **** **** 1111"), quoting],
+        );
+        mask_recording(&mut rec);
+        let segment = &rec.transcript.as_ref().unwrap().segments[1];
+        assert_eq!(segment.text.len(), text.len());
+        assert_eq!(segment.text, "my card is ******************* ok");
+        let words: Vec<&str> = segment.words.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(words[..3], [" my", " card", " is"]);
+        assert!(words[3..7].iter().all(|w| !w.contains("1111")), "{words:?}");
+        assert_eq!(words[7], " ok");
+        assert!(!rec.findings[1].message.contains("1111 1111"));
+        assert!(!rec.findings[1]
+            .excerpt
+            .as_ref()
+            .unwrap()
+            .contains("1111 1111"));
+        assert_eq!(
+            rec.transcript.as_ref().unwrap().segments[0].text,
+            "Hello there."
+        );
+    }
+
+    #[test]
+    fn span_inside_a_multibyte_character_is_widened_not_panicking() {
+        let text = "correo: josé@ejemplo.es";
+        let start = text.find('é').unwrap() + 1;
+        let mut rec = recording_with(text, &[], vec![pii(2, [start, text.len() + 5], "x")]);
+        mask_recording(&mut rec);
+        let masked_text = &rec.transcript.as_ref().unwrap().segments[1].text;
+        assert!(masked_text.starts_with("correo: jos*"), "{masked_text}");
+        assert!(!masked_text.contains("ejemplo"));
+    }
+
+    #[test]
+    fn masking_twice_changes_nothing_more() {
+        let text = "mail me at ann@example.com";
+        let start = text.find("ann").unwrap();
+        let mut rec = recording_with(text, &[], vec![pii(2, [start, text.len()], "x")]);
+        mask_recording(&mut rec);
+        let once = rec.clone();
+        mask_recording(&mut rec);
+        assert_eq!(rec, once);
+    }
+
+    fn blanked(text: &str) -> String {
+        let mut t = text.to_string();
+        mask_long_numbers(&mut t);
+        t
+    }
+
+    #[test]
+    fn long_numbers_are_masked_in_digits_words_and_mixed_across_punctuation() {
+        assert_eq!(blanked("ref 123456 ok"), "ref ****** ok");
+        assert_eq!(
+            blanked("it's 4,111,111,111,111,111."),
+            "it's *********************."
+        );
+        assert_eq!(blanked("5.4.69, 0.4.001 thanks"), "*************** thanks");
+        assert_eq!(blanked("ref 12345 ok"), "ref 12345 ok");
+        for spoken in [
+            "number four one one one two two please",
+            "номер восемь девятьсот шестнадцать сто двадцать три пожалуйста",
+            "número cinco cuatro seis nueve cero uno por favor",
+            "code 41 one one two two",
+            "Número Cinco cuatro seis nueve cero uno",
+        ] {
+            let masked = blanked(spoken);
+            assert_eq!(masked.len(), spoken.len());
+            let words_left = masked.split(' ').filter(|w| !w.contains(MASK)).count();
+            assert!(masked.contains("******"), "{spoken} -> {masked}");
+            assert!(words_left <= 3, "{spoken} -> {masked}");
+        }
+    }
+
+    #[test]
+    fn prices_dates_times_and_quantities_stay() {
+        for safe in [
+            "the price is 1,500,000 rubles",
+            "it costs $1,250,000 in total",
+            "delivery on 15.03.2025 at 10:30:15",
+            "стоимость 1 500 000 рублей",
+            "garantía de 120000 horas",
+            "we have a meeting on 2025-03-15",
+        ] {
+            assert_eq!(blanked(safe), safe);
+        }
+    }
+
+    #[test]
+    fn a_number_split_between_two_segments_is_masked_on_both_sides() {
+        let mut rec = recording_with("123 45", &[" 123", " 45"], vec![]);
+        let transcript = rec.transcript.as_mut().unwrap();
+        transcript.segments[0].text = "my number is 4 22".into();
+        transcript.segments[1].text = "123 45, ok".into();
+        mask_recording(&mut rec);
+        let segments = &rec.transcript.as_ref().unwrap().segments;
+        assert_eq!(segments[0].text, "my number is ****");
+        assert_eq!(segments[1].text, "******, ok");
+        assert!(segments[1].words.iter().all(|w| w.text.contains(MASK)));
+    }
+
+    #[test]
+    fn excerpts_and_messages_lose_long_numbers_left_by_the_detectors() {
+        let mut quoting = Finding::new(
+            FindingKind::Manipulation,
+            "x",
+            Severity::Medium,
+            "the agent read out 9876543210",
+        );
+        quoting.excerpt = Some("call 9876 5432 10 now".into());
+        let mut rec = recording_with("nothing here", &[], vec![quoting]);
+        mask_recording(&mut rec);
+        assert!(!rec.findings[0].message.contains("9876"));
+        assert_eq!(
+            rec.findings[0].excerpt.as_deref(),
+            Some("call ************ now")
+        );
+    }
+}
