@@ -228,9 +228,10 @@ pub fn clock(seconds: f64) -> String {
 
 /// A number with its unit, or a dash when unknown.
 fn figure(value: Option<f64>, decimals: usize, unit: &str) -> String {
+    // + 0.0 turns -0.0 into 0.0
     value
         .filter(|v| v.is_finite())
-        .map_or_else(|| "–".into(), |v| format!("{v:.decimals$} {unit}"))
+        .map_or_else(|| "–".into(), |v| format!("{:.decimals$} {unit}", v + 0.0))
 }
 
 /// `path` made absolute against `base` and cleared of `.` and `..`, without touching the disk.

@@ -17,6 +17,8 @@ const SPECTROGRAM_MIN_RANGE_DB: f32 = 30.0;
 /// The noise spectrum's y axis spans at most this far below its loudest point, dB; quieter points
 /// sit on the bottom edge (a spectrum falling to -170 dBFS above the band edge must not squash the curve).
 const SPECTRUM_MAX_RANGE_DB: f64 = 60.0;
+/// Room left under the quietest tenth of the noise spectrum's points, dB (fewer points may fall lower).
+const SPECTRUM_MARGIN_DB: f64 = 10.0;
 /// Width of the spectrogram's dB colour scale (bar and labels), pixels.
 const COLOUR_SCALE_PX: u32 = 92;
 /// Font size of axis labels and plot texts, pixels.
@@ -382,17 +384,21 @@ fn colour_scale<DB: DrawingBackend>(
 }
 
 /// The y range of the noise spectrum, dBFS: tens around the points, at most
-/// [`SPECTRUM_MAX_RANGE_DB`] below the loudest.
+/// [`SPECTRUM_MAX_RANGE_DB`] below the loudest and [`SPECTRUM_MARGIN_DB`] below the quietest tenth.
 fn spectrum_range_db(points: &[SpectrumPoint]) -> (f64, f64) {
     let ceiling = points
         .iter()
         .map(|p| p.dbfs)
         .fold(f64::NEG_INFINITY, f64::max);
-    let floor = points
-        .iter()
-        .map(|p| p.dbfs)
-        .fold(f64::INFINITY, f64::min)
-        .max(ceiling - SPECTRUM_MAX_RANGE_DB);
+    let mut levels: Vec<f64> = points.iter().map(|p| p.dbfs).collect();
+    levels.sort_by(f64::total_cmp);
+    let quiet = quantile::at_fraction(&levels, 1, 10).unwrap_or(ceiling);
+    let floor = levels
+        .first()
+        .copied()
+        .unwrap_or(ceiling)
+        .max(ceiling - SPECTRUM_MAX_RANGE_DB)
+        .max(quiet - SPECTRUM_MARGIN_DB);
     let (bottom, top) = (
         (floor / 10.0).floor() * 10.0,
         (ceiling / 10.0).ceil() * 10.0,

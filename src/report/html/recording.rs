@@ -241,11 +241,19 @@ fn conversation(html: &mut String, metrics: Option<&ConversationMetrics>) {
     );
 }
 
-/// A JSON value as text: strings unquoted, numbers as written.
+/// A JSON value as text: strings unquoted, fractions to three significant decimals at most.
 fn plain(value: &serde_json::Value) -> String {
     match value {
         serde_json::Value::String(text) => text.clone(),
         serde_json::Value::Null => "–".into(),
+        serde_json::Value::Number(n) if !(n.is_i64() || n.is_u64()) => {
+            let rounded = (n.as_f64().unwrap_or(f64::NAN) * 1000.0).round() / 1000.0 + 0.0;
+            let shown = format!("{rounded:.3}");
+            shown
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_string()
+        }
         other => other.to_string(),
     }
 }
@@ -640,6 +648,10 @@ mod tests {
             "<td>pause_regularity</td><td>even &lt;pauses&gt;</td><td></td><td>0.8</td>"
         ));
         assert!(object_table(&[serde_json::json!(1)]).is_none());
+        assert_eq!(plain(&serde_json::json!(-1.825000000044)), "-1.825");
+        assert_eq!(plain(&serde_json::json!(0.1)), "0.1");
+        assert_eq!(plain(&serde_json::json!(-0.0001)), "0");
+        assert_eq!(plain(&serde_json::json!(42)), "42");
     }
 
     #[test]
@@ -650,12 +662,14 @@ mod tests {
             Severity::Info,
             "not enough speech to judge whether the call is staged (40 words, 1 speaker changes; needs 60 and 4)",
         );
-        let mut rec = Recording::default();
-        rec.verdict = Some(crate::model::Verdict {
-            level: crate::model::Level::Yellow,
-            flags: vec!["staged_call".into()],
-            score: 1.0,
-        });
+        let rec = Recording {
+            verdict: Some(crate::model::Verdict {
+                level: crate::model::Level::Yellow,
+                flags: vec!["staged_call".into()],
+                score: 1.0,
+            }),
+            ..Recording::default()
+        };
         let text = message(&rec, &finding);
         assert!(!text.contains("not enough speech to judge"), "{text}");
         assert!(
