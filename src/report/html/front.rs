@@ -152,7 +152,8 @@ pub(super) fn provenance(html: &mut String, report: &Report) {
     html.push_str("</table>\n");
 }
 
-/// The strongest findings of `flag` over some recordings (the ones that raised it first).
+/// The strongest findings of `flag` over some recordings (the ones that raised it first), each
+/// message once.
 fn examples<'a>(recordings: &[(usize, &'a Recording)], flag: Flag) -> Vec<(usize, &'a Finding)> {
     let mut found: Vec<(usize, &Finding)> = recordings
         .iter()
@@ -160,8 +161,15 @@ fn examples<'a>(recordings: &[(usize, &'a Recording)], flag: Flag) -> Vec<(usize
         .filter(|(_, f)| Flag::of(f) == flag && f.severity >= Severity::Medium)
         .collect();
     found.sort_by(|a, b| b.1.severity.cmp(&a.1.severity).then(a.0.cmp(&b.0)));
-    found.truncate(EXAMPLES_PER_FLAG);
-    found
+    let mut shown: Vec<(usize, &Finding)> = Vec::new();
+    for (index, finding) in found {
+        if shown.len() < EXAMPLES_PER_FLAG
+            && shown.iter().all(|(_, f)| f.message != finding.message)
+        {
+            shown.push((index, finding));
+        }
+    }
+    shown
 }
 
 /// Each raised flag: how many recordings raised it, and the strongest findings behind it.

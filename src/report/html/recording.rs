@@ -232,7 +232,7 @@ fn conversation(html: &mut String, metrics: Option<&ConversationMetrics>) {
         "<p>Silence (2 s or more): {} stretch(es), {} in all ({:.1}% of the call), longest {} · overlaps: {}, {} · interruptions: {} · median response gap {}</p>",
         m.silence.count,
         figure(Some(m.silence.total_s), 1, "s"),
-        m.silence.percent_of_call,
+        m.silence.percent_of_call + 0.0,
         figure(Some(m.silence.longest_s), 1, "s"),
         m.overlaps.count,
         figure(Some(m.overlaps.total_s), 1, "s"),
@@ -299,6 +299,7 @@ fn details(html: &mut String, report: &Report, finding: &Finding) {
                 };
                 pairs.push(format!("other recording: {link}"));
             }
+            (CROSS_VENDOR, _) if finding.message.contains("another vendor") => {}
             (CROSS_VENDOR, _) => pairs.push("another vendor's recording (not counted)".into()),
             (_, Some(table)) => tables.push(format!(
                 "<div>{}:</div>{table}",
