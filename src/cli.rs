@@ -277,6 +277,9 @@ pub struct AnalyzeArgs {
     /// Extra rule pack (TOML) on top of the built-in packs; may be repeated.
     #[arg(long = "rules")]
     pub rules: Vec<PathBuf>,
+    /// report.html with the vendor front pages and the index only (a short printout).
+    #[arg(long)]
+    pub summary_only: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -295,6 +298,9 @@ pub struct ReportArgs {
     /// Leave personal data unmasked (masked by default).
     #[arg(long)]
     pub show_pii: bool,
+    /// report.html with the vendor front pages and the index only (a short printout).
+    #[arg(long)]
+    pub summary_only: bool,
 }
 
 impl ReportArgs {
@@ -310,6 +316,7 @@ impl ReportArgs {
             verdict,
             fail_on: self.fail_on.map(Level::from),
             show_pii: self.show_pii,
+            summary_only: self.summary_only,
         })
     }
 }
@@ -365,6 +372,8 @@ impl AnalyzeArgs {
             show_pii: self.show_pii,
             facts_file: self.facts,
             rules_files: self.rules,
+            config_file: self.config,
+            summary_only: self.summary_only,
         })
     }
 }

@@ -185,6 +185,10 @@ pub struct AnalyzeConfig {
     pub facts_file: Option<PathBuf>,
     /// `--rules FILE`: extra phrase packs on top of the built-in ones.
     pub rules_files: Vec<PathBuf>,
+    /// `--config FILE`, named in the report's provenance; None: built-in defaults.
+    pub config_file: Option<PathBuf>,
+    /// `--summary-only`: report.html holds the vendor pages and the index, no per-recording pages.
+    pub summary_only: bool,
 }
 
 /// Everything `report` needs to re-render a saved `report.json`.
@@ -196,6 +200,8 @@ pub struct ReportConfig {
     pub verdict: Option<VerdictRules>,
     pub fail_on: Option<Level>,
     pub show_pii: bool,
+    /// `--summary-only`: report.html holds the vendor pages and the index, no per-recording pages.
+    pub summary_only: bool,
 }
 
 /// Which stereo channel carries the agent.

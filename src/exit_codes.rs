@@ -72,6 +72,7 @@ mod tests {
                 .collect(),
             skipped: Vec::new(),
             vendors: Vec::new(),
+            provenance: None,
         }
     }
 

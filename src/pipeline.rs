@@ -75,6 +75,7 @@ pub fn analyze_with(config: &AnalyzeConfig, stages: &Stages) -> Report {
         errors: found.errors,
         skipped: found.skipped,
         vendors: Vec::new(),
+        provenance: None,
     };
     let mut analysed = Vec::with_capacity(results.len());
     for result in results {

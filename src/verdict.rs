@@ -369,6 +369,7 @@ mod tests {
             errors: vec![],
             skipped: vec![],
             vendors: vec![],
+            provenance: None,
         };
         apply(&mut report, Some("solo"), &VerdictRules::default());
         assert_eq!(report.vendors.len(), 1);

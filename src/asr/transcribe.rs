@@ -2,7 +2,7 @@
 //! state per file being transcribed, language detection over several windows, word timings mapped
 //! back to the original timeline, hallucinations dropped.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use whisper_rs::{
     DtwMode, DtwModelPreset, DtwParameters, FullParams, SamplingStrategy, WhisperContext,
@@ -41,6 +41,7 @@ pub struct DecodeOptions {
 pub struct Engine {
     context: WhisperContext,
     multilingual: bool,
+    path: PathBuf,
 }
 
 /// Language detected for a recording: ISO code and probability (0..1).
@@ -72,7 +73,13 @@ impl Engine {
         Ok(Self {
             context,
             multilingual: info.multilingual,
+            path: path.to_path_buf(),
         })
+    }
+
+    /// The model file this engine was loaded from (named in the report's provenance).
+    pub fn model_path(&self) -> &Path {
+        &self.path
     }
 
     /// A fresh decoding state (one per file being transcribed, so one per busy worker).

@@ -3,13 +3,19 @@
 use std::io::Write;
 
 use super::files::{load_facts, load_packs};
+use super::provenance;
 use crate::asr::run::{check_language, prepare_engine};
 use crate::config::{AnalyzeConfig, OutputFormat};
 use crate::exit_codes::ExitCode;
 use crate::pipeline;
 use crate::report::transcripts::write_transcripts;
 use crate::report::{
-    self, csv::CsvExport, html::HtmlExport, json::JsonExport, summary::write_summary, Export,
+    self,
+    csv::{CsvExport, FindingsCsvExport},
+    html::HtmlExport,
+    json::JsonExport,
+    summary::write_summary,
+    Export,
 };
 use crate::text::{redact, RuleSet};
 use crate::verdict;
@@ -36,11 +42,19 @@ pub fn run(config: &AnalyzeConfig) -> anyhow::Result<ExitCode> {
     };
     let mut report = pipeline::analyze_with(config, &stages);
     verdict::apply(&mut report, config.vendor.as_deref(), &config.verdict);
+    report.provenance = Some(provenance::of_run(
+        config,
+        engine.as_ref().map(|e| e.model_path()),
+    ));
     if !config.show_pii {
         redact::mask_report(&mut report);
     }
     if let Some(dir) = &config.out_dir {
-        report::write_all(&report, dir, &[&JsonExport, &HtmlExport, &CsvExport])?;
+        let html = HtmlExport {
+            options: provenance::html_options(&report, dir, config.summary_only),
+        };
+        let exports: [&dyn Export; 4] = [&JsonExport, &html, &CsvExport, &FindingsCsvExport];
+        report::write_all(&report, dir, &exports)?;
     }
     if let Some(dir) = &config.asr.transcripts_dir {
         write_transcripts(&report, dir)?;

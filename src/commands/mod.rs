@@ -5,6 +5,7 @@ pub mod analyze;
 mod files;
 pub mod model;
 mod output;
+mod provenance;
 pub mod report;
 pub mod rules;
 pub mod scan;

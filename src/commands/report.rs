@@ -2,14 +2,19 @@
 
 use anyhow::{bail, Context};
 
+use super::provenance;
 use crate::config::{ReportConfig, VerdictRules};
 use crate::exit_codes::ExitCode;
 use crate::model::{Report, SCHEMA};
-use crate::report::{self, csv::CsvExport, html::HtmlExport};
+use crate::report::{
+    self,
+    csv::{CsvExport, FindingsCsvExport},
+    html::HtmlExport,
+};
 use crate::text::redact;
 use crate::verdict;
 
-/// `callqa report`: re-renders report.html and summary.csv from a saved report.json; verdicts are
+/// `callqa report`: re-renders report.html, summary.csv and findings.csv from a saved report.json; verdicts are
 /// recomputed with `--config` rules, or when the saved report has none.
 pub fn run(config: &ReportConfig) -> anyhow::Result<ExitCode> {
     let path = &config.report_json;
@@ -34,6 +39,13 @@ pub fn run(config: &ReportConfig) -> anyhow::Result<ExitCode> {
     if !config.show_pii {
         redact::mask_report(&mut report);
     }
-    report::write_all(&report, &config.out_dir, &[&HtmlExport, &CsvExport])?;
+    let html = HtmlExport {
+        options: provenance::html_options(&report, &config.out_dir, config.summary_only),
+    };
+    report::write_all(
+        &report,
+        &config.out_dir,
+        &[&html, &CsvExport, &FindingsCsvExport],
+    )?;
     Ok(ExitCode::of_report(&report, config.fail_on))
 }

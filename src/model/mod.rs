@@ -14,8 +14,8 @@ pub use conversation::{
 };
 pub use finding::{Finding, FindingKind, Severity, TimeRange, CROSS_VENDOR};
 pub use recording::{
-    BackgroundVoices, Bleed, ChannelMeasures, InputError, PlotData, Recording, Report, Skipped,
-    Spectrogram, SpectrumPoint, VendorSummary, SCHEMA,
+    BackgroundVoices, Bleed, ChannelMeasures, InputError, PlotData, Provenance, Recording, Report,
+    Skipped, Spectrogram, SpectrumPoint, VendorSummary, SCHEMA,
 };
 pub use role::Role;
 pub use transcript::{Segment, Transcript, Word, LOW_CONFIDENCE_P};

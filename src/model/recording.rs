@@ -146,6 +146,33 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
     #[serde(default)]
     pub vendors: Vec<VendorSummary>,
+    /// How this report was made (date, version, model, options); absent in reports of older versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+}
+
+/// How a report was made, so a reader can tell what produced each verdict.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// When the analysis finished, UTC, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub created_utc: String,
+    pub callqa_version: String,
+    /// The command line as given (`callqa analyze samples --out report`).
+    pub command_line: Vec<String>,
+    /// The folder the command ran in: recording paths that are relative are relative to it.
+    pub working_dir: Option<String>,
+    /// The Whisper model file; null when nothing was transcribed.
+    pub model: Option<String>,
+    /// `--lang`: a language code, or null for detection per recording.
+    pub language: Option<String>,
+    pub facts_file: Option<String>,
+    pub rules_files: Vec<String>,
+    /// `--config FILE`; null when the built-in thresholds and verdict rules were used.
+    pub config_file: Option<String>,
+    /// The thresholds in force (name -> value, units in the name: `_db`, `_dbfs`, `_hz` ...).
+    pub thresholds: BTreeMap<String, serde_json::Value>,
+    /// The verdict rules in force (`min_severity`, `yellow_flags` ...).
+    pub verdict_rules: BTreeMap<String, serde_json::Value>,
 }
 
 /// One vendor's scorecard: its verdict over all its recordings and how often each flag came up.

@@ -1,14 +1,28 @@
-//! `summary.csv`: one row per recording for spreadsheets (RFC 4180 via the `csv` crate: CRLF rows,
-//! a field quoted only when it holds a comma, a quote or a line break, quotes doubled inside).
+//! The spreadsheet files, RFC 4180 via the `csv` crate (CRLF rows, a field quoted only when it holds
+//! a comma, a quote or a line break, quotes doubled inside): `summary.csv` with one row per
+//! recording and `findings.csv` with one row per finding. Every row goes through [`write_row`].
 
 use std::io::Write;
 
+use super::figures::CallFigures;
 use super::Export;
-use crate::model::{Recording, Report};
-use crate::verdict::{level_name, vendor_name, Flag};
+use crate::model::{Finding, Recording, Report, TimeRange};
+use crate::verdict::{level_name, Flag};
 
 /// The spreadsheet summary; multi-channel figures are the worst channel's (lowest SNR, highest floor).
 pub struct CsvExport;
+
+/// One row per finding of every recording.
+pub struct FindingsCsvExport;
+
+/// The conversation columns of `summary.csv`, after the flag columns.
+const CONVERSATION_COLUMNS: [&str; 5] = [
+    "agent_talk_ratio",
+    "words_per_minute",
+    "silence_percent",
+    "interruptions",
+    "longest_monologue_s",
+];
 
 impl Export for CsvExport {
     fn file_name(&self) -> &'static str {
@@ -17,15 +31,41 @@ impl Export for CsvExport {
 
     fn write(&self, report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         let mut csv = writer(out);
-        csv.write_record(header())?;
+        write_row(&mut csv, summary_header())?;
         for recording in &report.recordings {
-            csv.write_record(row(recording))?;
+            write_row(&mut csv, summary_row(recording))?;
         }
         csv.flush()
     }
 }
 
-fn header() -> Vec<String> {
+impl Export for FindingsCsvExport {
+    fn file_name(&self) -> &'static str {
+        "findings.csv"
+    }
+
+    fn write(&self, report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+        let mut csv = writer(out);
+        let header = [
+            "vendor", "path", "kind", "category", "severity", "start_s", "end_s", "message",
+            "excerpt",
+        ];
+        write_row(&mut csv, header.iter().map(|s| s.to_string()).collect())?;
+        for recording in &report.recordings {
+            for finding in &recording.findings {
+                write_row(&mut csv, finding_row(recording, finding))?;
+            }
+        }
+        csv.flush()
+    }
+}
+
+/// Writes one row; the one place every cell of every CSV file passes through.
+fn write_row<W: Write>(csv: &mut csv::Writer<W>, cells: Vec<String>) -> std::io::Result<()> {
+    csv.write_record(&cells).map_err(std::io::Error::other)
+}
+
+fn summary_header() -> Vec<String> {
     let fixed = [
         "vendor",
         "path",
@@ -38,15 +78,17 @@ fn header() -> Vec<String> {
     ];
     fixed
         .iter()
-        .map(|s| s.to_string())
-        .chain(Flag::ALL.iter().map(|f| f.as_str().to_string()))
+        .copied()
+        .chain(Flag::ALL.iter().map(|f| f.as_str()))
+        .chain(CONVERSATION_COLUMNS)
+        .map(str::to_string)
         .collect()
 }
 
-fn number(value: Option<f64>) -> String {
+fn number(value: Option<f64>, decimals: usize) -> String {
     value
         .filter(|v| v.is_finite())
-        .map_or_else(String::new, |v| format!("{v:.1}"))
+        .map_or_else(String::new, |v| format!("{v:.decimals$}"))
 }
 
 /// The lowest SNR over the channels, dB.
@@ -67,7 +109,12 @@ pub fn worst_noise_floor_dbfs(recording: &Recording) -> Option<f64> {
         .reduce(f64::max)
 }
 
-fn row(recording: &Recording) -> Vec<String> {
+/// The vendor as the JSON has it: empty where `vendor` is null.
+fn vendor_cell(recording: &Recording) -> String {
+    recording.vendor.clone().unwrap_or_default()
+}
+
+fn summary_row(recording: &Recording) -> Vec<String> {
     let verdict = recording.verdict.as_ref();
     let level = verdict.map_or("", |v| level_name(v.level)).to_string();
     let language = recording
@@ -76,23 +123,69 @@ fn row(recording: &Recording) -> Vec<String> {
         .and_then(|t| t.language.clone())
         .unwrap_or_default();
     let mut cells = vec![
-        vendor_name(recording),
+        vendor_cell(recording),
         recording.path.clone(),
         format!("{:.1}", recording.duration_s),
         language,
         level,
         verdict.map_or_else(String::new, |v| format!("{}", v.score)),
-        number(worst_snr_db(recording)),
-        number(worst_noise_floor_dbfs(recording)),
+        number(worst_snr_db(recording), 1),
+        number(worst_noise_floor_dbfs(recording), 1),
     ];
     cells.extend(Flag::ALL.iter().map(|flag| {
         let raised = verdict.is_some_and(|v| v.flags.iter().any(|f| f == flag.as_str()));
         u8::from(raised).to_string()
     }));
+    cells.extend(conversation_cells(CallFigures::of_recording(recording)));
     cells
 }
 
-/// A CSV writer with the summary's dialect: CRLF rows, fields quoted only when needed.
+/// The conversation columns; all empty without conversation metrics.
+fn conversation_cells(figures: Option<CallFigures>) -> Vec<String> {
+    let Some(f) = figures else {
+        return vec![String::new(); CONVERSATION_COLUMNS.len()];
+    };
+    vec![
+        number(f.agent_talk_ratio, 2),
+        number(f.words_per_minute, 0),
+        number(Some(f.silence_percent), 1),
+        f.interruptions.to_string(),
+        number(Some(f.longest_monologue_s), 1),
+    ]
+}
+
+/// When a finding happened: the span of its time ranges, else its transcript segment's times.
+fn finding_time(recording: &Recording, finding: &Finding) -> Option<TimeRange> {
+    let start = finding
+        .time_ranges
+        .iter()
+        .map(|r| r.start_s)
+        .reduce(f64::min);
+    let end = finding.time_ranges.iter().map(|r| r.end_s).reduce(f64::max);
+    if let (Some(start_s), Some(end_s)) = (start, end) {
+        return Some(TimeRange::new(start_s, end_s));
+    }
+    let segments = &recording.transcript.as_ref()?.segments;
+    let segment = segments.get(finding.line?.checked_sub(1)?)?;
+    Some(TimeRange::new(segment.start_s?, segment.end_s?))
+}
+
+fn finding_row(recording: &Recording, finding: &Finding) -> Vec<String> {
+    let time = finding_time(recording, finding);
+    vec![
+        vendor_cell(recording),
+        recording.path.clone(),
+        super::enum_name(&finding.kind),
+        finding.category.clone(),
+        super::enum_name(&finding.severity),
+        number(time.map(|t| t.start_s), 2),
+        number(time.map(|t| t.end_s), 2),
+        finding.message.clone(),
+        finding.excerpt.clone().unwrap_or_default(),
+    ]
+}
+
+/// A CSV writer with the reports' dialect: CRLF rows, fields quoted only when needed.
 fn writer<W: Write>(out: W) -> csv::Writer<W> {
     csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
@@ -104,10 +197,11 @@ fn writer<W: Write>(out: W) -> csv::Writer<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{FindingKind, Segment, Severity, Transcript};
 
     fn line(cells: &[&str]) -> String {
         let mut csv = writer(Vec::new());
-        csv.write_record(cells).unwrap();
+        write_row(&mut csv, cells.iter().map(|c| c.to_string()).collect()).unwrap();
         String::from_utf8(csv.into_inner().unwrap()).unwrap()
     }
 
@@ -118,5 +212,38 @@ mod tests {
         assert_eq!(line(&["say \"hi\"", "x"]), "\"say \"\"hi\"\"\",x\r\n");
         assert_eq!(line(&["two\nlines", "cr\r"]), "\"two\nlines\",\"cr\r\"\r\n");
         assert_eq!(line(&[" lead", "#hash"]), " lead,#hash\r\n");
+    }
+
+    #[test]
+    fn summary_columns_match_the_header() {
+        let recording = Recording::default();
+        assert_eq!(summary_row(&recording).len(), summary_header().len());
+        assert_eq!(vendor_cell(&recording), "", "vendor null stays empty");
+    }
+
+    #[test]
+    fn a_text_finding_is_timed_by_its_segment() {
+        let mut finding = Finding::new(FindingKind::Pii, "phone", Severity::High, "phone number");
+        finding.line = Some(2);
+        let segment = |start_s: f64| Segment {
+            speaker: None,
+            start_s: Some(start_s),
+            end_s: Some(start_s + 1.5),
+            text: String::new(),
+            words: vec![],
+        };
+        let recording = Recording {
+            transcript: Some(Transcript {
+                segments: vec![segment(1.0), segment(4.0)],
+                ..Transcript::default()
+            }),
+            ..Recording::default()
+        };
+        let time = finding_time(&recording, &finding).unwrap();
+        assert_eq!((time.start_s, time.end_s), (4.0, 5.5));
+        let acoustic = Finding::new(FindingKind::Noise, "hum", Severity::Low, "hum")
+            .with_time_ranges(vec![TimeRange::new(9.0, 10.0), TimeRange::new(2.0, 3.0)]);
+        let time = finding_time(&recording, &acoustic).unwrap();
+        assert_eq!((time.start_s, time.end_s), (2.0, 10.0));
     }
 }

@@ -1,16 +1,19 @@
-//! `report.html`: one self-contained page a manager opens or prints (inline CSS and SVG, no script,
-//! no network): vendor scorecard, then per recording its verdict, figures, plots, findings and transcript.
+//! `report.html`: one self-contained page a buyer opens, prints or attaches (inline CSS, SVG and one
+//! small inline script; no network): provenance, vendor scorecard, one front page per vendor, an
+//! index grouped by vendor, then per recording its player, verdict, figures, plots, findings and
+//! transcript. `--summary-only` keeps the front pages and the index.
+
+mod front;
+mod recording;
 
 use std::fmt::Write as _;
 use std::io::Write;
+use std::path::{Component, Path, PathBuf};
 
-use super::plots::{self, Lane, Mark, SpectrogramGrid};
+use super::plots::SpectrogramGrid;
 use super::Export;
-use crate::model::{
-    ChannelMeasures, Finding, FindingKind, Recording, Report, Segment, Severity, TimeRange,
-    Transcript, VendorSummary,
-};
-use crate::verdict::{level_name, vendor_name, Flag};
+use crate::model::{Level, Report};
+use crate::verdict::{level_name, Flag};
 
 /// The finest spectrogram thumbnail, cells (time columns x frequency rows).
 const FULL_GRID: SpectrogramGrid = SpectrogramGrid {
@@ -25,8 +28,23 @@ const COARSEST_GRID: SpectrogramGrid = SpectrogramGrid {
 /// All spectrogram cells of one report together stay under this, so 200 recordings stay well under 20 MB.
 const REPORT_SPECTROGRAM_CELLS: usize = 100_000;
 
+/// What the page shows and how it reaches the recordings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HtmlOptions {
+    /// Only the front pages and the index (`--summary-only`).
+    pub summary_only: bool,
+    /// The absolute folder report.html is written to; the players link the recordings relative to
+    /// it. None: no players.
+    pub report_dir: Option<PathBuf>,
+    /// The absolute folder that relative recording paths start from (the folder `analyze` ran in).
+    pub base_dir: Option<PathBuf>,
+}
+
 /// The HTML report.
-pub struct HtmlExport;
+#[derive(Debug, Clone, Default)]
+pub struct HtmlExport {
+    pub options: HtmlOptions,
+}
 
 impl Export for HtmlExport {
     fn file_name(&self) -> &'static str {
@@ -34,7 +52,7 @@ impl Export for HtmlExport {
     }
 
     fn write(&self, report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-        out.write_all(render(report).as_bytes())
+        out.write_all(render(report, &self.options).as_bytes())
     }
 }
 
@@ -79,19 +97,57 @@ th{background:#f2f2f2;font-weight:600}td.num{text-align:right}
 .level{display:inline-block;padding:1px 9px;border-radius:9px;font-weight:700;text-transform:uppercase;font-size:.85em;border:1px solid #0003}
 .green{background:#2e9d46;color:#fff}.yellow{background:#f2cf1d;color:#222}.orange{background:#f08a24;color:#222}.red{background:#d0312d;color:#fff}
 .muted{color:#777}.recording{border:1px solid #ccc;border-radius:6px;padding:10px 16px;margin:18px 0}
-.findings li{margin:.15em 0}.sev{font-weight:700;text-transform:uppercase;font-size:.8em}
+.findings li{margin:.25em 0}.sev{font-weight:700;text-transform:uppercase;font-size:.8em}
 .sev-high{color:#b00}.sev-medium{color:#b65c00}.sev-low{color:#666}.sev-info{color:#888}
+.flag-tag{display:inline-block;background:#eef;border:1px solid #ccd;border-radius:4px;padding:0 5px;font-size:.85em;margin:1px 2px 1px 0;white-space:nowrap}
 mark{padding:0 1px;border-radius:2px}mark.high{background:#ffb3b3}mark.medium{background:#ffd59e}mark.low,mark.info{background:#eee}
-.transcript p{margin:.15em 0}.ts{font-family:ui-monospace,monospace;color:#777;font-size:.85em;margin-right:.4em}
-.speaker{font-weight:600;margin-right:.3em}.plot svg{width:100%;max-width:900px;height:auto;display:block}
-.plot{break-inside:avoid}ul.toc{columns:2;font-size:.9em}
+.transcript p{margin:.15em 0}.ts{font-family:ui-monospace,monospace;color:#555;font-size:.85em;margin-right:.4em}
+a.ts{color:#1a5fb4}.speaker{font-weight:600;margin-right:.3em}.plot svg{width:100%;max-width:900px;height:auto;display:block}
+.plot{break-inside:avoid}.provenance td,.provenance th{font-size:.9em}.provenance code{word-break:break-all}
+.vendor-front{border:2px solid #ccc;border-radius:8px;padding:8px 18px;margin:18px 0}
+.vendor-front h2{margin-top:.3em}.why li{margin:.2em 0}.figure-grid{display:flex;flex-wrap:wrap;gap:0 24px}
+table.index{width:100%}table.index td.path{word-break:break-all}.sortbar button{margin-left:4px}
+table.details{font-size:.85em}audio{width:100%;max-width:600px;margin:.3em 0}
 *{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-@media print{body{margin:0;max-width:none}.recording{break-before:page;border:none}a{color:inherit;text-decoration:none}}
+@media print{body{margin:0;max-width:none}.recording{break-before:page;border:none}.vendor-front{break-before:page;border:none;padding:0}
+a{color:inherit;text-decoration:none}audio,.sortbar,.noprint{display:none}}
+";
+
+/// The page's only script: timestamps seek the recording's player, the index sorts, and
+/// `#check-audio` in the address loads the first players and marks them (`data-loaded`) for
+/// `scripts/check-html`.
+const SCRIPT: &str = "
+document.addEventListener('click',function(e){
+ var a=e.target.closest('a[data-t]');if(!a)return;
+ var s=a.closest('section.recording');var p=s&&s.querySelector('audio');if(!p)return;
+ e.preventDefault();p.currentTime=parseFloat(a.getAttribute('data-t'));
+ var r=p.play();if(r&&r.catch)r.catch(function(){});
+});
+function sortIndex(key){
+ document.querySelectorAll('table.index tbody').forEach(function(tb){
+  var rows=Array.prototype.slice.call(tb.rows);
+  rows.sort(function(a,b){
+   if(key==='path')return a.getAttribute('data-path').localeCompare(b.getAttribute('data-path'));
+   var d=key==='score'?b.getAttribute('data-score')-a.getAttribute('data-score'):0;
+   return d||b.getAttribute('data-level')-a.getAttribute('data-level')||b.getAttribute('data-score')-a.getAttribute('data-score')||a.getAttribute('data-path').localeCompare(b.getAttribute('data-path'));
+  });
+  rows.forEach(function(r){tb.appendChild(r);});
+ });
+}
+document.querySelectorAll('button[data-sort]').forEach(function(b){
+ b.addEventListener('click',function(){sortIndex(b.getAttribute('data-sort'));});
+});
+if(location.hash==='#check-audio'){
+ Array.prototype.slice.call(document.querySelectorAll('audio'),0,3).forEach(function(p){
+  p.addEventListener('loadedmetadata',function(){p.setAttribute('data-loaded',String(p.duration));});
+  p.addEventListener('error',function(){console.error('audio did not load: '+p.currentSrc);});
+  p.preload='metadata';p.load();
+ });
+}
 ";
 
 /// The whole page.
-pub fn render(report: &Report) -> String {
-    let grid = spectrogram_grid(report.recordings.len());
+pub fn render(report: &Report, options: &HtmlOptions) -> String {
     let mut html = String::with_capacity(64 * 1024);
     html.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
@@ -107,17 +163,24 @@ pub fn render(report: &Report) -> String {
         report.skipped.len(),
         escape(&report.schema)
     );
-    scorecard(&mut html, &report.vendors);
-    errors(&mut html, report);
-    table_of_contents(&mut html, &report.recordings);
-    for (index, recording) in report.recordings.iter().enumerate() {
-        recording_section(&mut html, index, recording, grid);
+    front::scorecard(&mut html, report);
+    front::provenance(&mut html, report);
+    front::vendor_pages(&mut html, report, options.summary_only);
+    front::index(&mut html, report, options.summary_only);
+    front::errors_and_skipped(&mut html, report);
+    if !options.summary_only {
+        let grid = spectrogram_grid(report.recordings.len());
+        for index in 0..report.recordings.len() {
+            recording::section(&mut html, report, index, options, grid);
+        }
     }
-    html.push_str("</body>\n</html>\n");
+    html.push_str("<script>");
+    html.push_str(SCRIPT);
+    html.push_str("</script>\n</body>\n</html>\n");
     html
 }
 
-fn level_badge(level: Option<crate::model::Level>) -> String {
+fn level_badge(level: Option<Level>) -> String {
     match level {
         Some(level) => {
             let name = level_name(level);
@@ -127,71 +190,23 @@ fn level_badge(level: Option<crate::model::Level>) -> String {
     }
 }
 
-fn scorecard(html: &mut String, vendors: &[VendorSummary]) {
-    html.push_str("<h2>Vendor scorecard</h2>\n");
-    if vendors.is_empty() {
-        html.push_str("<p class=\"muted\">No vendors: nothing was analysed.</p>\n");
-        return;
-    }
-    html.push_str("<table class=\"scorecard\">\n<thead><tr><th>Vendor</th><th>Verdict</th><th>Score</th><th>Recordings</th><th>Minutes</th>");
-    for flag in Flag::ALL {
-        let _ = write!(html, "<th class=\"flag\">{}</th>", flag.label());
-    }
-    html.push_str("</tr></thead>\n<tbody>\n");
-    for vendor in vendors {
-        let _ = write!(
-            html,
-            "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}</td>",
-            escape(&vendor.name),
-            level_badge(Some(vendor.verdict.level)),
-            vendor.verdict.score,
-            vendor.recordings,
-            vendor.total_minutes
-        );
-        for flag in Flag::ALL {
-            match vendor.flag_counts.get(flag.as_str()).copied().unwrap_or(0) {
-                0 => html.push_str("<td class=\"num zero\">0</td>"),
-                n => {
-                    let _ = write!(html, "<td class=\"num\"><b>{n}</b></td>");
-                }
-            }
-        }
-        html.push_str("</tr>\n");
-    }
-    html.push_str("</tbody>\n</table>\n");
-    html.push_str("<p class=\"muted\">Verdict: distinct red flags at medium severity or above (thresholds in the config file): 0 green, 1 yellow (a question to ask), 2 orange, 3 or more red. Flag columns count the recordings that raised the flag.</p>\n");
+/// The one display form of a flag (`staged_call` -> "Staged call"), everywhere on the page.
+pub fn flag_label(name: &str) -> String {
+    Flag::ALL
+        .iter()
+        .find(|f| f.as_str() == name)
+        .map_or_else(|| name.replace('_', " "), |f| f.label().to_string())
 }
 
-fn errors(html: &mut String, report: &Report) {
-    if report.errors.is_empty() {
-        return;
+/// Flags as tags, or `none`.
+fn flag_tags(flags: &[String]) -> String {
+    if flags.is_empty() {
+        return "<span class=\"muted\">none</span>".into();
     }
-    html.push_str("<h2>Inputs that could not be analysed</h2>\n<ul>\n");
-    for err in &report.errors {
-        let _ = writeln!(
-            html,
-            "<li><b>{}</b>: {}</li>",
-            escape(&err.path),
-            escape(&err.message)
-        );
-    }
-    html.push_str("</ul>\n");
-}
-
-fn table_of_contents(html: &mut String, recordings: &[Recording]) {
-    if recordings.is_empty() {
-        return;
-    }
-    html.push_str("<h2>Recordings</h2>\n<ul class=\"toc\">\n");
-    for (index, recording) in recordings.iter().enumerate() {
-        let _ = writeln!(
-            html,
-            "<li>{} <a href=\"#rec-{index}\">{}</a></li>",
-            level_badge(recording.verdict.as_ref().map(|v| v.level)),
-            escape(&recording.path)
-        );
-    }
-    html.push_str("</ul>\n");
+    flags
+        .iter()
+        .map(|f| format!("<span class=\"flag-tag\">{}</span>", escape(&flag_label(f))))
+        .collect()
 }
 
 /// Seconds as m:ss.s (or h:mm:ss).
@@ -211,403 +226,67 @@ pub fn clock(seconds: f64) -> String {
     }
 }
 
-fn figure(value: Option<f64>, unit: &str) -> String {
+/// A number with its unit, or a dash when unknown.
+fn figure(value: Option<f64>, decimals: usize, unit: &str) -> String {
+    // + 0.0 turns -0.0 into 0.0
     value
         .filter(|v| v.is_finite())
-        .map_or_else(|| "–".into(), |v| format!("{v:.1} {unit}"))
+        .map_or_else(|| "–".into(), |v| format!("{:.decimals$} {unit}", v + 0.0))
 }
 
-fn recording_section(html: &mut String, index: usize, rec: &Recording, grid: SpectrogramGrid) {
-    let _ = writeln!(html, "<section class=\"recording\" id=\"rec-{index}\">");
-    let _ = writeln!(
-        html,
-        "<h3>{} {}</h3>",
-        level_badge(rec.verdict.as_ref().map(|v| v.level)),
-        escape(&rec.path)
-    );
-    let language = rec
-        .transcript
-        .as_ref()
-        .and_then(|t| t.language.as_deref())
-        .unwrap_or("–");
-    let _ = writeln!(
-        html,
-        "<p>Vendor <b>{}</b> · {} · {} · {} Hz · {} channel(s) · language {}</p>",
-        escape(&vendor_name(rec)),
-        clock(rec.duration_s),
-        escape(&rec.codec),
-        rec.sample_rate_hz,
-        rec.channels.len(),
-        escape(language)
-    );
-    flags_line(html, rec);
-    key_figures(html, rec);
-    findings_list(html, index, rec);
-    plot_block(
-        html,
-        &format!(
-            "Speaker timeline <span class=\"muted\">(seconds; overlaps red, pauses of {} s or more grey)</span>",
-            plots::LONG_PAUSE_S
-        ),
-        timeline(rec),
-    );
-    plot_block(
-        html,
-        "Spectrogram <span class=\"muted\">(seconds × kHz; noise and crosstalk findings shaded)</span>",
-        spectrogram(rec, grid),
-    );
-    plot_block(
-        html,
-        "Noise spectrum <span class=\"muted\">(Hz, log scale × dBFS per Hz)</span>",
-        plots::noise_spectrum_svg(&rec.plots.noise_spectrum),
-    );
-    transcript(html, index, rec);
-    for warning in &rec.warnings {
-        let _ = writeln!(
-            html,
-            "<p class=\"muted\">Decoder warning: {}</p>",
-            escape(warning)
-        );
-    }
-    html.push_str("</section>\n");
-}
-
-fn flags_line(html: &mut String, rec: &Recording) {
-    let Some(verdict) = &rec.verdict else {
-        return;
-    };
-    let flags = if verdict.flags.is_empty() {
-        "none".to_string()
-    } else {
-        escape(&verdict.flags.join(", "))
-    };
-    let _ = writeln!(
-        html,
-        "<p>Red flags ({}): {flags} · score {}</p>",
-        verdict.flags.len(),
-        verdict.score
-    );
-}
-
-fn channel_name(ch: &ChannelMeasures, count: usize) -> String {
-    match (count, ch.index) {
-        (1, _) => "mono".into(),
-        (2, 0) => "left".into(),
-        (2, 1) => "right".into(),
-        (_, i) => format!("ch {}", i + 1),
-    }
-}
-
-fn background_voices(ch: &ChannelMeasures) -> String {
-    let voices = &ch.background_voices;
-    match (voices.detected, voices.level_db_below_foreground) {
-        (false, _) => "no".into(),
-        (true, Some(db)) => format!("yes, {db:.0} dB below"),
-        (true, None) => "yes".into(),
-    }
-}
-
-fn key_figures(html: &mut String, rec: &Recording) {
-    html.push_str("<h4>Key figures</h4>\n<table class=\"figures\">\n<tr><th>Channel</th><th>SNR</th><th>Noise floor</th><th>Loudness</th><th>Bandwidth</th><th>Speech</th><th>Noise</th><th>Background voices</th></tr>\n");
-    for ch in &rec.channels {
-        let _ = writeln!(
-            html,
-            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.0}%</td><td>{}</td><td>{}</td></tr>",
-            channel_name(ch, rec.channels.len()),
-            figure(ch.snr_db, "dB"),
-            figure(ch.noise_floor_dbfs, "dBFS"),
-            figure(ch.loudness_lufs, "LUFS"),
-            figure(ch.bandwidth_hz, "Hz"),
-            ch.speech_fraction * 100.0,
-            escape(if ch.noise_label.is_empty() { "–" } else { &ch.noise_label }),
-            background_voices(ch)
-        );
-    }
-    html.push_str("</table>\n");
-    for bleed in &rec.bleed {
-        let _ = writeln!(
-            html,
-            "<p>Bleed channel {} → {}: {}</p>",
-            bleed.from_channel + 1,
-            bleed.to_channel + 1,
-            figure(bleed.level_db, "dB")
-        );
-    }
-}
-
-fn severity_name(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Info => "info",
-        Severity::Low => "low",
-        Severity::Medium => "medium",
-        Severity::High => "high",
-    }
-}
-
-fn kind_name(kind: FindingKind) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-/// A finding's stage-specific figures as `key: value` pairs (strings unquoted).
-fn details(finding: &Finding) -> String {
-    finding
-        .details
-        .iter()
-        .map(|(key, value)| match value {
-            serde_json::Value::String(text) => format!("{key}: {text}"),
-            other => format!("{key}: {other}"),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn time_ranges(ranges: &[TimeRange]) -> String {
-    const SHOWN: usize = 6;
-    let mut parts: Vec<String> = ranges
-        .iter()
-        .take(SHOWN)
-        .map(|r| format!("{}–{}", clock(r.start_s), clock(r.end_s)))
-        .collect();
-    if ranges.len() > SHOWN {
-        parts.push(format!("and {} more", ranges.len() - SHOWN));
-    }
-    parts.join(", ")
-}
-
-/// When a text finding was said: the start of its transcript segment.
-fn segment_time(rec: &Recording, line: Option<usize>) -> Option<f64> {
-    let segments = &rec.transcript.as_ref()?.segments;
-    segments.get(line?.checked_sub(1)?)?.start_s
-}
-
-fn findings_list(html: &mut String, index: usize, rec: &Recording) {
-    let _ = writeln!(html, "<h4>Findings ({})</h4>", rec.findings.len());
-    if rec.findings.is_empty() {
-        html.push_str("<p class=\"muted\">None.</p>\n");
-        return;
-    }
-    html.push_str("<ol class=\"findings\">\n");
-    for (number, finding) in rec.findings.iter().enumerate() {
-        let severity = severity_name(finding.severity);
-        let _ = write!(
-            html,
-            "<li id=\"rec-{index}-f-{}\"><span class=\"sev sev-{severity}\">{severity}</span> <code>{}/{}</code> {}",
-            number + 1,
-            kind_name(finding.kind),
-            escape(&finding.category),
-            escape(&finding.message)
-        );
-        if let Some(excerpt) = &finding.excerpt {
-            let _ = write!(html, " — “{}”", escape(excerpt));
-        }
-        if !finding.details.is_empty() {
-            let _ = write!(
-                html,
-                " <span class=\"muted\">({})</span>",
-                escape(&details(finding))
-            );
-        }
-        if let Some(speaker) = &finding.speaker {
-            let _ = write!(html, " <span class=\"muted\">({})</span>", escape(speaker));
-        }
-        if let Some(at) = segment_time(rec, finding.line) {
-            let _ = write!(html, " <span class=\"ts\">at {}</span>", clock(at));
-        } else if let Some(line) = finding.line {
-            let _ = write!(html, " <span class=\"ts\">line {line}</span>");
-        }
-        if !finding.time_ranges.is_empty() {
-            let _ = write!(
-                html,
-                " <span class=\"ts\">{}</span>",
-                time_ranges(&finding.time_ranges)
-            );
-        }
-        html.push_str("</li>\n");
-    }
-    html.push_str("</ol>\n");
-}
-
-fn plot_block(html: &mut String, title: &str, plot: Result<String, String>) {
-    let _ = writeln!(html, "<div class=\"plot\"><h4>{title}</h4>");
-    match plot {
-        Ok(svg) => {
-            html.push_str(svg.trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"))
-        }
-        Err(reason) => {
-            let _ = write!(html, "<p class=\"muted\">{}</p>", escape(&reason));
-        }
-    }
-    html.push_str("\n</div>\n");
-}
-
-/// Lanes from the timed transcript segments (one per speaker), else from each channel's speech regions.
-pub fn speaker_lanes(rec: &Recording) -> Vec<Lane> {
-    let timed: Vec<&Segment> = rec
-        .transcript
-        .iter()
-        .flat_map(|t| &t.segments)
-        .filter(|s| s.start_s.is_some() && s.end_s.is_some())
-        .collect();
-    if timed.is_empty() {
-        return rec
-            .channels
-            .iter()
-            .map(|ch| Lane {
-                name: channel_name(ch, rec.channels.len()),
-                regions: ch.speech_regions.clone(),
-            })
-            .collect();
-    }
-    let mut lanes: Vec<Lane> = Vec::new();
-    for segment in timed {
-        let name = segment.speaker.clone().unwrap_or_else(|| "speaker?".into());
-        let region = TimeRange::new(segment.start_s.unwrap_or(0.0), segment.end_s.unwrap_or(0.0));
-        match lanes.iter_mut().find(|lane| lane.name == name) {
-            Some(lane) => lane.regions.push(region),
-            None => lanes.push(Lane {
-                name,
-                regions: vec![region],
-            }),
-        }
-    }
-    lanes
-}
-
-fn timeline(rec: &Recording) -> Result<String, String> {
-    let lanes = speaker_lanes(rec);
-    if lanes.iter().all(|l| l.regions.is_empty()) {
-        return Err("No speech regions or timed transcript to draw.".into());
-    }
-    plots::timeline_svg(&lanes, rec.duration_s)
-}
-
-fn spectrogram(rec: &Recording, grid: SpectrogramGrid) -> Result<String, String> {
-    let Some(spectrogram) = &rec.plots.spectrogram else {
-        return Err("No spectrogram recorded.".into());
-    };
-    let marks: Vec<Mark> = rec
-        .findings
-        .iter()
-        .filter(|f| matches!(f.kind, FindingKind::Noise | FindingKind::Crosstalk))
-        .flat_map(|f| {
-            f.time_ranges.iter().map(|range| Mark {
-                range: *range,
-                label: f.category.replace('_', " "),
-            })
-        })
-        .collect();
-    plots::spectrogram_svg(spectrogram, &marks, grid)
-}
-
-/// A finding's highlight in a segment: byte range and finding number (1-based).
-struct Highlight {
-    start: usize,
-    end: usize,
-    number: usize,
-    severity: Severity,
-}
-
-fn aligned(text: &str, mut at: usize) -> usize {
-    at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at += 1;
-    }
-    at
-}
-
-fn highlights_of(rec: &Recording, segment_index: usize, text: &str) -> Vec<Highlight> {
-    rec.findings
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.line == Some(segment_index + 1))
-        .filter_map(|(i, f)| {
-            let [start, end] = f.span?;
-            let (start, end) = (aligned(text, start), aligned(text, end));
-            (start < end).then_some(Highlight {
-                start,
-                end,
-                number: i + 1,
-                severity: f.severity,
-            })
-        })
-        .collect()
-}
-
-/// Segment text with findings' spans in `<mark>` and a link to each finding after its span.
-fn highlighted(text: &str, highlights: &[Highlight], index: usize) -> String {
-    let mut cuts: Vec<usize> = vec![0, text.len()];
-    cuts.extend(highlights.iter().flat_map(|h| [h.start, h.end]));
-    cuts.sort_unstable();
-    cuts.dedup();
-    let mut out = String::new();
-    for piece in cuts.windows(2) {
-        let (start, end) = (piece[0], piece[1]);
-        let worst = highlights
-            .iter()
-            .filter(|h| h.start <= start && end <= h.end)
-            .map(|h| h.severity)
-            .max();
-        match worst {
-            Some(severity) => {
-                let _ = write!(
-                    out,
-                    "<mark class=\"{}\">{}</mark>",
-                    severity_name(severity),
-                    escape(&text[start..end])
-                );
+/// `path` made absolute against `base` and cleared of `.` and `..`, without touching the disk.
+fn absolute(path: &Path, base: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in base.join(path).components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
             }
-            None => out.push_str(&escape(&text[start..end])),
-        }
-        for h in highlights.iter().filter(|h| h.end == end) {
-            let _ = write!(
-                out,
-                "<sup><a href=\"#rec-{index}-f-{0}\">[{0}]</a></sup>",
-                h.number
-            );
+            other => out.push(other),
         }
     }
     out
 }
 
-/// Numbers of findings on a segment without a span (linked after the segment).
-fn line_only_findings(rec: &Recording, segment_index: usize) -> Vec<usize> {
-    rec.findings
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.line == Some(segment_index + 1) && f.span.is_none())
-        .map(|(i, _)| i + 1)
+/// Percent-encodes one path segment for a URL (unreserved characters stay).
+fn url_segment(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
         .collect()
 }
 
-fn transcript(html: &mut String, index: usize, rec: &Recording) {
-    html.push_str("<h4>Transcript</h4>\n");
-    let Some(Transcript { segments, .. }) = &rec.transcript else {
-        html.push_str("<p class=\"muted\">No transcript.</p>\n");
-        return;
+/// The URL of `target` relative to the folder `from_dir` (both absolute), for a link in a saved page.
+pub fn relative_url(from_dir: &Path, target: &Path) -> String {
+    let from: Vec<Component> = from_dir.components().collect();
+    let to: Vec<Component> = target.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let ups = std::iter::repeat_n("..".to_string(), from.len() - common);
+    let downs = to[common..]
+        .iter()
+        .map(|c| url_segment(&c.as_os_str().to_string_lossy()));
+    ups.chain(downs).collect::<Vec<_>>().join("/")
+}
+
+/// The player's link to a recording, relative to the report folder; None without a report folder.
+fn audio_url(path: &str, options: &HtmlOptions) -> Option<String> {
+    let report_dir = options.report_dir.as_deref()?;
+    let path = Path::new(path);
+    let base = match (path.is_absolute(), options.base_dir.as_deref()) {
+        (true, _) => Path::new("/"),
+        (false, Some(base)) => base,
+        (false, None) => return None,
     };
-    html.push_str("<div class=\"transcript\">\n");
-    for (segment_index, segment) in segments.iter().enumerate() {
-        html.push_str("<p>");
-        if let Some(start) = segment.start_s {
-            let _ = write!(html, "<span class=\"ts\">{}</span>", clock(start));
-        }
-        if let Some(speaker) = &segment.speaker {
-            let _ = write!(html, "<span class=\"speaker\">{}:</span>", escape(speaker));
-        }
-        let highlights = highlights_of(rec, segment_index, &segment.text);
-        html.push_str(&highlighted(&segment.text, &highlights, index));
-        for number in line_only_findings(rec, segment_index) {
-            let _ = write!(
-                html,
-                " <sup><a href=\"#rec-{index}-f-{number}\">[{number}]</a></sup>"
-            );
-        }
-        html.push_str("</p>\n");
-    }
-    html.push_str("</div>\n");
+    Some(relative_url(
+        &absolute(report_dir, Path::new("/")),
+        &absolute(path, base),
+    ))
 }
 
 #[cfg(test)]
@@ -619,31 +298,6 @@ mod tests {
         assert_eq!(
             escape("<a href=\"x\">'&'</a>"),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
-    }
-
-    #[test]
-    fn highlights_wrap_spans_and_link_findings_even_when_overlapping() {
-        let text = "buy now <today> only";
-        let highlights = [
-            Highlight {
-                start: 0,
-                end: 7,
-                number: 1,
-                severity: Severity::Medium,
-            },
-            Highlight {
-                start: 4,
-                end: 15,
-                number: 2,
-                severity: Severity::High,
-            },
-        ];
-        let html = highlighted(text, &highlights, 3);
-        assert_eq!(
-            html,
-            "<mark class=\"medium\">buy </mark><mark class=\"high\">now</mark><sup><a href=\"#rec-3-f-1\">[1]</a></sup>\
-<mark class=\"high\"> &lt;today&gt;</mark><sup><a href=\"#rec-3-f-2\">[2]</a></sup> only"
         );
     }
 
@@ -660,5 +314,31 @@ mod tests {
         assert!(grid.columns * grid.rows * 200 <= REPORT_SPECTROGRAM_CELLS);
         assert!(grid.columns < FULL_GRID.columns && grid.rows >= COARSEST_GRID.rows);
         assert_eq!(spectrogram_grid(100_000), COARSEST_GRID);
+    }
+
+    #[test]
+    fn flags_have_one_display_form() {
+        assert_eq!(flag_label("staged_call"), "Staged call");
+        assert_eq!(flag_label("personal_data"), "Personal data");
+        assert_eq!(flag_label("something_new"), "something new");
+    }
+
+    #[test]
+    fn players_link_recordings_relative_to_the_report_folder() {
+        let options = HtmlOptions {
+            summary_only: false,
+            report_dir: Some("/work/run/report".into()),
+            base_dir: Some("/work/run".into()),
+        };
+        assert_eq!(
+            audio_url("samples/vendor a/call #1.wav", &options).unwrap(),
+            "../samples/vendor%20a/call%20%231.wav"
+        );
+        assert_eq!(audio_url("./in/../x.mp3", &options).unwrap(), "../x.mp3");
+        assert_eq!(
+            audio_url("/data/calls/x.wav", &options).unwrap(),
+            "../../../data/calls/x.wav"
+        );
+        assert_eq!(audio_url("x.wav", &HtmlOptions::default()), None);
     }
 }

@@ -1,6 +1,7 @@
 //! The only place that writes outputs: every export format behind one trait, one file each, written atomically.
 
 pub mod csv;
+pub mod figures;
 pub mod html;
 pub mod json;
 pub mod plots;
@@ -11,6 +12,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::model::Report;
+
+/// The snake_case name serde gives an enum value (`outdated_phrase`, `high`), as the JSON spells it.
+pub(crate) fn enum_name(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
 
 /// One output format of the report.
 pub trait Export {

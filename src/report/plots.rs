@@ -14,6 +14,13 @@ const MAX_SPECTRUM_POINTS: usize = 160;
 /// Most and least dynamic range shown on the spectrogram below its loudest cell, dB.
 const SPECTROGRAM_MAX_RANGE_DB: f32 = 80.0;
 const SPECTROGRAM_MIN_RANGE_DB: f32 = 30.0;
+/// The noise spectrum's y axis spans at most this far below its loudest point, dB; quieter points
+/// sit on the bottom edge (a spectrum falling to -170 dBFS above the band edge must not squash the curve).
+const SPECTRUM_MAX_RANGE_DB: f64 = 60.0;
+/// Room left under the quietest tenth of the noise spectrum's points, dB (fewer points may fall lower).
+const SPECTRUM_MARGIN_DB: f64 = 10.0;
+/// Width of the spectrogram's dB colour scale (bar and labels), pixels.
+const COLOUR_SCALE_PX: u32 = 92;
 /// Font size of axis labels and plot texts, pixels.
 const FONT_PX: u32 = 15;
 /// Colour steps of the spectrogram; equal neighbours merge into one rectangle.
@@ -289,7 +296,9 @@ pub fn spectrogram_svg(
     {
         let root = SVGBackend::with_string(&mut svg, (PLOT_WIDTH_PX, 200)).into_drawing_area();
         root.fill(&WHITE).map_err(plot_error)?;
-        let mut chart = framed_chart(&root, 52)
+        let (plot, scale) = root.split_horizontally(PLOT_WIDTH_PX - COLOUR_SCALE_PX);
+        colour_scale(&scale, range_db)?;
+        let mut chart = framed_chart(&plot, 52)
             .build_cartesian_2d(0.0..duration_s, 0.0..top_hz)
             .map_err(plot_error)?;
         chart
@@ -345,6 +354,58 @@ pub fn spectrogram_svg(
     Ok(svg)
 }
 
+/// The dB colour scale of the spectrogram: one box per colour step, the loudest on top, labelled
+/// with the dB (relative to full scale) of the top and the bottom step.
+fn colour_scale<DB: DrawingBackend>(
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+    (bottom_db, top_db): (f32, f32),
+) -> Result<(), String> {
+    const TOP_PX: i32 = 8;
+    const STEP_PX: i32 = 13;
+    const BAR_PX: i32 = 14;
+    for step in 0..SPECTROGRAM_LEVELS {
+        let y = TOP_PX + (SPECTROGRAM_LEVELS - 1 - step) as i32 * STEP_PX;
+        area.draw(&Rectangle::new(
+            [(4, y), (4 + BAR_PX, y + STEP_PX)],
+            heat_colour(step).filled(),
+        ))
+        .map_err(plot_error)?;
+    }
+    let bottom_px = TOP_PX + SPECTROGRAM_LEVELS as i32 * STEP_PX;
+    for (text, y) in [
+        (format!("{top_db:.0} dB"), TOP_PX),
+        (format!("{bottom_db:.0} dB"), bottom_px - FONT_PX as i32),
+        ("(dBFS)".to_string(), bottom_px + 4),
+    ] {
+        area.draw(&Text::new(text, (8 + BAR_PX, y), font()))
+            .map_err(plot_error)?;
+    }
+    Ok(())
+}
+
+/// The y range of the noise spectrum, dBFS: tens around the points, at most
+/// [`SPECTRUM_MAX_RANGE_DB`] below the loudest and [`SPECTRUM_MARGIN_DB`] below the quietest tenth.
+fn spectrum_range_db(points: &[SpectrumPoint]) -> (f64, f64) {
+    let ceiling = points
+        .iter()
+        .map(|p| p.dbfs)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let mut levels: Vec<f64> = points.iter().map(|p| p.dbfs).collect();
+    levels.sort_by(f64::total_cmp);
+    let quiet = quantile::at_fraction(&levels, 1, 10).unwrap_or(ceiling);
+    let floor = levels
+        .first()
+        .copied()
+        .unwrap_or(ceiling)
+        .max(ceiling - SPECTRUM_MAX_RANGE_DB)
+        .max(quiet - SPECTRUM_MARGIN_DB);
+    let (bottom, top) = (
+        (floor / 10.0).floor() * 10.0,
+        (ceiling / 10.0).ceil() * 10.0,
+    );
+    (bottom, if top > bottom { top } else { bottom + 10.0 })
+}
+
 /// At most `max` points, averaged (in power) within equal log-frequency bands; sorted by frequency.
 pub fn thinned_spectrum(points: &[SpectrumPoint], max: usize) -> Vec<SpectrumPoint> {
     let mut positive: Vec<SpectrumPoint> = points
@@ -383,16 +444,7 @@ pub fn noise_spectrum_svg(points: &[SpectrumPoint]) -> PlotResult {
     };
     let low_hz = first.hz;
     let high_hz = last.hz.max(low_hz * 1.01);
-    let floor = points.iter().map(|p| p.dbfs).fold(f64::INFINITY, f64::min);
-    let ceiling = points
-        .iter()
-        .map(|p| p.dbfs)
-        .fold(f64::NEG_INFINITY, f64::max);
-    let (bottom, top) = (
-        (floor / 10.0).floor() * 10.0,
-        (ceiling / 10.0).ceil() * 10.0,
-    );
-    let top = if top > bottom { top } else { bottom + 10.0 };
+    let (bottom, top) = spectrum_range_db(&points);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (PLOT_WIDTH_PX, 200)).into_drawing_area();
@@ -408,7 +460,7 @@ pub fn noise_spectrum_svg(points: &[SpectrumPoint]) -> PlotResult {
             .map_err(plot_error)?;
         chart
             .draw_series(LineSeries::new(
-                points.iter().map(|p| (p.hz, p.dbfs)),
+                points.iter().map(|p| (p.hz, p.dbfs.max(bottom))),
                 LANE_COLOURS[0].stroke_width(2),
             ))
             .map_err(plot_error)?;
@@ -553,5 +605,42 @@ mod tests {
         ];
         assert!(noise_spectrum_svg(&spectrum).unwrap().contains("<polyline"));
         assert!(noise_spectrum_svg(&[]).is_err());
+    }
+
+    #[test]
+    fn spectrogram_has_a_db_colour_scale() {
+        let spectrogram = Spectrogram {
+            time_step_s: 0.1,
+            freq_step_hz: 250.0,
+            columns_db: (0..40)
+                .map(|c| (0..16).map(|r| -20.0 - (c % 5 + r) as f32 * 3.0).collect())
+                .collect(),
+        };
+        let grid = SpectrogramGrid {
+            columns: 40,
+            rows: 16,
+        };
+        let svg = spectrogram_svg(&spectrogram, &[], grid).unwrap();
+        let (bottom, top) = colour_range_db(&pooled(&spectrogram, grid));
+        assert!(svg.contains(&format!("{top:.0} dB")), "{svg}");
+        assert!(svg.contains(&format!("{bottom:.0} dB")));
+    }
+
+    #[test]
+    fn a_spectrum_falling_far_below_keeps_the_axis_near_the_curve() {
+        let mut spectrum: Vec<SpectrumPoint> = (1..=100)
+            .map(|i| SpectrumPoint {
+                hz: i as f64 * 40.0,
+                dbfs: -60.0 - i as f64 * 0.2,
+            })
+            .collect();
+        spectrum.push(SpectrumPoint {
+            hz: 4100.0,
+            dbfs: -170.0,
+        });
+        let (bottom, top) = spectrum_range_db(&spectrum);
+        assert_eq!(top, -60.0);
+        assert!(bottom >= top - SPECTRUM_MAX_RANGE_DB - 10.0, "{bottom}");
+        assert!(bottom <= -80.0, "the curve itself stays inside: {bottom}");
     }
 }

@@ -103,6 +103,7 @@ mod tests {
             errors: vec![],
             skipped: vec![],
             vendors: vec![vendor],
+            provenance: None,
         };
         let mut out = Vec::new();
         write_summary(&report, &mut out).unwrap();

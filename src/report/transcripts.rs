@@ -248,6 +248,7 @@ mod tests {
             errors: vec![],
             skipped: vec![],
             vendors: vec![],
+            provenance: None,
         };
         let files = write_transcripts(&report, dir.path()).unwrap();
         let names: Vec<_> = files

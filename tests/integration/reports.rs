@@ -5,11 +5,17 @@ use std::path::Path;
 
 use callqa::config::VerdictRules;
 use callqa::model::{
-    BackgroundVoices, Bleed, ChannelMeasures, Finding, FindingKind, InputError, Level, PlotData,
-    Recording, Report, Segment, Severity, Spectrogram, SpectrumPoint, TimeRange, Transcript, Word,
+    BackgroundVoices, Bleed, ChannelMeasures, ConversationMetrics, Finding, FindingKind,
+    InputError, Interruption, Level, PlotData, Provenance, Recording, Report, Segment, Severity,
+    SilenceMetrics, SpeakerMetrics, Spectrogram, SpectrumPoint, TimeRange, Transcript, Word,
     SCHEMA,
 };
-use callqa::report::{self, csv::CsvExport, html::HtmlExport, json::JsonExport};
+use callqa::report::{
+    self,
+    csv::{CsvExport, FindingsCsvExport},
+    html::{HtmlExport, HtmlOptions},
+    json::JsonExport,
+};
 use callqa::text::redact;
 use callqa::verdict;
 
@@ -104,6 +110,41 @@ fn text_finding(kind: FindingKind, category: &str, line: usize, text: &str, part
     finding
 }
 
+fn talker(name: &str, talk_time_s: f64, talk_ratio: f64, words: usize) -> SpeakerMetrics {
+    SpeakerMetrics {
+        speaker: name.into(),
+        talk_time_s,
+        talk_ratio,
+        words,
+        words_per_minute: Some(words as f64 / talk_time_s * 60.0),
+        longest_monologue_s: talk_time_s / 4.0,
+    }
+}
+
+/// The agent talks 120 s of 180 (two thirds), 420 words in 3 minutes, 2 interruptions.
+fn conversation() -> ConversationMetrics {
+    ConversationMetrics {
+        duration_s: 300.0,
+        speakers: vec![
+            talker("agent", 120.0, 2.0 / 3.0, 300),
+            talker("customer", 60.0, 1.0 / 3.0, 120),
+        ],
+        silence: SilenceMetrics {
+            count: 4,
+            longest_s: 9.0,
+            total_s: 24.0,
+            percent_of_call: 8.0,
+        },
+        interruptions: vec![Interruption {
+            by: "customer".into(),
+            of: "agent".into(),
+            count: 2,
+        }],
+        speaker_changes: 30,
+        ..ConversationMetrics::default()
+    }
+}
+
 /// A recording with every kind of data a report draws; `planted` puts a card number and an email in
 /// the transcript (with their PII findings), `lines` sets the transcript length.
 fn recording(path: &str, vendor: &str, planted: bool, lines: usize) -> Recording {
@@ -183,6 +224,7 @@ fn recording(path: &str, vendor: &str, planted: bool, lines: usize) -> Recording
             segments,
             low_confidence_share: None,
         }),
+        conversation: Some(conversation()),
         plots: PlotData {
             spectrogram: Some(spectrogram(duration_s)),
             noise_spectrum: (1..=512)
@@ -203,6 +245,7 @@ fn report_of(recordings: Vec<Recording>) -> Report {
         errors: vec![],
         skipped: vec![],
         vendors: vec![],
+        provenance: None,
     };
     verdict::apply(&mut report, None, &VerdictRules::default());
     report
@@ -223,7 +266,13 @@ fn sample_report() -> Report {
 }
 
 fn write_everything(report: &Report, dir: &Path) {
-    report::write_all(report, dir, &[&JsonExport, &HtmlExport, &CsvExport]).unwrap();
+    let html = HtmlExport::default();
+    report::write_all(
+        report,
+        dir,
+        &[&JsonExport, &html, &CsvExport, &FindingsCsvExport],
+    )
+    .unwrap();
 }
 
 fn read(dir: &Path, name: &str) -> String {
@@ -271,13 +320,54 @@ fn csv_has_one_quoted_row_per_recording_with_flag_columns() {
         rows[0],
         "vendor,path,duration_s,language,verdict,score,snr_db,noise_floor_dbfs,noise,background_voices,\
 bleed,poor_recording_quality,staged_call,misinformation,inconsistency,outdated_technique,manipulation,\
-service_errors,missing_required_phrases,personal_data,confidential"
+service_errors,missing_required_phrases,personal_data,confidential,agent_talk_ratio,words_per_minute,\
+silence_percent,interruptions,longest_monologue_s"
     );
     assert_eq!(
         rows[1],
-        "acme,\"in/acme/call, \"\"one\"\".wav\",300.0,en,red,5.5,12.0,-51.0,1,1,0,0,0,0,0,0,1,0,0,1,0"
+        "acme,\"in/acme/call, \"\"one\"\".wav\",300.0,en,red,5.5,12.0,-51.0,1,1,0,0,0,0,0,0,1,0,0,1,0,\
+0.67,140,8.0,2,30.0"
     );
     assert!(rows[3].starts_with("beta,in/beta/one.wav,300.0,,orange,"));
+}
+
+#[test]
+fn findings_csv_has_one_row_per_finding_with_times_and_masked_excerpts() {
+    let mut report = sample_report();
+    report.recordings[1].vendor = None;
+    redact::mask_report(&mut report);
+    let dir = tempfile::tempdir().unwrap();
+    write_everything(&report, dir.path());
+    let csv = read(dir.path(), "findings.csv");
+    let mut reader = ::csv::Reader::from_reader(csv.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header,
+        [
+            "vendor", "path", "kind", "category", "severity", "start_s", "end_s", "message",
+            "excerpt"
+        ]
+    );
+    let rows: Vec<::csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let findings: usize = report.recordings.iter().map(|r| r.findings.len()).sum();
+    assert_eq!(rows.len(), findings);
+    let noise = &rows[0];
+    assert_eq!(&noise[0], "acme");
+    assert_eq!(
+        (&noise[2], &noise[3], &noise[4]),
+        ("noise", "background_noise", "medium")
+    );
+    assert_eq!((&noise[5], &noise[6]), ("30.00", "60.00"));
+    let card = rows.iter().find(|r| &r[3] == "card_number").unwrap();
+    assert_eq!(
+        (&card[5], &card[6]),
+        ("18.00", "20.80"),
+        "the segment's times"
+    );
+    assert_eq!(&card[8], "****");
+    let second = rows.iter().find(|r| r[1].contains("<two>")).unwrap();
+    assert_eq!(&second[0], "", "vendor null in the JSON is an empty cell");
+    assert_no_planted_values(dir.path());
 }
 
 #[test]
@@ -287,9 +377,17 @@ fn html_shows_every_recording_and_finding_escaped_without_scripts() {
     write_everything(&report, dir.path());
     let html = read(dir.path(), "report.html");
     assert!(html.starts_with("<!DOCTYPE html>"));
-    for remote in ["<script", "src=", "href=\"http", "url(", "@import", "<link"] {
+    for remote in [
+        "<script src",
+        "src=",
+        "href=\"http",
+        "url(",
+        "@import",
+        "<link",
+    ] {
         assert!(!html.contains(remote), "{remote} in a self-contained page");
     }
+    assert_eq!(html.matches("<script>").count(), 1, "one inline script");
     assert!(html.contains("&lt;two&gt;.wav") && !html.contains("<two>"));
     assert!(html.contains("&lt;b&gt;50% off&lt;/b&gt; &amp; free &quot;gift&quot;"));
     assert!(html.contains("other voices &lt;in&gt; the background"));
@@ -305,7 +403,7 @@ fn html_shows_every_recording_and_finding_escaped_without_scripts() {
     assert_eq!(html.matches("<section class=\"recording\"").count(), 3);
     assert!(html.contains("<mark class=\"high\">only today</mark>"));
     assert!(html.contains("No transcript."));
-    assert!(html.contains("(stated_price: &lt;99 €&gt;)"));
+    assert!(html.contains("(stated price: &lt;99 €&gt;)"));
     assert!(
         html.contains("Vendor scorecard") && html.contains("<span class=\"level red\">red</span>")
     );
@@ -314,6 +412,109 @@ fn html_shows_every_recording_and_finding_escaped_without_scripts() {
         html.contains("\nbackground voices\n</text>"),
         "spectrogram marks"
     );
+}
+
+fn provenance() -> Provenance {
+    Provenance {
+        created_utc: "2026-12-07T04:00:00Z".into(),
+        callqa_version: "9.9.9".into(),
+        command_line: vec!["callqa".into(), "analyze".into(), "in".into()],
+        working_dir: Some("/r".into()),
+        model: Some("/models/ggml-base.bin".into()),
+        ..Provenance::default()
+    }
+}
+
+/// The sample report with provenance, a same_voice link from the first recording to the second and
+/// a staged-dialogue score with its signals on the second.
+fn linked_report() -> Report {
+    let mut report = sample_report();
+    report.provenance = Some(provenance());
+    let other = report.recordings[1].path.clone();
+    let mut same = Finding::new(
+        FindingKind::SameVoice,
+        "same_voice",
+        Severity::Medium,
+        "the customer's voice resembles another call's",
+    );
+    same.details.insert("other_recording".into(), other.into());
+    report.recordings[0].findings.push(same);
+    let mut staged = Finding::new(
+        FindingKind::StagedDialogue,
+        "staged_dialogue",
+        Severity::Low,
+        "the call may be staged (score 0.55)",
+    );
+    staged.details.insert(
+        "signals".into(),
+        serde_json::json!([{"name": "response_gap_regularity", "value": 0.91, "unit": "", "contribution": 0.8, "note": "very even gaps"}]),
+    );
+    report.recordings[1].findings.push(staged);
+    verdict::apply(&mut report, None, &VerdictRules::default());
+    report
+}
+
+#[test]
+fn html_has_front_pages_index_players_seek_links_and_readable_details() {
+    let report = linked_report();
+    let options = HtmlOptions {
+        summary_only: false,
+        report_dir: Some("/r/out".into()),
+        base_dir: Some("/r".into()),
+    };
+    let html = callqa::report::html::render(&report, &options);
+    assert_eq!(html.matches("<section class=\"vendor-front\"").count(), 2);
+    assert!(
+        html.contains("Conversation, mean of 2 call(s)"),
+        "acme's two calls"
+    );
+    assert!(html.contains("<td>Agent's share of talk</td><td class=\"num\">67 %</td>"));
+    assert!(
+        html.contains("<h3>acme</h3>") && html.contains("<h3>beta</h3>"),
+        "index by vendor"
+    );
+    assert!(html.contains("data-sort=\"score\""));
+    assert!(html.contains("<span class=\"flag-tag\">Personal data</span>"));
+    assert!(
+        !html.contains("flag-tag\">personal_data"),
+        "one display form of flags"
+    );
+    assert!(
+        html.contains("src=\"../in/acme/call%2C%20%22one%22.wav\""),
+        "relative player link"
+    );
+    assert!(
+        html.contains("data-t=\"18.00\">0:18.0</a>"),
+        "transcript time seeks"
+    );
+    assert!(
+        html.contains("data-t=\"30.00\">0:30.0–1:00.0</a>"),
+        "finding range seeks"
+    );
+    assert!(html.contains("other recording: <a href=\"#rec-1\">in/acme/&lt;two&gt;.wav</a>"));
+    assert!(
+        html.contains("<th>name</th><th>contribution</th><th>note</th><th>unit</th><th>value</th>")
+    );
+    assert!(!html.contains("\"signals\""), "no raw JSON");
+    assert!(html.contains("none: built-in thresholds and verdict rules"));
+    assert!(html.contains("(built-in rules)") && !html.contains("thresholds in the config file"));
+    assert!(html.contains("callqa 9.9.9 · model ggml-base.bin"));
+    assert!(html.contains("<span class=\"level orange\">orange</span> beta</h2>"));
+
+    let summary = callqa::report::html::render(
+        &report,
+        &HtmlOptions {
+            summary_only: true,
+            ..options
+        },
+    );
+    assert_eq!(summary.matches("<section class=\"recording\"").count(), 0);
+    assert_eq!(
+        summary.matches("<section class=\"vendor-front\"").count(),
+        2
+    );
+    assert!(!summary.contains("href=\"#rec-") && summary.contains("in/beta/one.wav"));
+    assert!(summary.len() * 10 < html.len(), "much shorter");
 }
 
 fn assert_no_planted_values(dir: &Path) {
@@ -363,8 +564,8 @@ fn report_subcommand_round_trip_masks_unless_show_pii() {
         .collect();
     assert_eq!(
         names.len(),
-        2,
-        "only report.html and summary.csv: {names:?}"
+        3,
+        "only report.html, summary.csv and findings.csv: {names:?}"
     );
     assert_no_planted_values(out.path());
     let html = read(out.path(), "report.html");
@@ -510,7 +711,7 @@ fn two_hundred_recordings_make_an_html_under_20_mb() {
         })
         .collect();
     let report = report_of(recordings);
-    let html = callqa::report::html::render(&report);
+    let html = callqa::report::html::render(&report, &HtmlOptions::default());
     eprintln!("200 recordings -> report.html {} bytes", html.len());
     assert!(html.len() < 20_000_000, "{} bytes", html.len());
     assert_eq!(html.matches("<section class=\"recording\"").count(), 200);
@@ -585,7 +786,7 @@ fn samples_outputs_agree_with_each_other_and_the_exit_code() {
         .map(|r| r.split(',').collect())
         .collect();
     assert_eq!(rows.len(), json.recordings.len() + 1);
-    let flag_columns = &rows[0][8..];
+    let flag_columns = &rows[0][8..8 + verdict::Flag::ALL.len()];
     for (row, recording) in rows[1..].iter().zip(&json.recordings) {
         let verdict = recording.verdict.as_ref().unwrap();
         let raised: Vec<&str> = flag_columns
@@ -597,13 +798,57 @@ fn samples_outputs_agree_with_each_other_and_the_exit_code() {
         assert_eq!(raised, verdict.flags, "{}", recording.path);
         let level = verdict::level_for(raised.len(), &VerdictRules::default());
         assert_eq!(row[4], verdict::level_name(level), "{}", recording.path);
-        assert!(names.contains(&row[0]));
+        assert_eq!(
+            row[0],
+            recording.vendor.as_deref().unwrap_or(""),
+            "as in the JSON"
+        );
     }
     let html = read(out.path(), "report.html");
     assert_eq!(
         html.matches("<section class=\"recording\"").count(),
         json.recordings.len()
     );
+    let provenance = json
+        .provenance
+        .expect("analyze records how the report was made");
+    assert_eq!(provenance.model, None, "--no-transcribe");
+    assert_eq!(provenance.config_file, None);
+    assert!(provenance
+        .command_line
+        .iter()
+        .any(|a| a == "--no-transcribe"));
+    let players: Vec<&str> = html
+        .split("<audio controls preload=\"none\" src=\"")
+        .skip(1)
+        .map(|rest| &rest[..rest.find('"').unwrap()])
+        .collect();
+    assert_eq!(players.len(), json.recordings.len());
+    for url in players {
+        let path = url.replace("%20", " ");
+        assert!(
+            out.path().join(&path).is_file(),
+            "{url} from the report folder"
+        );
+    }
+}
+
+#[test]
+fn summary_only_and_findings_csv_from_the_cli() {
+    let saved_dir = tempfile::tempdir().unwrap();
+    let saved = saved_report(saved_dir.path(), &linked_report());
+    let out = saved_dir.path().join("out");
+    let run = callqa(&[
+        "report",
+        &saved,
+        "--out",
+        out.to_str().unwrap(),
+        "--summary-only",
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{run:?}");
+    let html = read(&out, "report.html");
+    assert!(html.contains("vendor-front") && !html.contains("<section class=\"recording\""));
+    assert!(read(&out, "findings.csv").contains("same_voice"));
 }
 
 /// The text rules' own PII findings (their spans and lines) drive the shared mask: a transcript with a
