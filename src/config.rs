@@ -185,6 +185,30 @@ pub struct AnalyzeConfig {
     pub facts_file: Option<PathBuf>,
     /// `--rules FILE`: extra phrase packs on top of the built-in ones.
     pub rules_files: Vec<PathBuf>,
+    /// `--parts DIR`: one part file per input, reused when nothing changed (see `parts`).
+    pub parts_dir: Option<PathBuf>,
+    /// `--shard K/N`: analyse only this share of the inputs.
+    pub shard: Option<Shard>,
+}
+
+/// One share of the inputs: `index` of `count`, 1-based (`--shard 2/3`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+/// Everything `merge` needs to turn part folders into the report set.
+#[derive(Debug, Clone)]
+pub struct MergeConfig {
+    pub parts_dirs: Vec<PathBuf>,
+    pub out_dir: Option<PathBuf>,
+    pub format: OutputFormat,
+    pub quiet: bool,
+    pub verdict: VerdictRules,
+    /// Vendor name for every recording (as `analyze --vendor`).
+    pub vendor: Option<String>,
+    pub fail_on: Option<Level>,
 }
 
 /// Everything `report` needs to re-render a saved `report.json`.

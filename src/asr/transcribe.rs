@@ -41,6 +41,8 @@ pub struct DecodeOptions {
 pub struct Engine {
     context: WhisperContext,
     multilingual: bool,
+    /// The model file's name and size in bytes: what `--parts` records as the model used.
+    model_id: String,
 }
 
 /// Language detected for a recording: ISO code and probability (0..1).
@@ -69,10 +71,18 @@ impl Engine {
                 error,
             }
         })?;
+        let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
         Ok(Self {
             context,
             multilingual: info.multilingual,
+            model_id: format!("{name} ({bytes} bytes)"),
         })
+    }
+
+    /// The loaded model's file name and size, e.g. `ggml-base.bin (147951465 bytes)`.
+    pub fn model_id(&self) -> &str {
+        &self.model_id
     }
 
     /// A fresh decoding state (one per file being transcribed, so one per busy worker).
