@@ -292,6 +292,10 @@ pub struct AnalyzeArgs {
     /// Number of shards for --shard auto where the engine does not say (Kubernetes, AWS Batch).
     #[arg(long, value_name = "N", requires = "shard")]
     pub shard_count: Option<usize>,
+    /// Peak memory budget in MB: limits how many files are transcribed at once (they share one
+    /// loaded model; each adds its own decoding state); at least one always runs.
+    #[arg(long, value_name = "MB", default_value_t = 500)]
+    pub max_memory: u64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -419,6 +423,7 @@ impl AnalyzeArgs {
         Ok(AnalyzeConfig {
             parts_dir: self.parts,
             shard,
+            max_memory_mb: self.max_memory,
             inputs: self.inputs,
             out_dir: self.out,
             format: match self.format {

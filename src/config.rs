@@ -189,6 +189,8 @@ pub struct AnalyzeConfig {
     pub parts_dir: Option<PathBuf>,
     /// `--shard K/N`: analyse only this share of the inputs.
     pub shard: Option<Shard>,
+    /// `--max-memory`: peak RSS budget, MB, that limits how many files are transcribed at once.
+    pub max_memory_mb: u64,
 }
 
 /// One share of the inputs: `index` of `count`, 1-based (`--shard 2/3`).

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::{Condvar, Mutex, PoisonError};
 
 use crate::asr::run::transcribe_recording;
 use crate::asr::transcribe::Engine;
@@ -31,6 +32,64 @@ pub struct Stages<'a> {
     pub facts: Option<&'a FactSet>,
 }
 
+/// A counting semaphore: at most `free` (at the start) transcriptions run at once.
+struct Slots {
+    free: Mutex<usize>,
+    released: Condvar,
+}
+
+impl Slots {
+    fn new(count: usize) -> Self {
+        Self {
+            free: Mutex::new(count),
+            released: Condvar::new(),
+        }
+    }
+
+    /// Runs `work` once a slot is free, holding it meanwhile.
+    fn with<T>(&self, work: impl FnOnce() -> T) -> T {
+        let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
+        while *free == 0 {
+            free = self
+                .released
+                .wait(free)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        *free -= 1;
+        drop(free);
+        let result = work();
+        *self.free.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        self.released.notify_one();
+        result
+    }
+}
+
+/// What every worker of one `analyze` run shares.
+struct Run<'a> {
+    config: &'a AnalyzeConfig,
+    stages: &'a Stages<'a>,
+    /// The part options text (see [`options_text`]).
+    options: String,
+    /// Transcriptions allowed at once (`--max-memory`).
+    slots: Slots,
+    /// Whisper threads per transcription.
+    threads: usize,
+}
+
+/// How many files may be transcribed at once: `--jobs`, fewer when `--max-memory` says so.
+fn transcribers(config: &AnalyzeConfig, stages: &Stages) -> usize {
+    let within = stages.asr.map_or(config.jobs, |engine| {
+        engine.workers_within(config.max_memory_mb)
+    });
+    config.jobs.min(within).max(1)
+}
+
+/// The cores shared among the transcriptions that run at once.
+fn whisper_threads(config: &AnalyzeConfig, stages: &Stages) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores / transcribers(config, stages)).max(1)
+}
+
 /// Runs `analyze` over the configured inputs without speech recognition; never fails as a whole.
 pub fn analyze(config: &AnalyzeConfig) -> Report {
     let rules = RuleSet::builtin();
@@ -54,7 +113,13 @@ pub fn analyze_with(config: &AnalyzeConfig, stages: &Stages) -> Report {
             shard::selects(share, &shard::relative_key(&config.inputs, &input.path))
         });
     }
-    let options = options_text(config, stages);
+    let run = Run {
+        config,
+        stages,
+        options: options_text(config, stages),
+        slots: Slots::new(transcribers(config, stages)),
+        threads: whisper_threads(config, stages),
+    };
     let progress = Progress::new(found.audio.len() as u64, config.quiet);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.jobs)
@@ -66,7 +131,7 @@ pub fn analyze_with(config: &AnalyzeConfig, stages: &Stages) -> Report {
             .audio
             .par_iter()
             .map(|input| {
-                let outcome = analyze_or_reuse(input, config, stages, &options);
+                let outcome = analyze_or_reuse(input, &run);
                 progress.file_done(&input.path);
                 outcome
             })
@@ -78,7 +143,7 @@ pub fn analyze_with(config: &AnalyzeConfig, stages: &Stages) -> Report {
     if let Some(dir) = &config.parts_dir {
         outcomes = outcomes
             .into_iter()
-            .map(|o| stored(dir, None, &options, config.show_pii, o))
+            .map(|o| stored(dir, None, &run, o))
             .collect();
     }
     outcomes.extend(analysed);
@@ -147,28 +212,23 @@ fn options_text(config: &AnalyzeConfig, stages: &Stages) -> String {
 }
 
 /// One audio file: its part when it is reusable, else analysed (and its part written).
-fn analyze_or_reuse(
-    input: &Input,
-    config: &AnalyzeConfig,
-    stages: &Stages,
-    options: &str,
-) -> Outcome {
-    let Some(dir) = &config.parts_dir else {
-        return fresh(input, config, stages);
+fn analyze_or_reuse(input: &Input, run: &Run) -> Outcome {
+    let Some(dir) = &run.config.parts_dir else {
+        return fresh(input, run);
     };
     let sha = parts::content_sha256(&input.path).ok();
     let path = input.path.display().to_string();
     if let Some(sha) = &sha {
-        if let Some(analysed) = parts::reusable(dir, &path, sha, options) {
+        if let Some(analysed) = parts::reusable(dir, &path, sha, &run.options) {
             return Outcome::Recording(Box::new(analysed));
         }
     }
-    let outcome = fresh(input, config, stages);
-    stored(dir, sha, options, config.show_pii, outcome)
+    let outcome = fresh(input, run);
+    stored(dir, sha, run, outcome)
 }
 
-fn fresh(input: &Input, config: &AnalyzeConfig, stages: &Stages) -> Outcome {
-    match analyze_input(input, config, stages) {
+fn fresh(input: &Input, run: &Run) -> Outcome {
+    match analyze_input(input, run) {
         Ok(analysed) => Outcome::Recording(Box::new(analysed)),
         Err(error) => Outcome::Error(error),
     }
@@ -176,18 +236,12 @@ fn fresh(input: &Input, config: &AnalyzeConfig, stages: &Stages) -> Outcome {
 
 /// Writes the outcome's part; when that fails the input becomes an error that says so (its
 /// result would be missing from a later `merge`).
-fn stored(
-    dir: &Path,
-    sha: Option<String>,
-    options: &str,
-    show_pii: bool,
-    outcome: Outcome,
-) -> Outcome {
+fn stored(dir: &Path, sha: Option<String>, run: &Run, outcome: Outcome) -> Outcome {
     let part = parts::Part {
         schema: parts::PART_SCHEMA.into(),
         content_sha256: sha,
-        options: options.to_string(),
-        show_pii,
+        options: run.options.clone(),
+        show_pii: run.config.show_pii,
         outcome,
     };
     match parts::write(dir, &part) {
@@ -245,18 +299,16 @@ fn link_recordings(analysed: &mut [Analysed], vendor_override: Option<&str>) {
     }
 }
 
-fn analyze_input(
-    input: &Input,
-    config: &AnalyzeConfig,
-    stages: &Stages,
-) -> Result<Analysed, InputError> {
+fn analyze_input(input: &Input, run: &Run) -> Result<Analysed, InputError> {
+    let (config, stages) = (run.config, run.stages);
     let mut recording = measure_file(&input.path).map_err(|err| InputError {
         path: input.path.display().to_string(),
         message: decode_message(&err),
     })?;
     recording.vendor = input.vendor.clone();
     if let Some(engine) = stages.asr {
-        transcribe_into(&mut recording, &input.path, engine, config);
+        run.slots
+            .with(|| transcribe_into(&mut recording, &input.path, engine, run));
         drop_transcribed_voices(&mut recording);
     }
     recording.findings = assess(
@@ -389,15 +441,8 @@ fn drop_transcribed_voices(recording: &mut Recording) {
 }
 
 /// The transcription pass; a failure becomes a warning on the recording, the acoustic report stays.
-fn transcribe_into(
-    recording: &mut Recording,
-    path: &Path,
-    engine: &Engine,
-    config: &AnalyzeConfig,
-) {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = (cores / config.jobs.max(1)).max(1);
-    match transcribe_recording(engine, path, recording, &config.asr, threads) {
+fn transcribe_into(recording: &mut Recording, path: &Path, engine: &Engine, run: &Run) {
+    match transcribe_recording(engine, path, recording, &run.config.asr, run.threads) {
         Ok(transcript) => recording.transcript = Some(transcript),
         Err(err) => recording
             .warnings

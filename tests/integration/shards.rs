@@ -300,7 +300,10 @@ clitest!(
     |scratch| {
         let Some(model) = model() else { return };
         let model = model.display().to_string();
-        copy_dir(&repo("samples/vendor-a"), &scratch.path("calls/vendor-a"));
+        for name in ["clean_call.wav", "clipped.flac"] {
+            let speech = std::fs::read(repo("samples").join(name)).unwrap();
+            scratch.file(&format!("calls/vendor-a/{name}"), &speech);
+        }
         scratch.file("calls/vendor-c/fake.wav", b"not audio\n");
         scratch.file("calls/vendor-c/empty.wav", b"");
         let extra = [
