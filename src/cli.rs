@@ -36,6 +36,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per run: the size of the analyze arguments does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Analyse audio files and folders (recursively): measurements, findings, report.

@@ -221,6 +221,9 @@ mod tests {
         assert_eq!(here, "vendor-a/x.wav");
         assert_eq!(here, there);
         let file = PathBuf::from("one/call.wav");
-        assert_eq!(relative_key(&[file.clone()], &file), "one/call.wav");
+        assert_eq!(
+            relative_key(std::slice::from_ref(&file), &file),
+            "one/call.wav"
+        );
     }
 }
