@@ -8,9 +8,9 @@ use crate::exit_codes::ExitCode;
 use crate::parts;
 use crate::pipeline;
 use crate::report::{
-    self, csv::CsvExport, html::HtmlExport, json::JsonExport, redact, summary::write_summary,
-    Export,
+    self, csv::CsvExport, html::HtmlExport, json::JsonExport, summary::write_summary, Export,
 };
+use crate::text::redact;
 use crate::verdict;
 
 /// `callqa merge`: reads every part, assembles the report, writes and prints it like `analyze`.
