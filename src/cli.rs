@@ -6,12 +6,13 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{
-    AgentChannel, AnalyzeConfig, AsrConfig, ConfigFile, OutputFormat, ReportConfig, RulesConfig,
-    ScanConfig, ScanInput,
+    AgentChannel, AnalyzeConfig, AsrConfig, ConfigFile, MergeConfig, OutputFormat, ReportConfig,
+    RulesConfig, ScanConfig, ScanInput,
 };
 use crate::exit_codes::{ExitCode, ANALYZE_HELP, SCAN_HELP};
 use crate::model::Level;
 use crate::text::parse::InputFormat;
+use crate::{parts, shard};
 
 /// Audits call-center vendors' demo recordings: audio quality, noise, other voices, staged calls, phrases, personal data.
 /// Parses the command line: help and version exit 0, usage errors exit 1 as documented
@@ -35,11 +36,16 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per run: the size of the analyze arguments does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Analyse audio files and folders (recursively): measurements, findings, report.
     #[command(after_help = ANALYZE_HELP)]
     Analyze(AnalyzeArgs),
+    /// Join the part folders of `analyze --parts` (e.g. one per shard) into one report set.
+    #[command(after_help = ANALYZE_HELP)]
+    Merge(MergeArgs),
     /// Re-render report.html and summary.csv from a saved report.json.
     #[command(after_help = ANALYZE_HELP)]
     Report(ReportArgs),
@@ -280,6 +286,77 @@ pub struct AnalyzeArgs {
     /// report.html with the vendor front pages and the index only (a short printout).
     #[arg(long)]
     pub summary_only: bool,
+    /// Write one part (JSON) per recording into this folder as soon as it is done; a part made
+    /// from the same content with the same options is reused (resume). `callqa merge` joins them.
+    #[arg(long, value_name = "DIR")]
+    pub parts: Option<PathBuf>,
+    /// Analyse only share K of N (1-based, e.g. 2/3), or `auto` from the job array's environment
+    /// (JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID, AWS_BATCH_JOB_ARRAY_INDEX).
+    #[arg(long, value_name = "K/N|auto")]
+    pub shard: Option<String>,
+    /// Number of shards for --shard auto where the engine does not say (Kubernetes, AWS Batch).
+    #[arg(long, value_name = "N", requires = "shard")]
+    pub shard_count: Option<usize>,
+    /// Peak memory budget in MB: limits how many files are transcribed at once (they share one
+    /// loaded model; each adds its own decoding state); at least one always runs.
+    #[arg(long, value_name = "MB", default_value_t = 500)]
+    pub max_memory: u64,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// Part folders written by `callqa analyze --parts` (one shared folder, or one per shard).
+    #[arg(required = true)]
+    pub parts_dirs: Vec<PathBuf>,
+    /// Write report.json (and the other report files) into this folder.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Terminal output: a human summary or the full JSON report.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: FormatArg,
+    /// No summary (errors are still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// TOML file whose [verdict] rules apply (give analyze's --config; its [thresholds] were
+    /// already applied by analyze).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Score every recording as one vendor of this name (as `analyze --vendor`).
+    #[arg(long)]
+    pub vendor: Option<String>,
+    /// Exit with code 1 when any vendor's verdict reaches this level (input errors still give 2).
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOnArg>,
+    /// report.html with the vendor front pages and the index only (a short printout).
+    #[arg(long)]
+    pub summary_only: bool,
+}
+
+impl MergeArgs {
+    /// Checks the arguments and builds the merge configuration.
+    pub fn into_config(self) -> anyhow::Result<MergeConfig> {
+        let file = match &self.config {
+            Some(path) => ConfigFile::load(path)?,
+            None => ConfigFile::default(),
+        };
+        if self.vendor.as_deref().is_some_and(|v| v.trim().is_empty()) {
+            bail!("--vendor needs a non-empty name");
+        }
+        Ok(MergeConfig {
+            parts_dirs: self.parts_dirs,
+            config_file: self.config,
+            summary_only: self.summary_only,
+            out_dir: self.out,
+            format: match self.format {
+                FormatArg::Text => OutputFormat::Text,
+                FormatArg::Json => OutputFormat::Json,
+            },
+            quiet: self.quiet,
+            verdict: file.verdict,
+            vendor: self.vendor.map(|v| v.trim().to_string()),
+            fail_on: self.fail_on.map(Level::from),
+        })
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -343,7 +420,24 @@ impl AnalyzeArgs {
                 format!("input {} does not exist (check the path)", input.display())
             })?;
         }
+        let shard = self
+            .shard
+            .as_deref()
+            .map(|spec| shard::resolve(spec, self.shard_count, &|var| std::env::var(var).ok()))
+            .transpose()
+            .map_err(anyhow::Error::msg)?;
+        if let Some(dir) = &self.parts {
+            parts::prepare(dir).with_context(|| {
+                format!(
+                    "cannot write parts into {} (check the path and its permissions)",
+                    dir.display()
+                )
+            })?;
+        }
         Ok(AnalyzeConfig {
+            parts_dir: self.parts,
+            shard,
+            max_memory_mb: self.max_memory,
             inputs: self.inputs,
             out_dir: self.out,
             format: match self.format {

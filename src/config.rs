@@ -189,6 +189,36 @@ pub struct AnalyzeConfig {
     pub config_file: Option<PathBuf>,
     /// `--summary-only`: report.html holds the vendor pages and the index, no per-recording pages.
     pub summary_only: bool,
+    /// `--parts DIR`: one part file per input, reused when nothing changed (see `parts`).
+    pub parts_dir: Option<PathBuf>,
+    /// `--shard K/N`: analyse only this share of the inputs.
+    pub shard: Option<Shard>,
+    /// `--max-memory`: peak RSS budget, MB, that limits how many files are transcribed at once.
+    pub max_memory_mb: u64,
+}
+
+/// One share of the inputs: `index` of `count`, 1-based (`--shard 2/3`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+}
+
+/// Everything `merge` needs to turn part folders into the report set.
+#[derive(Debug, Clone)]
+pub struct MergeConfig {
+    pub parts_dirs: Vec<PathBuf>,
+    /// `--config FILE`, named in the report's provenance; None: built-in verdict rules.
+    pub config_file: Option<PathBuf>,
+    /// `--summary-only`: report.html holds the vendor pages and the index only.
+    pub summary_only: bool,
+    pub out_dir: Option<PathBuf>,
+    pub format: OutputFormat,
+    pub quiet: bool,
+    pub verdict: VerdictRules,
+    /// Vendor name for every recording (as `analyze --vendor`).
+    pub vendor: Option<String>,
+    pub fail_on: Option<Level>,
 }
 
 /// Everything `report` needs to re-render a saved `report.json`.

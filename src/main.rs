@@ -1,12 +1,13 @@
 //! The callqa binary: parse arguments, run the subcommand, exit with its code.
 
 use callqa::cli::{Cli, Command, ModelCommand};
-use callqa::commands::{analyze, model, report, rules, scan};
+use callqa::commands::{analyze, merge, model, report, rules, scan};
 use callqa::exit_codes::ExitCode;
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Analyze(args) => analyze::run(&args.into_config()?),
+        Command::Merge(args) => merge::run(&args.into_config()?),
         Command::Scan(args) => scan::run(&args.into_config()?),
         Command::Rules(cmd) => rules::run(&cmd.into_config()?),
         Command::Model(ModelCommand::Fetch { name }) => model::fetch(&name),

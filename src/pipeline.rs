@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::{Condvar, Mutex, PoisonError};
 
 use crate::asr::run::transcribe_recording;
 use crate::asr::transcribe::Engine;
@@ -12,7 +13,9 @@ use crate::conversation::{self, VoicePrint, VoicePrinter};
 use crate::discover::{discover, io_message, Input};
 use crate::findings::assess;
 use crate::model::{ChannelMeasures, InputError, Recording, Report, TimeRange, SCHEMA};
+use crate::parts::{self, Analysed, Outcome};
 use crate::progress::Progress;
+use crate::shard;
 use crate::signal::background;
 use crate::signal::crosstalk::BleedAnalyzer;
 use crate::signal::ChannelAnalyzer;
@@ -29,11 +32,62 @@ pub struct Stages<'a> {
     pub facts: Option<&'a FactSet>,
 }
 
-/// One analysed recording plus what the cross-recording checks need from it.
-struct Analysed {
-    recording: Recording,
-    claims: Vec<Claim>,
-    customer_voice: Option<VoicePrint>,
+/// A counting semaphore: at most `free` (at the start) transcriptions run at once.
+struct Slots {
+    free: Mutex<usize>,
+    released: Condvar,
+}
+
+impl Slots {
+    fn new(count: usize) -> Self {
+        Self {
+            free: Mutex::new(count),
+            released: Condvar::new(),
+        }
+    }
+
+    /// Runs `work` once a slot is free, holding it meanwhile.
+    fn with<T>(&self, work: impl FnOnce() -> T) -> T {
+        let mut free = self.free.lock().unwrap_or_else(PoisonError::into_inner);
+        while *free == 0 {
+            free = self
+                .released
+                .wait(free)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        *free -= 1;
+        drop(free);
+        let result = work();
+        *self.free.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+        self.released.notify_one();
+        result
+    }
+}
+
+/// What every worker of one `analyze` run shares.
+struct Run<'a> {
+    config: &'a AnalyzeConfig,
+    stages: &'a Stages<'a>,
+    /// The part options text (see [`options_text`]).
+    options: String,
+    /// Transcriptions allowed at once (`--max-memory`).
+    slots: Slots,
+    /// Whisper threads per transcription.
+    threads: usize,
+}
+
+/// How many files may be transcribed at once: `--jobs`, fewer when `--max-memory` says so.
+fn transcribers(config: &AnalyzeConfig, stages: &Stages) -> usize {
+    let within = stages.asr.map_or(config.jobs, |engine| {
+        engine.workers_within(config.max_memory_mb)
+    });
+    config.jobs.min(within).max(1)
+}
+
+/// The cores shared among the transcriptions that run at once.
+fn whisper_threads(config: &AnalyzeConfig, stages: &Stages) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores / transcribers(config, stages)).max(1)
 }
 
 /// Runs `analyze` over the configured inputs without speech recognition; never fails as a whole.
@@ -49,45 +103,159 @@ pub fn analyze(config: &AnalyzeConfig) -> Report {
 
 /// Runs `analyze` over the configured inputs through every stage in `stages` (the model and the
 /// rules are loaded once by the caller and shared by every worker); never fails as a whole.
+/// With `--shard` only that share of the audio files is analysed; with `--parts` each input's
+/// outcome is written to its part as soon as it is done, and a part made from the same content
+/// with the same options is read instead of analysing the file again.
 pub fn analyze_with(config: &AnalyzeConfig, stages: &Stages) -> Report {
-    let found = discover(&config.inputs, config.include_hidden);
+    let mut found = discover(&config.inputs, config.include_hidden);
+    if let Some(share) = config.shard {
+        found.audio.retain(|input| {
+            shard::selects(share, &shard::relative_key(&config.inputs, &input.path))
+        });
+    }
+    let run = Run {
+        config,
+        stages,
+        options: options_text(config, stages),
+        slots: Slots::new(transcribers(config, stages)),
+        threads: whisper_threads(config, stages),
+    };
     let progress = Progress::new(found.audio.len() as u64, config.quiet);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.jobs)
         .build()
         .expect("a thread pool with a positive thread count");
-    let results: Vec<Result<Analysed, InputError>> = pool.install(|| {
+    let analysed: Vec<Outcome> = pool.install(|| {
         use rayon::prelude::*;
         found
             .audio
             .par_iter()
             .map(|input| {
-                let result = analyze_input(input, config, stages);
+                let outcome = analyze_or_reuse(input, &run);
                 progress.file_done(&input.path);
-                result
+                outcome
             })
             .collect()
     });
     progress.finish();
+    let mut outcomes: Vec<Outcome> = found.errors.into_iter().map(Outcome::Error).collect();
+    outcomes.extend(found.skipped.into_iter().map(Outcome::Skipped));
+    if let Some(dir) = &config.parts_dir {
+        outcomes = outcomes
+            .into_iter()
+            .map(|o| stored(dir, None, &run, o))
+            .collect();
+    }
+    outcomes.extend(analysed);
+    assemble(outcomes, config.vendor.as_deref())
+}
+
+/// The report of a run from its inputs' outcomes (in any order): recordings in path order, the
+/// cross-recording checks, errors and skipped files sorted by path. `analyze` and `merge` both
+/// end here, so a merged report equals the one run's. `vendor_override` is `--vendor`.
+pub fn assemble(outcomes: Vec<Outcome>, vendor_override: Option<&str>) -> Report {
     let mut report = Report {
         schema: SCHEMA.into(),
         recordings: Vec::new(),
-        errors: found.errors,
-        skipped: found.skipped,
+        errors: Vec::new(),
+        skipped: Vec::new(),
         vendors: Vec::new(),
         provenance: None,
     };
-    let mut analysed = Vec::with_capacity(results.len());
-    for result in results {
-        match result {
-            Ok(one) => analysed.push(one),
-            Err(error) => report.errors.push(error),
+    let mut analysed = Vec::new();
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Recording(one) => analysed.push(*one),
+            Outcome::Error(error) => report.errors.push(error),
+            Outcome::Skipped(skipped) => report.skipped.push(skipped),
         }
     }
+    analysed.sort_by(|a, b| Path::new(&a.recording.path).cmp(Path::new(&b.recording.path)));
     report.errors.sort_by(|a, b| a.path.cmp(&b.path));
-    link_recordings(&mut analysed, config.vendor.as_deref());
+    report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    link_recordings(&mut analysed, vendor_override);
     report.recordings = analysed.into_iter().map(|a| a.recording).collect();
     report
+}
+
+/// Everything besides a file's content that shapes its outcome, as `key=value; ...`: a part is
+/// reused only when this text is the same.
+fn options_text(config: &AnalyzeConfig, stages: &Stages) -> String {
+    let digest = |path: &Path| {
+        parts::content_sha256(path).unwrap_or_else(|err| format!("unreadable ({err})"))
+    };
+    let files = |paths: &[&std::path::PathBuf]| {
+        paths
+            .iter()
+            .map(|p| format!("{}:{}", p.display(), digest(p)))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let asr = &config.asr;
+    [
+        format!("callqa={}", env!("CARGO_PKG_VERSION")),
+        format!("thresholds={:?}", config.thresholds),
+        format!("model={}", stages.asr.map_or("none", |e| e.model_id())),
+        format!("lang={:?}", asr.language),
+        format!("agent_channel={:?}", asr.agent_channel),
+        format!("fast={}", asr.fast),
+        format!("show_pii={}", config.show_pii),
+        format!(
+            "facts={}",
+            files(&config.facts_file.iter().collect::<Vec<_>>())
+        ),
+        format!(
+            "rules={}",
+            files(&config.rules_files.iter().collect::<Vec<_>>())
+        ),
+    ]
+    .join("; ")
+}
+
+/// One audio file: its part when it is reusable, else analysed (and its part written).
+fn analyze_or_reuse(input: &Input, run: &Run) -> Outcome {
+    let Some(dir) = &run.config.parts_dir else {
+        return fresh(input, run);
+    };
+    let sha = parts::content_sha256(&input.path).ok();
+    let path = input.path.display().to_string();
+    if let Some(sha) = &sha {
+        if let Some(analysed) = parts::reusable(dir, &path, sha, &run.options) {
+            return Outcome::Recording(Box::new(analysed));
+        }
+    }
+    let outcome = fresh(input, run);
+    stored(dir, sha, run, outcome)
+}
+
+fn fresh(input: &Input, run: &Run) -> Outcome {
+    match analyze_input(input, run) {
+        Ok(analysed) => Outcome::Recording(Box::new(analysed)),
+        Err(error) => Outcome::Error(error),
+    }
+}
+
+/// Writes the outcome's part; when that fails the input becomes an error that says so (its
+/// result would be missing from a later `merge`).
+fn stored(dir: &Path, sha: Option<String>, run: &Run, outcome: Outcome) -> Outcome {
+    let part = parts::Part {
+        schema: parts::PART_SCHEMA.into(),
+        content_sha256: sha,
+        options: run.options.clone(),
+        show_pii: run.config.show_pii,
+        outcome,
+    };
+    match parts::write(dir, &part) {
+        Ok(()) => part.outcome,
+        Err(err) => Outcome::Error(InputError {
+            path: part.outcome.path().to_string(),
+            message: format!(
+                "analysed, but its part could not be written into {}: {err} (free disk space or \
+                 fix the folder's permissions, then run again: finished parts are reused)",
+                dir.display()
+            ),
+        }),
+    }
 }
 
 /// Checks across the recordings of a run: the same claim with different values within one vendor
@@ -132,18 +300,16 @@ fn link_recordings(analysed: &mut [Analysed], vendor_override: Option<&str>) {
     }
 }
 
-fn analyze_input(
-    input: &Input,
-    config: &AnalyzeConfig,
-    stages: &Stages,
-) -> Result<Analysed, InputError> {
+fn analyze_input(input: &Input, run: &Run) -> Result<Analysed, InputError> {
+    let (config, stages) = (run.config, run.stages);
     let mut recording = measure_file(&input.path).map_err(|err| InputError {
         path: input.path.display().to_string(),
         message: decode_message(&err),
     })?;
     recording.vendor = input.vendor.clone();
     if let Some(engine) = stages.asr {
-        transcribe_into(&mut recording, &input.path, engine, config);
+        run.slots
+            .with(|| transcribe_into(&mut recording, &input.path, engine, run));
         drop_transcribed_voices(&mut recording);
     }
     recording.findings = assess(
@@ -276,15 +442,8 @@ fn drop_transcribed_voices(recording: &mut Recording) {
 }
 
 /// The transcription pass; a failure becomes a warning on the recording, the acoustic report stays.
-fn transcribe_into(
-    recording: &mut Recording,
-    path: &Path,
-    engine: &Engine,
-    config: &AnalyzeConfig,
-) {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = (cores / config.jobs.max(1)).max(1);
-    match transcribe_recording(engine, path, recording, &config.asr, threads) {
+fn transcribe_into(recording: &mut Recording, path: &Path, engine: &Engine, run: &Run) {
+    match transcribe_recording(engine, path, recording, &run.config.asr, run.threads) {
         Ok(transcript) => recording.transcript = Some(transcript),
         Err(err) => recording
             .warnings

@@ -42,6 +42,24 @@ pub struct Engine {
     context: WhisperContext,
     multilingual: bool,
     path: PathBuf,
+    /// The model file's name and size in bytes: what `--parts` records as the model used.
+    model_id: String,
+    /// The model file's size, bytes.
+    model_bytes: u64,
+}
+
+/// Peak RSS of a run with one transcribing worker, besides the model file's size, MB: `base`
+/// (148 MB file) peaked at 474 MB over the 19 samples with `--jobs 1` (README "Limits").
+const ONE_WORKER_BESIDES_MODEL_MB: u64 = 326;
+/// What each further transcribing worker (its own whisper state and buffers) added, MB: the same
+/// samples peaked at 705 MB with 2 workers.
+const EXTRA_WORKER_MB: u64 = 231;
+
+/// See [`Engine::workers_within`]; `model_bytes` is the model file's size.
+fn workers_within(model_bytes: u64, max_memory_mb: u64) -> usize {
+    let one = model_bytes / 1_000_000 + ONE_WORKER_BESIDES_MODEL_MB;
+    let extra = max_memory_mb.saturating_sub(one) / EXTRA_WORKER_MB;
+    1 + extra as usize
 }
 
 /// Language detected for a recording: ISO code and probability (0..1).
@@ -70,11 +88,26 @@ impl Engine {
                 error,
             }
         })?;
+        let bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
         Ok(Self {
             context,
             multilingual: info.multilingual,
             path: path.to_path_buf(),
+            model_id: format!("{name} ({bytes} bytes)"),
+            model_bytes: bytes,
         })
+    }
+
+    /// How many recordings may be transcribed at once within `max_memory_mb` of peak RSS (at
+    /// least one): the loaded model is shared, each worker adds its own decoding state.
+    pub fn workers_within(&self, max_memory_mb: u64) -> usize {
+        workers_within(self.model_bytes, max_memory_mb)
+    }
+
+    /// The loaded model's file name and size, e.g. `ggml-base.bin (147951465 bytes)`.
+    pub fn model_id(&self) -> &str {
+        &self.model_id
     }
 
     /// The model file this engine was loaded from (named in the report's provenance).
@@ -361,6 +394,20 @@ pub fn language_windows<'a>(channels: &[&'a CompactAudio]) -> Vec<&'a [f32]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_budget_allows_one_base_worker_and_more_memory_allows_more() {
+        let base = 147_951_465;
+        assert_eq!(workers_within(base, 500), 1);
+        assert_eq!(workers_within(base, 100), 1, "never fewer than one");
+        assert_eq!(workers_within(base, 705), 2);
+        assert_eq!(workers_within(base, 2000), 7);
+        assert_eq!(
+            workers_within(3 * base, 705),
+            1,
+            "a bigger model leaves room for fewer"
+        );
+    }
 
     fn audio(seconds: usize) -> CompactAudio {
         CompactAudio {

@@ -3,6 +3,7 @@
 
 pub mod analyze;
 mod files;
+pub mod merge;
 pub mod model;
 mod output;
 mod provenance;

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::config::AnalyzeConfig;
+use crate::config::{AnalyzeConfig, MergeConfig};
 use crate::model::{Provenance, Report};
 use crate::report::html::HtmlOptions;
 
@@ -27,6 +27,30 @@ pub(crate) fn of_run(config: &AnalyzeConfig, model: Option<&Path>) -> Provenance
         rules_files: config.rules_files.iter().map(|p| shown(p)).collect(),
         config_file: config.config_file.as_deref().map(shown),
         thresholds: fields(&config.thresholds),
+        verdict_rules: fields(&config.verdict),
+    }
+}
+
+/// The provenance of a `merge` run: the parts carry the analysis options (and refuse to mix
+/// different ones), so only the verdict rules are this run's own; the model, language, facts,
+/// rules and thresholds are those of the `analyze --parts` runs and are not repeated here.
+pub(crate) fn of_merge(config: &MergeConfig) -> Provenance {
+    Provenance {
+        created_utc: utc_timestamp(now_unix_s()),
+        callqa_version: env!("CARGO_PKG_VERSION").into(),
+        command_line: std::env::args().collect(),
+        working_dir: std::env::current_dir()
+            .ok()
+            .map(|d| d.display().to_string()),
+        model: None,
+        language: None,
+        facts_file: None,
+        rules_files: Vec::new(),
+        config_file: config
+            .config_file
+            .as_deref()
+            .map(|p| p.display().to_string()),
+        thresholds: BTreeMap::new(),
         verdict_rules: fields(&config.verdict),
     }
 }

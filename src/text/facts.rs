@@ -2,7 +2,7 @@
 //! claims that contradict the facts (`misinformation`) and claims that contradict each other
 //! across recordings or files (`inconsistency`).
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::normalize::Normalized;
 pub use super::quantity::Range;
@@ -198,7 +198,7 @@ fn parse_range(text: &str) -> Option<Range> {
 }
 
 /// What an agent said about a fact, with where they said it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Claim {
     pub fact: String,
     /// The stated value, converted to the fact's unit.

@@ -6,13 +6,14 @@
 use std::sync::OnceLock;
 
 use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
 
 use super::normalize::Normalized;
 use super::numbers::numbers;
 use crate::lang;
 
 /// A closed range of values in a unit (a single value has `min == max`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Range {
     pub min: f64,
     pub max: f64,
@@ -110,7 +111,7 @@ pub enum QuantityUnit {
 }
 
 /// How a quantity is qualified by the words just before it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Qualifier {
     #[default]
     Exact,

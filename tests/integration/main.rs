@@ -17,5 +17,8 @@ mod staged;
 mod cli;
 mod reports;
 
+// Past one process: parts, resume, shards and merge.
+mod shards;
+
 // Real speech (../shared/realdev, or $CALLQA_REALDEV): SKIPPED where it is absent.
 mod realdev;

@@ -1,0 +1,52 @@
+//! `callqa merge`: the part folders of sharded or resumed `analyze --parts` runs -> the
+//! cross-recording checks, the verdicts and the report set, as one `analyze` run would give them.
+
+use std::io::Write;
+
+use super::provenance;
+use crate::config::{MergeConfig, OutputFormat};
+use crate::exit_codes::ExitCode;
+use crate::parts;
+use crate::pipeline;
+use crate::report::{
+    self,
+    csv::{CsvExport, FindingsCsvExport},
+    html::HtmlExport,
+    json::JsonExport,
+    summary::write_summary,
+    Export,
+};
+use crate::text::redact;
+use crate::verdict;
+
+/// `callqa merge`: reads every part, assembles the report, writes and prints it like `analyze`.
+pub fn run(config: &MergeConfig) -> anyhow::Result<ExitCode> {
+    let (outcomes, show_pii) = parts::read_dirs(&config.parts_dirs)?;
+    let mut report = pipeline::assemble(outcomes, config.vendor.as_deref());
+    verdict::apply(&mut report, config.vendor.as_deref(), &config.verdict);
+    report.provenance = Some(provenance::of_merge(config));
+    if !show_pii {
+        redact::mask_report(&mut report);
+    }
+    if let Some(dir) = &config.out_dir {
+        let html = HtmlExport {
+            options: provenance::html_options(&report, dir, config.summary_only),
+        };
+        let exports: [&dyn Export; 4] = [&JsonExport, &html, &CsvExport, &FindingsCsvExport];
+        report::write_all(&report, dir, &exports)?;
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match config.format {
+        OutputFormat::Json => JsonExport.write(&report, &mut out)?,
+        OutputFormat::Text if !config.quiet => write_summary(&report, &mut out)?,
+        OutputFormat::Text => {}
+    }
+    out.flush()?;
+    if config.quiet {
+        for err in &report.errors {
+            eprintln!("error: {}: {}", err.path, err.message);
+        }
+    }
+    Ok(ExitCode::of_report(&report, config.fail_on))
+}
