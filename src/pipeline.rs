@@ -9,8 +9,9 @@ use crate::asr::transcribe::Engine;
 use crate::audio::{AudioStream, DecodeError};
 use crate::config::AnalyzeConfig;
 use crate::conversation::{self, VoicePrint, VoicePrinter};
-use crate::discover::{discover, io_message, Input};
-use crate::findings::assess;
+use crate::discover::{discover, io_message, Discovered, Input};
+use crate::findings::{assess, assess_truncation};
+use crate::interrupt;
 use crate::model::{ChannelMeasures, InputError, Recording, Report, TimeRange, SCHEMA};
 use crate::progress::Progress;
 use crate::signal::background;
@@ -50,21 +51,33 @@ pub fn analyze(config: &AnalyzeConfig) -> Report {
 /// Runs `analyze` over the configured inputs through every stage in `stages` (the model and the
 /// rules are loaded once by the caller and shared by every worker); never fails as a whole.
 pub fn analyze_with(config: &AnalyzeConfig, stages: &Stages) -> Report {
-    let found = discover(&config.inputs, config.include_hidden);
+    analyze_found(
+        config,
+        stages,
+        discover(&config.inputs, config.include_hidden),
+    )
+}
+
+/// Runs `analyze` over files already discovered. After Ctrl-C ([`interrupt::requested`]) no
+/// further file is started and the report lacks the files not analysed: callers drop it.
+pub(crate) fn analyze_found(config: &AnalyzeConfig, stages: &Stages, found: Discovered) -> Report {
     let progress = Progress::new(found.audio.len() as u64, config.quiet);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.jobs)
         .build()
         .expect("a thread pool with a positive thread count");
-    let results: Vec<Result<Analysed, InputError>> = pool.install(|| {
+    let results: Vec<Option<Result<Analysed, InputError>>> = pool.install(|| {
         use rayon::prelude::*;
         found
             .audio
             .par_iter()
             .map(|input| {
+                if interrupt::requested() {
+                    return None;
+                }
                 let result = analyze_input(input, config, stages);
                 progress.file_done(&input.path);
-                result
+                Some(result)
             })
             .collect()
     });
@@ -78,7 +91,7 @@ pub fn analyze_with(config: &AnalyzeConfig, stages: &Stages) -> Report {
         provenance: None,
     };
     let mut analysed = Vec::with_capacity(results.len());
-    for result in results {
+    for result in results.into_iter().flatten() {
         match result {
             Ok(one) => analysed.push(one),
             Err(error) => report.errors.push(error),
@@ -152,6 +165,10 @@ fn analyze_input(
         &recording.bleed,
         &config.thresholds,
     );
+    if let Some(missing_s) = recording.truncated_s {
+        let finding = assess_truncation(missing_s, recording.duration_s);
+        recording.findings.push(finding);
+    }
     let claims = scan_words(&mut recording, stages, config.show_pii);
     let customer_voice = analyze_conversation(&mut recording, &input.path);
     Ok(Analysed {
@@ -285,7 +302,18 @@ fn transcribe_into(
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = (cores / config.jobs.max(1)).max(1);
     match transcribe_recording(engine, path, recording, &config.asr, threads) {
-        Ok(transcript) => recording.transcript = Some(transcript),
+        Ok((transcript, cut)) => {
+            if cut && !crate::interrupt::requested() {
+                recording.warnings.push(format!(
+                    "transcription cut after {:.0} s ({} x the {:.1} s of audio, --max-asr-factor): \
+                     the transcript and the text findings cover only the part decoded by then",
+                    config.asr.max_asr_factor * recording.duration_s,
+                    config.asr.max_asr_factor,
+                    recording.duration_s
+                ));
+            }
+            recording.transcript = Some(transcript);
+        }
         Err(err) => recording
             .warnings
             .push(format!("transcription failed: {}", error_chain(&err))),
@@ -344,6 +372,7 @@ pub fn measure_file(path: &Path) -> Result<Recording, DecodeError> {
         channels,
         bleed: bleed.finish(),
         warnings: stream.warnings().to_vec(),
+        truncated_s: stream.missing_s(),
         plots: plots.into_iter().next().unwrap_or_default(),
         ..Recording::default()
     })

@@ -3,6 +3,7 @@
 //! back to the original timeline, hallucinations dropped.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use whisper_rs::{
     DtwMode, DtwModelPreset, DtwParameters, FullParams, SamplingStrategy, WhisperContext,
@@ -13,6 +14,7 @@ use super::filter::{clean_segment, split_at_turns, RawSegment};
 use super::gate::CompactAudio;
 use super::model::{check_ggml, GgmlInfo};
 use super::AsrError;
+use crate::interrupt;
 use crate::model::Word;
 
 /// Length of whisper's input window, seconds.
@@ -35,6 +37,15 @@ pub struct DecodeOptions {
     pub fast: bool,
     /// CPU threads whisper uses for one file.
     pub threads: usize,
+    /// When decoding is cut (the `--max-asr-factor` watchdog); the segments decoded by then stay.
+    pub deadline: Option<Instant>,
+}
+
+impl DecodeOptions {
+    /// Whether decoding must stop now: past the deadline, or Ctrl-C.
+    pub fn must_stop(&self) -> bool {
+        interrupt::requested() || self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
 }
 
 /// The loaded model, shared by every worker.
@@ -145,9 +156,13 @@ impl Engine {
         params.set_print_realtime(false);
         params.set_print_special(false);
         params.set_print_timestamps(false);
-        state
-            .full(params, &audio.samples)
-            .map_err(AsrError::Transcribe)?;
+        let watchdog = options.clone();
+        params.set_abort_callback_safe(move || watchdog.must_stop());
+        if let Err(err) = state.full(params, &audio.samples) {
+            if !options.must_stop() {
+                return Err(AsrError::Transcribe(err));
+            }
+        }
         let eot = self.context.token_eot();
         let mut segments = Vec::new();
         for segment in state.as_iter() {

@@ -12,6 +12,7 @@ use crate::report::{
     html::HtmlExport,
 };
 use crate::text::redact;
+use crate::report::json::check_numbers;
 use crate::verdict;
 
 /// `callqa report`: re-renders report.html, summary.csv and findings.csv from a saved report.json; verdicts are
@@ -20,7 +21,10 @@ pub fn run(config: &ReportConfig) -> anyhow::Result<ExitCode> {
     let path = &config.report_json;
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut report: Report = serde_json::from_str(&text)
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a callqa report.json", path.display()))?;
+    check_numbers(&value).map_err(|msg| anyhow::anyhow!("{}: {msg}", path.display()))?;
+    let mut report: Report = serde_json::from_value(value)
         .with_context(|| format!("{} is not a callqa report.json", path.display()))?;
     if report.schema != SCHEMA {
         bail!(
@@ -46,6 +50,7 @@ pub fn run(config: &ReportConfig) -> anyhow::Result<ExitCode> {
         &report,
         &config.out_dir,
         &[&html, &CsvExport, &FindingsCsvExport],
+        true,
     )?;
     Ok(ExitCode::of_report(&report, config.fail_on))
 }
