@@ -6,18 +6,27 @@ use super::provenance;
 use crate::config::{ReportConfig, VerdictRules};
 use crate::exit_codes::ExitCode;
 use crate::model::{Report, SCHEMA};
+use crate::report::json::{check_numbers, JsonExport};
+use crate::report::outdir::check_output_dir;
 use crate::report::{
     self,
     csv::{CsvExport, FindingsCsvExport},
     html::HtmlExport,
+    Export,
 };
 use crate::text::redact;
-use crate::report::json::check_numbers;
 use crate::verdict;
 
 /// `callqa report`: re-renders report.html, summary.csv and findings.csv from a saved report.json; verdicts are
 /// recomputed with `--config` rules, or when the saved report has none.
 pub fn run(config: &ReportConfig) -> anyhow::Result<ExitCode> {
+    let exports: [&dyn Export; 2] = [&HtmlExport, &CsvExport];
+    let known = [
+        JsonExport.file_name(),
+        HtmlExport.file_name(),
+        CsvExport.file_name(),
+    ];
+    check_output_dir(&config.out_dir, "--out", &[], &known)?;
     let path = &config.report_json;
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
