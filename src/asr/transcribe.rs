@@ -156,8 +156,19 @@ impl Engine {
         params.set_print_realtime(false);
         params.set_print_special(false);
         params.set_print_timestamps(false);
-        let watchdog = options.clone();
-        params.set_abort_callback_safe(move || watchdog.must_stop());
+        // whisper-rs 0.16's `set_abort_callback_safe` hands its trampoline a boxed trait object
+        // but reads it as the closure type (garbage: it aborted ordinary runs), so the plain C
+        // callback is used, its data being `options`, which outlives `full`.
+        // SAFETY: `abort_if_stopped` only reads the `DecodeOptions` behind the pointer, which
+        // lives until this function returns, after `full` is done with it.
+        unsafe {
+            params.set_abort_callback(Some(abort_if_stopped));
+            params.set_abort_callback_user_data(
+                std::ptr::from_ref(options)
+                    .cast_mut()
+                    .cast::<std::ffi::c_void>(),
+            );
+        }
         if let Err(err) = state.full(params, &audio.samples) {
             if !options.must_stop() {
                 return Err(AsrError::Transcribe(err));
@@ -184,6 +195,13 @@ impl Engine {
         }
         Ok(segments)
     }
+}
+
+/// whisper's abort callback: `data` is the `DecodeOptions` of the running `full` call.
+unsafe extern "C" fn abort_if_stopped(data: *mut std::ffi::c_void) -> bool {
+    // SAFETY: `transcribe` passes a pointer to its `DecodeOptions`, alive while whisper runs.
+    let options = unsafe { &*data.cast::<DecodeOptions>() };
+    options.must_stop()
 }
 
 /// Original start and end of a segment, seconds: from its first and last words when it has words

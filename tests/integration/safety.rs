@@ -414,27 +414,38 @@ clitest!(
             scratch.path("call.wav"),
         )
         .unwrap();
-        let out = scratch.callqa(&[
-            "analyze",
-            "call.wav",
-            "--model",
-            model.to_str().unwrap(),
-            "--lang",
-            "en",
-            "--fast",
-            "--max-asr-factor",
-            "0.001",
-            "--format",
-            "json",
-        ]);
-        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        let report = json(&out);
-        let warnings = report["recordings"][0]["warnings"].as_array().unwrap();
-        assert!(
-            warnings
+        let run = |factor: &str| {
+            let out = scratch.callqa(&[
+                "analyze",
+                "call.wav",
+                "--model",
+                model.to_str().unwrap(),
+                "--lang",
+                "en",
+                "--fast",
+                "--max-asr-factor",
+                factor,
+                "--format",
+                "json",
+            ]);
+            assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+            json(&out)["recordings"][0].clone()
+        };
+        let cut = |recording: &serde_json::Value| {
+            recording["warnings"]
+                .as_array()
+                .unwrap()
                 .iter()
-                .any(|w| w.as_str().unwrap().contains("transcription cut")),
-            "{warnings:?}"
+                .any(|w| w.as_str().unwrap().contains("transcription cut"))
+        };
+        let stopped = run("0.001");
+        assert!(cut(&stopped), "{:?}", stopped["warnings"]);
+        let whole = run("10");
+        assert!(!cut(&whole), "{:?}", whole["warnings"]);
+        let segments = whole["transcript"]["segments"].as_array().unwrap().len();
+        assert!(
+            segments > 3,
+            "the default limit lets a normal call through: {whole}"
         );
     }
 );
