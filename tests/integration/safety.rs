@@ -440,7 +440,7 @@ clitest!(
         };
         let stopped = run("0.001");
         assert!(cut(&stopped), "{:?}", stopped["warnings"]);
-        let whole = run("10");
+        let whole = run("30");
         assert!(!cut(&whole), "{:?}", whole["warnings"]);
         let segments = whole["transcript"]["segments"].as_array().unwrap().len();
         assert!(
