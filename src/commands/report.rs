@@ -20,11 +20,11 @@ use crate::verdict;
 /// `callqa report`: re-renders report.html, summary.csv and findings.csv from a saved report.json; verdicts are
 /// recomputed with `--config` rules, or when the saved report has none.
 pub fn run(config: &ReportConfig) -> anyhow::Result<ExitCode> {
-    let exports: [&dyn Export; 2] = [&HtmlExport, &CsvExport];
     let known = [
         JsonExport.file_name(),
-        HtmlExport.file_name(),
+        HtmlExport::default().file_name(),
         CsvExport.file_name(),
+        FindingsCsvExport.file_name(),
     ];
     check_output_dir(&config.out_dir, "--out", &[], &known)?;
     let path = &config.report_json;

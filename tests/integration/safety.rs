@@ -126,7 +126,13 @@ clitest!(
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         assert_eq!(
             names(&scratch.path("report")),
-            [".callqa-files", "report.html", "report.json", "summary.csv"]
+            [
+                ".callqa-files",
+                "findings.csv",
+                "report.html",
+                "report.json",
+                "summary.csv"
+            ]
         );
         std::fs::remove_file(scratch.path("calls/b.wav")).unwrap();
         let out = scratch.callqa(&[
