@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{
     AgentChannel, AnalyzeConfig, AsrConfig, ConfigFile, MergeConfig, OutputFormat, ReportConfig,
-    RulesConfig, ScanConfig, ScanInput,
+    RulesConfig, ScanConfig, ScanInput, DEFAULT_MAX_ASR_FACTOR,
 };
 use crate::exit_codes::{ExitCode, ANALYZE_HELP, SCAN_HELP};
 use crate::model::Level;
@@ -264,6 +264,10 @@ pub struct AnalyzeArgs {
     /// Greedy decoding instead of beam search: faster, a little less accurate.
     #[arg(long)]
     pub fast: bool,
+    /// Cut the transcription of a recording after this many times its duration (wall clock),
+    /// with a warning in the report: a watchdog for whisper stuck in fallbacks.
+    #[arg(long, default_value_t = DEFAULT_MAX_ASR_FACTOR, value_name = "FACTOR")]
+    pub max_asr_factor: f64,
     /// Also write a .txt, .srt and .vtt transcript per recording into this folder.
     #[arg(long)]
     pub transcripts: Option<PathBuf>,
@@ -405,13 +409,7 @@ impl AnalyzeArgs {
             Some(path) => ConfigFile::load(path)?,
             None => ConfigFile::default(),
         };
-        let jobs = match self.jobs {
-            Some(0) => bail!("--jobs must be at least 1"),
-            Some(n) => n,
-            None => std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
-        };
+        let jobs = jobs_for(self.jobs, cores())?;
         if self.vendor.as_deref().is_some_and(|v| v.trim().is_empty()) {
             bail!("--vendor needs a non-empty name");
         }
@@ -459,6 +457,7 @@ impl AnalyzeArgs {
                 },
                 fast: self.fast,
                 transcripts_dir: self.transcripts,
+                max_asr_factor: check_asr_factor(self.max_asr_factor)?,
             },
             verdict: file.verdict,
             vendor: self.vendor.map(|v| v.trim().to_string()),
@@ -472,6 +471,40 @@ impl AnalyzeArgs {
     }
 }
 
+/// Most `--jobs` per CPU core: each job decodes (and may transcribe) one file, so more only
+/// costs memory; thousands of threads could exhaust the system.
+pub const MAX_JOBS_PER_CORE: usize = 4;
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// `--jobs`: at least 1, at most [`MAX_JOBS_PER_CORE`] per core (capped with a warning); the
+/// number of cores when not given.
+fn jobs_for(asked: Option<usize>, cores: usize) -> anyhow::Result<usize> {
+    let cap = cores * MAX_JOBS_PER_CORE;
+    match asked {
+        Some(0) => bail!("--jobs must be at least 1"),
+        Some(n) if n > cap => {
+            eprintln!(
+                "callqa: warning: --jobs {n} is more than {MAX_JOBS_PER_CORE} per core on \
+                 {cores} core(s); using {cap}"
+            );
+            Ok(cap)
+        }
+        Some(n) => Ok(n),
+        None => Ok(cores),
+    }
+}
+
+/// `--max-asr-factor`: a finite number above 0, at most 1000.
+fn check_asr_factor(factor: f64) -> anyhow::Result<f64> {
+    if !(factor > 0.0 && factor <= 1000.0) {
+        bail!("--max-asr-factor must be a number above 0 and at most 1000 (got {factor}); the default is {DEFAULT_MAX_ASR_FACTOR}");
+    }
+    Ok(factor)
+}
+
 /// `auto` -> detect; otherwise a two- or three-letter lowercase language code.
 fn parse_language(lang: &str) -> anyhow::Result<Option<String>> {
     let lang = lang.trim().to_ascii_lowercase();
@@ -482,4 +515,17 @@ fn parse_language(lang: &str) -> anyhow::Result<Option<String>> {
         bail!("--lang must be auto or a language code such as en, ru, es (got {lang:?})");
     }
     Ok(Some(lang))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_are_capped_at_a_multiple_of_the_cores() {
+        assert_eq!(jobs_for(Some(10_000), 2).unwrap(), 2 * MAX_JOBS_PER_CORE);
+        assert_eq!(jobs_for(Some(3), 2).unwrap(), 3);
+        assert_eq!(jobs_for(None, 6).unwrap(), 6);
+        assert!(jobs_for(Some(0), 2).is_err());
+    }
 }

@@ -35,6 +35,48 @@ pub struct Thresholds {
     pub bleed_high_db: f64,
 }
 
+/// Largest settings file read (`--config`, `--facts`, `--rules`), bytes: real ones are a few KB.
+pub const MAX_SETTINGS_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+impl Thresholds {
+    /// Each key with the range of values that make sense for it (inclusive).
+    fn ranges(&self) -> [(&'static str, f64, f64, f64); 10] {
+        [
+            ("snr_medium_db", self.snr_medium_db, -100.0, 200.0),
+            ("snr_high_db", self.snr_high_db, -100.0, 200.0),
+            ("noise_floor_dbfs", self.noise_floor_dbfs, -200.0, 0.0),
+            ("clipping_fraction", self.clipping_fraction, 0.0, 1.0),
+            ("narrowband_hz", self.narrowband_hz, 0.0, 400_000.0),
+            ("quiet_lufs", self.quiet_lufs, -200.0, 0.0),
+            ("dc_offset", self.dc_offset, 0.0, 1.0),
+            (
+                "low_sample_rate_hz",
+                f64::from(self.low_sample_rate_hz),
+                0.0,
+                400_000.0,
+            ),
+            ("bleed_db", self.bleed_db, -200.0, 0.0),
+            ("bleed_high_db", self.bleed_high_db, -200.0, 0.0),
+        ]
+    }
+
+    /// Refuses NaN, infinite and absurd values (a NaN threshold compares false with every
+    /// measurement and would silently turn a finding off), naming the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        for (key, value, min, max) in self.ranges() {
+            if !(min..=max).contains(&value) {
+                return Err(ConfigError::OutOfRange {
+                    key,
+                    value,
+                    min,
+                    max,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for Thresholds {
     fn default() -> Self {
         Self {
@@ -124,6 +166,19 @@ pub enum ConfigError {
         #[source]
         source: Box<ConfigError>,
     },
+    #[error("[thresholds] {key} = {value} is not a finite number between {min} and {max}")]
+    OutOfRange {
+        key: &'static str,
+        value: f64,
+        min: f64,
+        max: f64,
+    },
+    #[error("is {bytes} bytes, more than a settings file needs ({MAX_SETTINGS_FILE_BYTES} at most); is it the right file?")]
+    TooLarge { bytes: u64 },
+    #[error(
+        "is not a regular file (a folder, named pipe or device); give the path of a TOML file"
+    )]
+    NotAFile,
     #[error("[verdict] needs 1 <= yellow_flags < orange_flags < red_flags (got {yellow}, {orange}, {red})")]
     VerdictOrder {
         yellow: usize,
@@ -135,6 +190,20 @@ pub enum ConfigError {
 impl ConfigFile {
     /// Reads a TOML config file; the error names the file and what is wrong in it.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let invalid = |source| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            source: Box::new(source),
+        };
+        let meta = std::fs::metadata(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if !meta.is_file() {
+            return Err(invalid(ConfigError::NotAFile));
+        }
+        if meta.len() > MAX_SETTINGS_FILE_BYTES {
+            return Err(invalid(ConfigError::TooLarge { bytes: meta.len() }));
+        }
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
@@ -143,12 +212,8 @@ impl ConfigFile {
             path: path.to_path_buf(),
             source,
         })?;
-        file.verdict
-            .validate()
-            .map_err(|source| ConfigError::Invalid {
-                path: path.to_path_buf(),
-                source: Box::new(source),
-            })?;
+        file.thresholds.validate().map_err(invalid)?;
+        file.verdict.validate().map_err(invalid)?;
         Ok(file)
     }
 }
@@ -257,7 +322,15 @@ pub struct AsrConfig {
     pub fast: bool,
     /// `--transcripts DIR`: .txt/.srt/.vtt per recording.
     pub transcripts_dir: Option<PathBuf>,
+    /// `--max-asr-factor`: transcription of a recording is cut after this many times its
+    /// duration (wall-clock seconds per second of audio).
+    pub max_asr_factor: f64,
 }
+
+/// Default `--max-asr-factor`: generous. Whisper `base` alone runs at 0.3-2x real time on 2
+/// busy cores, but several runs sharing them went past 10x; whisper stuck in its 8 temperature
+/// fallbacks does about 8 times the work.
+pub const DEFAULT_MAX_ASR_FACTOR: f64 = 30.0;
 
 impl Default for AsrConfig {
     fn default() -> Self {
@@ -268,6 +341,7 @@ impl Default for AsrConfig {
             agent_channel: AgentChannel::Auto,
             fast: false,
             transcripts_dir: None,
+            max_asr_factor: DEFAULT_MAX_ASR_FACTOR,
         }
     }
 }
@@ -313,4 +387,71 @@ pub enum RulesConfig {
     Test {
         files: Vec<PathBuf>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<ConfigFile, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("thresholds.toml");
+        std::fs::write(&path, text).unwrap();
+        ConfigFile::load(&path).map_err(|e| {
+            std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source())
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(": ")
+        })
+    }
+
+    #[test]
+    fn nan_infinite_and_absurd_thresholds_are_refused_naming_key_and_file() {
+        for (text, key) in [
+            ("[thresholds]\nsnr_medium_db = nan", "snr_medium_db"),
+            ("[thresholds]\nnoise_floor_dbfs = -inf", "noise_floor_dbfs"),
+            (
+                "[thresholds]\nclipping_fraction = 1e308",
+                "clipping_fraction",
+            ),
+            ("[thresholds]\nbleed_db = +inf", "bleed_db"),
+        ] {
+            let err = load(text).unwrap_err();
+            assert!(
+                err.contains("thresholds.toml") && err.contains(key),
+                "{err}"
+            );
+        }
+        assert_eq!(
+            load("[thresholds]\nsnr_medium_db = 25.0")
+                .unwrap()
+                .thresholds
+                .snr_medium_db,
+            25.0
+        );
+    }
+
+    #[test]
+    fn oversized_and_non_regular_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = ConfigFile::load(dir.path()).unwrap_err();
+        assert!(
+            std::error::Error::source(&err)
+                .unwrap()
+                .to_string()
+                .contains("not a regular file"),
+            "{err}"
+        );
+        let big = dir.path().join("big.toml");
+        let comment = format!("# {}\n", "x".repeat(MAX_SETTINGS_FILE_BYTES as usize));
+        std::fs::write(&big, comment).unwrap();
+        let err = ConfigFile::load(&big).unwrap_err();
+        assert!(
+            std::error::Error::source(&err)
+                .unwrap()
+                .to_string()
+                .contains("bytes"),
+            "{err}"
+        );
+    }
 }

@@ -88,6 +88,13 @@ fn vendor_of(root: &Path, path: &Path) -> Option<String> {
 /// Sorts one file into audio, skipped or error. A file the user named explicitly is
 /// never silently skipped: if it is not audio, that is an error.
 fn classify(path: &Path, vendor: Option<String>, explicit: bool, found: &mut Discovered) {
+    if let Err(message) = regular_file(path) {
+        found.errors.push(InputError {
+            path: path.display().to_string(),
+            message,
+        });
+        return;
+    }
     match sniff(path) {
         Ok(Sniff::Audio) => found.audio.push(Input {
             path: path.to_path_buf(),
@@ -106,6 +113,19 @@ fn classify(path: &Path, vendor: Option<String>, explicit: bool, found: &mut Dis
             message: io_message(&err),
         }),
     }
+}
+
+/// Only regular files are read: opening a FIFO (named pipe) would wait for a writer forever, and
+/// a device or socket is no recording.
+fn regular_file(path: &Path) -> Result<(), String> {
+    let meta = std::fs::metadata(path).map_err(|e| io_message(&e))?;
+    if meta.is_file() {
+        return Ok(());
+    }
+    Err(
+        "not a regular file (a named pipe, socket or device); save the audio to a file first"
+            .into(),
+    )
 }
 
 /// A user-facing message for an I/O error on an input.
@@ -192,6 +212,26 @@ mod tests {
         touch(&call, b"RIFF");
         let found = discover(&[call.clone(), dir.path().to_path_buf()], false);
         assert_eq!(found.audio.len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_named_pipe_is_an_error_not_a_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("call.wav");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("SKIPPED: mkfifo is not available");
+            return;
+        }
+        let found = discover(&[fifo, dir.path().join("missing.wav")], false);
+        assert!(found.audio.is_empty());
+        assert_eq!(found.errors.len(), 2);
+        assert!(
+            found.errors[0].message.contains("not a regular file"),
+            "{:?}",
+            found.errors
+        );
     }
 
     #[cfg(unix)]

@@ -14,8 +14,10 @@ pub enum ExitCode {
     FailOnReached,
     /// `rules test`: a rule's examples or counter-examples failed.
     ExamplesFailed,
-    /// Some inputs could not be analysed; the report covers the rest.
+    /// Some inputs could not be analysed (or none was found); the report covers the rest.
     InputErrors,
+    /// Stopped by Ctrl-C or SIGTERM: no report written, no temporary files left.
+    Interrupted,
 }
 
 impl ExitCode {
@@ -25,6 +27,7 @@ impl ExitCode {
             ExitCode::Success => 0,
             ExitCode::GeneralError | ExitCode::FailOnReached | ExitCode::ExamplesFailed => 1,
             ExitCode::InputErrors => 2,
+            ExitCode::Interrupted => 130,
         }
     }
 
@@ -47,7 +50,8 @@ impl ExitCode {
 pub const ANALYZE_HELP: &str = "Exit codes:
   0  every input was analysed
   1  a usage or configuration error (nothing analysed), or a vendor reached the --fail-on level
-  2  some inputs could not be analysed (the report still covers the rest)";
+  2  some inputs could not be analysed (the report still covers the rest), or no audio was found
+130  stopped by Ctrl-C or SIGTERM: nothing written, no temporary files left";
 
 /// `--help` text of `scan`.
 pub const SCAN_HELP: &str = "Exit codes:

@@ -26,6 +26,25 @@ pub fn assess(
     findings
 }
 
+/// A file whose header announces more audio than it holds: the call was cut short, and what is
+/// missing was never heard (`missing_s`, `decoded_s`: seconds).
+pub fn assess_truncation(missing_s: f64, decoded_s: f64) -> Finding {
+    let mut finding = Finding::new(
+        FindingKind::RecordingQuality,
+        "truncated",
+        Severity::Medium,
+        format!(
+            "the file is truncated: {missing_s:.1} s of the announced {:.1} s are missing; \
+             only the first {decoded_s:.1} s were analysed",
+            missing_s + decoded_s
+        ),
+    );
+    finding
+        .details
+        .insert("missing_s".into(), serde_json::json!(missing_s));
+    finding
+}
+
 fn channel_name(index: usize, count: usize) -> String {
     match (count, index) {
         (1, _) => "the recording".into(),

@@ -2,6 +2,7 @@
 
 use callqa::cli::{Cli, Command, ModelCommand};
 use callqa::commands::{analyze, merge, model, report, rules, scan};
+use callqa::escape::terminal;
 use callqa::exit_codes::ExitCode;
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -24,9 +25,9 @@ fn main() {
     let code = match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err}");
+            eprintln!("error: {}", terminal(&err.to_string()));
             for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                eprintln!("  caused by: {}", terminal(&cause.to_string()));
             }
             ExitCode::GeneralError
         }

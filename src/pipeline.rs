@@ -10,8 +10,9 @@ use crate::asr::transcribe::Engine;
 use crate::audio::{AudioStream, DecodeError};
 use crate::config::AnalyzeConfig;
 use crate::conversation::{self, VoicePrint, VoicePrinter};
-use crate::discover::{discover, io_message, Input};
-use crate::findings::assess;
+use crate::discover::{discover, io_message, Discovered, Input};
+use crate::findings::{assess, assess_truncation};
+use crate::interrupt;
 use crate::model::{ChannelMeasures, InputError, Recording, Report, TimeRange, SCHEMA};
 use crate::parts::{self, Analysed, Outcome};
 use crate::progress::Progress;
@@ -107,7 +108,21 @@ pub fn analyze(config: &AnalyzeConfig) -> Report {
 /// outcome is written to its part as soon as it is done, and a part made from the same content
 /// with the same options is read instead of analysing the file again.
 pub fn analyze_with(config: &AnalyzeConfig, stages: &Stages) -> Report {
-    let mut found = discover(&config.inputs, config.include_hidden);
+    analyze_found(
+        config,
+        stages,
+        discover(&config.inputs, config.include_hidden),
+    )
+}
+
+/// Runs `analyze` over files already discovered (only the `--shard` share of them). After Ctrl-C
+/// ([`interrupt::requested`]) no further file is started and the report lacks the files not
+/// analysed: callers drop it.
+pub(crate) fn analyze_found(
+    config: &AnalyzeConfig,
+    stages: &Stages,
+    mut found: Discovered,
+) -> Report {
     if let Some(share) = config.shard {
         found.audio.retain(|input| {
             shard::selects(share, &shard::relative_key(&config.inputs, &input.path))
@@ -125,15 +140,18 @@ pub fn analyze_with(config: &AnalyzeConfig, stages: &Stages) -> Report {
         .num_threads(config.jobs)
         .build()
         .expect("a thread pool with a positive thread count");
-    let analysed: Vec<Outcome> = pool.install(|| {
+    let analysed: Vec<Option<Outcome>> = pool.install(|| {
         use rayon::prelude::*;
         found
             .audio
             .par_iter()
             .map(|input| {
+                if interrupt::requested() {
+                    return None;
+                }
                 let outcome = analyze_or_reuse(input, &run);
                 progress.file_done(&input.path);
-                outcome
+                Some(outcome)
             })
             .collect()
     });
@@ -146,7 +164,7 @@ pub fn analyze_with(config: &AnalyzeConfig, stages: &Stages) -> Report {
             .map(|o| stored(dir, None, &run, o))
             .collect();
     }
-    outcomes.extend(analysed);
+    outcomes.extend(analysed.into_iter().flatten());
     assemble(outcomes, config.vendor.as_deref())
 }
 
@@ -318,6 +336,10 @@ fn analyze_input(input: &Input, run: &Run) -> Result<Analysed, InputError> {
         &recording.bleed,
         &config.thresholds,
     );
+    if let Some(missing_s) = recording.truncated_s {
+        let finding = assess_truncation(missing_s, recording.duration_s);
+        recording.findings.push(finding);
+    }
     let claims = scan_words(&mut recording, stages, config.show_pii);
     let customer_voice = analyze_conversation(&mut recording, &input.path);
     Ok(Analysed {
@@ -443,8 +465,20 @@ fn drop_transcribed_voices(recording: &mut Recording) {
 
 /// The transcription pass; a failure becomes a warning on the recording, the acoustic report stays.
 fn transcribe_into(recording: &mut Recording, path: &Path, engine: &Engine, run: &Run) {
-    match transcribe_recording(engine, path, recording, &run.config.asr, run.threads) {
-        Ok(transcript) => recording.transcript = Some(transcript),
+    let config = run.config;
+    match transcribe_recording(engine, path, recording, &config.asr, run.threads) {
+        Ok((transcript, cut)) => {
+            if cut && !crate::interrupt::requested() {
+                recording.warnings.push(format!(
+                    "transcription cut after {:.0} s ({} x the {:.1} s of audio, --max-asr-factor): \
+                     the transcript and the text findings cover only the part decoded by then",
+                    config.asr.max_asr_factor * recording.duration_s,
+                    config.asr.max_asr_factor,
+                    recording.duration_s
+                ));
+            }
+            recording.transcript = Some(transcript);
+        }
         Err(err) => recording
             .warnings
             .push(format!("transcription failed: {}", error_chain(&err))),
@@ -503,6 +537,7 @@ pub fn measure_file(path: &Path) -> Result<Recording, DecodeError> {
         channels,
         bleed: bleed.finish(),
         warnings: stream.warnings().to_vec(),
+        truncated_s: stream.missing_s(),
         plots: plots.into_iter().next().unwrap_or_default(),
         ..Recording::default()
     })

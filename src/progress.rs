@@ -5,6 +5,8 @@ use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::escape::terminal;
+
 /// Progress over a batch of files; silent when quiet or not on a terminal.
 pub struct Progress {
     bar: ProgressBar,
@@ -26,7 +28,8 @@ impl Progress {
 
     /// Counts one file as done (analysed or failed).
     pub fn file_done(&self, path: &Path) {
-        self.bar.set_message(path.display().to_string());
+        self.bar
+            .set_message(terminal(&path.display().to_string()).into_owned());
         self.bar.inc(1);
     }
 

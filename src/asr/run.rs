@@ -3,6 +3,7 @@
 //! (finds the model, fetching the default one on first use).
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use super::fetch::fetch;
 use super::gate::{safety_threshold_dbfs, CompactAudio, SpeechGate};
@@ -49,13 +50,18 @@ pub fn check_language(code: &str) -> Result<(), AsrError> {
 }
 
 /// Transcribes `recording` (already measured: its channels carry the VAD's speech regions).
+/// Decoding stops once it has run `config.max_asr_factor` times the recording's duration (or on
+/// Ctrl-C); the second value says whether it was cut so, the transcript then holding what was
+/// decoded by then.
 pub fn transcribe_recording(
     engine: &Engine,
     path: &Path,
     recording: &Recording,
     config: &AsrConfig,
     threads: usize,
-) -> Result<Transcript, AsrError> {
+) -> Result<(Transcript, bool), AsrError> {
+    let budget = Duration::from_secs_f64(config.max_asr_factor * recording.duration_s);
+    let deadline = Instant::now().checked_add(budget);
     let (channels, dual_mono) = gated_channels(path, recording)?;
     let channels: Vec<CompactAudio> = if dual_mono {
         channels.into_iter().take(1).collect()
@@ -66,21 +72,30 @@ pub fn transcribe_recording(
         language: config.language.clone(),
         fast: config.fast,
         threads,
+        deadline,
     };
     let with_speech: Vec<&CompactAudio> =
         channels.iter().filter(|c| !c.samples.is_empty()).collect();
     if with_speech.is_empty() {
-        return Ok(Transcript {
-            language: config.language.clone(),
-            ..Transcript::default()
-        });
+        return Ok((
+            Transcript {
+                language: config.language.clone(),
+                ..Transcript::default()
+            },
+            false,
+        ));
     }
     let language = engine.language(&with_speech, &options)?;
     let mut state = engine.state()?;
     let mut per_channel = Vec::with_capacity(channels.len());
     for audio in &channels {
-        per_channel.push(engine.transcribe(&mut state, audio, &language.code, &options)?);
+        per_channel.push(if options.must_stop() {
+            Vec::new()
+        } else {
+            engine.transcribe(&mut state, audio, &language.code, &options)?
+        });
     }
+    let cut = options.must_stop();
     let segments = if channels.len() == 1 {
         label_mono(per_channel.remove(0), &channels[0])
     } else {
@@ -99,7 +114,7 @@ pub fn transcribe_recording(
         low_confidence_share: None,
     };
     transcript.low_confidence_share = transcript.measure_low_confidence_share();
-    Ok(transcript)
+    Ok((transcript, cut))
 }
 
 /// Second decoding pass: every channel resampled to 16 kHz and gated to its speech regions; also

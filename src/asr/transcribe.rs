@@ -3,6 +3,7 @@
 //! back to the original timeline, hallucinations dropped.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use whisper_rs::{
     DtwMode, DtwModelPreset, DtwParameters, FullParams, SamplingStrategy, WhisperContext,
@@ -13,6 +14,7 @@ use super::filter::{clean_segment, split_at_turns, RawSegment};
 use super::gate::CompactAudio;
 use super::model::{check_ggml, GgmlInfo};
 use super::AsrError;
+use crate::interrupt;
 use crate::model::Word;
 
 /// Length of whisper's input window, seconds.
@@ -35,6 +37,15 @@ pub struct DecodeOptions {
     pub fast: bool,
     /// CPU threads whisper uses for one file.
     pub threads: usize,
+    /// When decoding is cut (the `--max-asr-factor` watchdog); the segments decoded by then stay.
+    pub deadline: Option<Instant>,
+}
+
+impl DecodeOptions {
+    /// Whether decoding must stop now: past the deadline, or Ctrl-C.
+    pub fn must_stop(&self) -> bool {
+        interrupt::requested() || self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
 }
 
 /// The loaded model, shared by every worker.
@@ -178,9 +189,24 @@ impl Engine {
         params.set_print_realtime(false);
         params.set_print_special(false);
         params.set_print_timestamps(false);
-        state
-            .full(params, &audio.samples)
-            .map_err(AsrError::Transcribe)?;
+        // whisper-rs 0.16's `set_abort_callback_safe` hands its trampoline a boxed trait object
+        // but reads it as the closure type (garbage: it aborted ordinary runs), so the plain C
+        // callback is used, its data being `options`, which outlives `full`.
+        // SAFETY: `abort_if_stopped` only reads the `DecodeOptions` behind the pointer, which
+        // lives until this function returns, after `full` is done with it.
+        unsafe {
+            params.set_abort_callback(Some(abort_if_stopped));
+            params.set_abort_callback_user_data(
+                std::ptr::from_ref(options)
+                    .cast_mut()
+                    .cast::<std::ffi::c_void>(),
+            );
+        }
+        if let Err(err) = state.full(params, &audio.samples) {
+            if !options.must_stop() {
+                return Err(AsrError::Transcribe(err));
+            }
+        }
         let eot = self.context.token_eot();
         let mut segments = Vec::new();
         for segment in state.as_iter() {
@@ -202,6 +228,13 @@ impl Engine {
         }
         Ok(segments)
     }
+}
+
+/// whisper's abort callback: `data` is the `DecodeOptions` of the running `full` call.
+unsafe extern "C" fn abort_if_stopped(data: *mut std::ffi::c_void) -> bool {
+    // SAFETY: `transcribe` passes a pointer to its `DecodeOptions`, alive while whisper runs.
+    let options = unsafe { &*data.cast::<DecodeOptions>() };
+    options.must_stop()
 }
 
 /// Original start and end of a segment, seconds: from its first and last words when it has words

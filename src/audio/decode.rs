@@ -278,6 +278,13 @@ impl AudioStream {
         &self.warnings
     }
 
+    /// At the end of the stream: seconds of audio the header announced that the file does not
+    /// hold (a truncated file), beyond what codec delay and padding explain.
+    pub fn missing_s(&self) -> Option<f64> {
+        let rate = f64::from(self.info.sample_rate_hz);
+        self.missing_frames().map(|frames| frames as f64 / rate)
+    }
+
     fn pending_frames(&self) -> usize {
         self.pending.first().map_or(0, Vec::len)
     }

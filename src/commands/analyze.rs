@@ -1,13 +1,21 @@
-//! `callqa analyze`: load the stages once, run the pipeline, apply the verdicts, write the report set.
+//! `callqa analyze`: check every setting and output folder, find the audio, load the stages once,
+//! run the pipeline, apply the verdicts, write the report set.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::bail;
 
 use super::files::{load_facts, load_packs};
 use super::provenance;
 use crate::asr::run::{check_language, prepare_engine};
 use crate::config::{AnalyzeConfig, OutputFormat};
+use crate::discover::{discover, Discovered};
+use crate::escape::terminal;
 use crate::exit_codes::ExitCode;
+use crate::interrupt;
 use crate::pipeline;
+use crate::report::outdir::check_output_dir;
 use crate::report::transcripts::write_transcripts;
 use crate::report::{
     self,
@@ -20,8 +28,24 @@ use crate::report::{
 use crate::text::{redact, RuleSet};
 use crate::verdict;
 
-/// `callqa analyze`: runs the pipeline, writes the report, prints the summary.
+/// `callqa analyze`: runs the pipeline, writes the report, prints the summary. Everything that
+/// can be checked without decoding (output folders, rules, facts, that there is audio at all) is
+/// checked before the model is fetched or loaded.
 pub fn run(config: &AnalyzeConfig) -> anyhow::Result<ExitCode> {
+    interrupt::install();
+    let report_files = [
+        JsonExport.file_name(),
+        HtmlExport::default().file_name(),
+        CsvExport.file_name(),
+        FindingsCsvExport.file_name(),
+    ];
+    check_output_folders(config, &report_files)?;
+    let rules = RuleSet::with_extra(load_packs(&config.rules_files)?)?;
+    let facts = config.facts_file.as_deref().map(load_facts).transpose()?;
+    let found = discover(&config.inputs, config.include_hidden);
+    if found.audio.is_empty() {
+        return Ok(no_audio(config, &found));
+    }
     let engine = match &config.asr {
         asr if asr.enabled => {
             if let Some(code) = &asr.language {
@@ -33,14 +57,15 @@ pub fn run(config: &AnalyzeConfig) -> anyhow::Result<ExitCode> {
         }
         _ => None,
     };
-    let rules = RuleSet::with_extra(load_packs(&config.rules_files)?)?;
-    let facts = config.facts_file.as_deref().map(load_facts).transpose()?;
     let stages = pipeline::Stages {
         asr: engine.as_ref(),
         rules: &rules,
         facts: facts.as_ref(),
     };
-    let mut report = pipeline::analyze_with(config, &stages);
+    let mut report = pipeline::analyze_found(config, &stages, found);
+    if interrupt::requested() {
+        return Ok(interrupted());
+    }
     verdict::apply(&mut report, config.vendor.as_deref(), &config.verdict);
     report.provenance = Some(provenance::of_run(
         config,
@@ -54,7 +79,7 @@ pub fn run(config: &AnalyzeConfig) -> anyhow::Result<ExitCode> {
             options: provenance::html_options(&report, dir, config.summary_only),
         };
         let exports: [&dyn Export; 4] = [&JsonExport, &html, &CsvExport, &FindingsCsvExport];
-        report::write_all(&report, dir, &exports)?;
+        report::write_all(&report, dir, &exports, false)?;
     }
     if let Some(dir) = &config.asr.transcripts_dir {
         write_transcripts(&report, dir)?;
@@ -69,8 +94,80 @@ pub fn run(config: &AnalyzeConfig) -> anyhow::Result<ExitCode> {
     out.flush()?;
     if config.quiet {
         for err in &report.errors {
-            eprintln!("error: {}: {}", err.path, err.message);
+            eprintln!("error: {}: {}", terminal(&err.path), terminal(&err.message));
         }
     }
     Ok(ExitCode::of_report(&report, config.fail_on))
+}
+
+/// `--out` and `--transcripts`: made, writable, holding no input and no one else's files, and
+/// not one inside the other (each is replaced as a whole).
+fn check_output_folders(config: &AnalyzeConfig, report_files: &[&str]) -> anyhow::Result<()> {
+    if let Some(dir) = &config.out_dir {
+        check_output_dir(dir, "--out", &config.inputs, report_files)?;
+    }
+    let Some(transcripts) = &config.asr.transcripts_dir else {
+        return Ok(());
+    };
+    if let Some(out) = &config.out_dir {
+        if nested(out, transcripts) || nested(transcripts, out) {
+            bail!(
+                "--out {} and --transcripts {} must be separate folders (neither inside the \
+                 other): callqa replaces each as a whole",
+                out.display(),
+                transcripts.display()
+            );
+        }
+    }
+    check_output_dir(transcripts, "--transcripts", &config.inputs, &[])?;
+    Ok(())
+}
+
+/// Whether `inner` is `outer` or lies inside it (each resolved through its longest existing
+/// ancestor, so a folder not made yet compares right).
+fn nested(outer: &Path, inner: &Path) -> bool {
+    resolve(inner).starts_with(resolve(outer))
+}
+
+/// `path` absolute, with its longest existing ancestor's symbolic links resolved.
+fn resolve(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(mut resolved) = existing.canonicalize() {
+            resolved.extend(rest.iter().rev());
+            return resolved;
+        }
+        let (Some(parent), Some(name)) = (existing.parent(), existing.file_name()) else {
+            return absolute;
+        };
+        rest.push(name);
+        existing = parent;
+    }
+}
+
+/// No audio under the inputs: exit 2, listing what was looked at, before any model is fetched.
+fn no_audio(config: &AnalyzeConfig, found: &Discovered) -> ExitCode {
+    let inputs: Vec<String> = config
+        .inputs
+        .iter()
+        .map(|p| terminal(&p.display().to_string()).into_owned())
+        .collect();
+    eprintln!(
+        "error: no audio found in {} ({} non-audio file(s) skipped); give folders or files \
+         with recordings (wav, mp3, flac, ogg, opus, m4a ...)",
+        inputs.join(", "),
+        found.skipped.len()
+    );
+    for err in &found.errors {
+        eprintln!("error: {}: {}", terminal(&err.path), terminal(&err.message));
+    }
+    ExitCode::InputErrors
+}
+
+/// Ctrl-C or SIGTERM during the analysis: nothing is written, the old report stays.
+fn interrupted() -> ExitCode {
+    eprintln!("callqa: interrupted: no report written (the previous one, if any, is unchanged)");
+    ExitCode::Interrupted
 }

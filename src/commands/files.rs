@@ -3,15 +3,33 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 
+use crate::config::MAX_SETTINGS_FILE_BYTES;
 use crate::text::facts::FactSet;
 use crate::text::rules::{parse_pack, Rule};
 
 /// Bytes looked at to tell binary files from text.
 const BINARY_SNIFF_BYTES: usize = 8192;
 
+/// Reads a settings file (`--rules`, `--facts`): a regular file of at most
+/// [`MAX_SETTINGS_FILE_BYTES`], UTF-8 text.
 fn read_config_text(path: &Path, what: &str) -> anyhow::Result<String> {
+    let meta = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {what} file {}", path.display()))?;
+    if !meta.is_file() {
+        bail!(
+            "{what} file {} is not a regular file (a folder, named pipe or device); give the path of a TOML file",
+            path.display()
+        );
+    }
+    if meta.len() > MAX_SETTINGS_FILE_BYTES {
+        bail!(
+            "{what} file {} is {} bytes, more than a settings file needs ({MAX_SETTINGS_FILE_BYTES} at most); is it the right file?",
+            path.display(),
+            meta.len()
+        );
+    }
     let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read {what} file {}", path.display()))?;
     decode_text(bytes).map_err(|msg| anyhow::anyhow!("{what} file {}: {msg}", path.display()))

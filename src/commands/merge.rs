@@ -5,9 +5,11 @@ use std::io::Write;
 
 use super::provenance;
 use crate::config::{MergeConfig, OutputFormat};
+use crate::escape::terminal;
 use crate::exit_codes::ExitCode;
 use crate::parts;
 use crate::pipeline;
+use crate::report::outdir::check_output_dir;
 use crate::report::{
     self,
     csv::{CsvExport, FindingsCsvExport},
@@ -21,6 +23,15 @@ use crate::verdict;
 
 /// `callqa merge`: reads every part, assembles the report, writes and prints it like `analyze`.
 pub fn run(config: &MergeConfig) -> anyhow::Result<ExitCode> {
+    if let Some(dir) = &config.out_dir {
+        let report_files = [
+            JsonExport.file_name(),
+            HtmlExport::default().file_name(),
+            CsvExport.file_name(),
+            FindingsCsvExport.file_name(),
+        ];
+        check_output_dir(dir, "--out", &config.parts_dirs, &report_files)?;
+    }
     let (outcomes, show_pii) = parts::read_dirs(&config.parts_dirs)?;
     let mut report = pipeline::assemble(outcomes, config.vendor.as_deref());
     verdict::apply(&mut report, config.vendor.as_deref(), &config.verdict);
@@ -33,7 +44,7 @@ pub fn run(config: &MergeConfig) -> anyhow::Result<ExitCode> {
             options: provenance::html_options(&report, dir, config.summary_only),
         };
         let exports: [&dyn Export; 4] = [&JsonExport, &html, &CsvExport, &FindingsCsvExport];
-        report::write_all(&report, dir, &exports)?;
+        report::write_all(&report, dir, &exports, false)?;
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -45,7 +56,7 @@ pub fn run(config: &MergeConfig) -> anyhow::Result<ExitCode> {
     out.flush()?;
     if config.quiet {
         for err in &report.errors {
-            eprintln!("error: {}: {}", err.path, err.message);
+            eprintln!("error: {}: {}", terminal(&err.path), terminal(&err.message));
         }
     }
     Ok(ExitCode::of_report(&report, config.fail_on))

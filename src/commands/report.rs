@@ -6,10 +6,13 @@ use super::provenance;
 use crate::config::{ReportConfig, VerdictRules};
 use crate::exit_codes::ExitCode;
 use crate::model::{Report, SCHEMA};
+use crate::report::json::{check_numbers, JsonExport};
+use crate::report::outdir::check_output_dir;
 use crate::report::{
     self,
     csv::{CsvExport, FindingsCsvExport},
     html::HtmlExport,
+    Export,
 };
 use crate::text::redact;
 use crate::verdict;
@@ -17,10 +20,20 @@ use crate::verdict;
 /// `callqa report`: re-renders report.html, summary.csv and findings.csv from a saved report.json; verdicts are
 /// recomputed with `--config` rules, or when the saved report has none.
 pub fn run(config: &ReportConfig) -> anyhow::Result<ExitCode> {
+    let known = [
+        JsonExport.file_name(),
+        HtmlExport::default().file_name(),
+        CsvExport.file_name(),
+        FindingsCsvExport.file_name(),
+    ];
+    check_output_dir(&config.out_dir, "--out", &[], &known)?;
     let path = &config.report_json;
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut report: Report = serde_json::from_str(&text)
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a callqa report.json", path.display()))?;
+    check_numbers(&value).map_err(|msg| anyhow::anyhow!("{}: {msg}", path.display()))?;
+    let mut report: Report = serde_json::from_value(value)
         .with_context(|| format!("{} is not a callqa report.json", path.display()))?;
     if report.schema != SCHEMA {
         bail!(
@@ -46,6 +59,7 @@ pub fn run(config: &ReportConfig) -> anyhow::Result<ExitCode> {
         &report,
         &config.out_dir,
         &[&html, &CsvExport, &FindingsCsvExport],
+        true,
     )?;
     Ok(ExitCode::of_report(&report, config.fail_on))
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use super::files::load_packs;
 use super::output::{enum_name, ignore_broken_pipe};
 use crate::config::RulesConfig;
+use crate::escape::terminal;
 use crate::exit_codes::ExitCode;
 use crate::text::rules::{builtin_rules, Rule, RuleSet};
 
@@ -41,11 +42,11 @@ fn write_rule_list(
         writeln!(
             out,
             "{}\t{kind}/{}\t{}\t{severity}",
-            rule.id,
-            rule.category,
-            rule.languages.join(",")
+            terminal(&rule.id),
+            terminal(&rule.category),
+            terminal(&rule.languages.join(","))
         )?;
-        writeln!(out, "    {}", rule.rationale)?;
+        writeln!(out, "    {}", terminal(&rule.rationale))?;
     }
     Ok(())
 }
@@ -63,7 +64,7 @@ fn test_rules(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
         .map(|r| r.examples.len() + r.counter_examples.len())
         .sum();
     for failure in &failures {
-        println!("FAIL {failure}");
+        println!("FAIL {}", terminal(&failure.to_string()));
     }
     println!(
         "{} rule(s), {examples} example(s) checked, {} failure(s)",

@@ -9,6 +9,7 @@ use super::files::{decode_text, load_facts, load_packs};
 use super::output::{enum_name, ignore_broken_pipe};
 use crate::config::{ScanConfig, ScanInput};
 use crate::conversation;
+use crate::escape::terminal;
 use crate::exit_codes::ExitCode;
 use crate::model::{Finding, InputError, SCHEMA};
 use crate::text::facts::{self, Claim};
@@ -139,7 +140,7 @@ fn print_report(report: &ScanReport, json: bool) -> anyhow::Result<()> {
     };
     ignore_broken_pipe(written.and_then(|()| out.flush()))?;
     for err in &report.errors {
-        eprintln!("error: {}: {}", err.path, err.message);
+        eprintln!("error: {}: {}", terminal(&err.path), terminal(&err.message));
     }
     Ok(())
 }
@@ -150,29 +151,29 @@ fn write_human(report: &ScanReport, out: &mut impl Write) -> std::io::Result<()>
         writeln!(
             out,
             "{}: {} finding(s)",
-            source.source,
+            terminal(&source.source),
             source.findings.len()
         )?;
         for f in &source.findings {
             let kind = enum_name(&f.kind);
             *counts.entry(kind.clone()).or_default() += 1;
             let line = f.line.map_or("-".into(), |l| l.to_string());
-            let speaker = f.speaker.as_deref().unwrap_or("-");
+            let speaker = terminal(f.speaker.as_deref().unwrap_or("-"));
             let severity = enum_name(&f.severity);
             writeln!(
                 out,
                 "  line {line:<5} {speaker:<10} {kind}/{} ({severity})",
-                f.category
+                terminal(&f.category)
             )?;
             if let Some(excerpt) = &f.excerpt {
-                writeln!(out, "      \"{excerpt}\"")?;
+                writeln!(out, "      \"{}\"", terminal(excerpt))?;
             }
             let rule = f
                 .rule
                 .as_deref()
-                .map(|r| format!("  [{r}]"))
+                .map(|r| format!("  [{}]", terminal(r)))
                 .unwrap_or_default();
-            writeln!(out, "      {}{rule}", f.message)?;
+            writeln!(out, "      {}{rule}", terminal(&f.message))?;
         }
     }
     let summary: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();

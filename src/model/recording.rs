@@ -108,6 +108,9 @@ pub struct Recording {
     pub channels: Vec<ChannelMeasures>,
     pub bleed: Vec<Bleed>,
     pub findings: Vec<Finding>,
+    /// Seconds of audio the header announced but the file does not hold (a truncated file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated_s: Option<f64>,
     /// Decoder complaints that did not stop the analysis (a corrupt packet skipped ...).
     #[serde(default)]
     pub warnings: Vec<String>,

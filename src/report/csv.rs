@@ -6,6 +6,7 @@ use std::io::Write;
 
 use super::figures::CallFigures;
 use super::Export;
+use crate::escape::csv_cell;
 use crate::model::{Finding, Recording, Report, TimeRange};
 use crate::verdict::{level_name, Flag};
 
@@ -123,10 +124,10 @@ fn summary_row(recording: &Recording) -> Vec<String> {
         .and_then(|t| t.language.clone())
         .unwrap_or_default();
     let mut cells = vec![
-        vendor_cell(recording),
-        recording.path.clone(),
+        csv_cell(&vendor_cell(recording)).into_owned(),
+        csv_cell(&recording.path).into_owned(),
         format!("{:.1}", recording.duration_s),
-        language,
+        csv_cell(&language).into_owned(),
         level,
         verdict.map_or_else(String::new, |v| format!("{}", v.score)),
         number(worst_snr_db(recording), 1),
@@ -173,15 +174,15 @@ fn finding_time(recording: &Recording, finding: &Finding) -> Option<TimeRange> {
 fn finding_row(recording: &Recording, finding: &Finding) -> Vec<String> {
     let time = finding_time(recording, finding);
     vec![
-        vendor_cell(recording),
-        recording.path.clone(),
+        csv_cell(&vendor_cell(recording)).into_owned(),
+        csv_cell(&recording.path).into_owned(),
         super::enum_name(&finding.kind),
-        finding.category.clone(),
+        csv_cell(&finding.category).into_owned(),
         super::enum_name(&finding.severity),
         number(time.map(|t| t.start_s), 2),
         number(time.map(|t| t.end_s), 2),
-        finding.message.clone(),
-        finding.excerpt.clone().unwrap_or_default(),
+        csv_cell(&finding.message).into_owned(),
+        csv_cell(finding.excerpt.as_deref().unwrap_or_default()).into_owned(),
     ]
 }
 
@@ -203,6 +204,24 @@ mod tests {
         let mut csv = writer(Vec::new());
         write_row(&mut csv, cells.iter().map(|c| c.to_string()).collect()).unwrap();
         String::from_utf8(csv.into_inner().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn text_cells_cannot_start_a_formula_and_numbers_stay_numbers() {
+        let recording = Recording {
+            path: "=HYPERLINK(\"http://x\")/-call.wav".into(),
+            vendor: Some("@vendor".into()),
+            duration_s: 12.0,
+            channels: vec![crate::model::ChannelMeasures {
+                snr_db: Some(-3.0),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        let cells = summary_row(&recording);
+        assert_eq!(cells[0], "'@vendor");
+        assert_eq!(cells[1], "'=HYPERLINK(\"http://x\")/-call.wav");
+        assert_eq!(cells[6], "-3.0");
     }
 
     #[test]

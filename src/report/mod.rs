@@ -1,9 +1,11 @@
-//! The only place that writes outputs: every export format behind one trait, one file each, written atomically.
+//! The only place that writes outputs: every export format behind one trait, one file each; the
+//! set is written into a staging folder and swapped into place whole (see [`outdir`]).
 
 pub mod csv;
 pub mod figures;
 pub mod html;
 pub mod json;
+pub mod outdir;
 pub mod plots;
 pub mod summary;
 pub mod transcripts;
@@ -44,6 +46,12 @@ pub enum ReportWriteError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{option} {}: {reason}", dir.display())]
+    Unusable {
+        option: String,
+        dir: PathBuf,
+        reason: String,
+    },
     #[error("cannot write {}", file.display())]
     Write {
         file: PathBuf,
@@ -52,49 +60,35 @@ pub enum ReportWriteError {
     },
 }
 
-/// Writes every format into `dir`, each through a temporary file renamed into place,
-/// so an interrupted run never leaves a half-written report over a good one.
+/// Writes every format into a staging folder beside `dir` and swaps it in place of `dir` as a
+/// whole, so the files in `dir` always belong to one run; an error or an interruption before the
+/// swap leaves the old set untouched and no temporary files. With `carry_over`, files of `dir`
+/// this set does not replace stay (`callqa report` keeps the report.json it re-renders).
 pub fn write_all(
     report: &Report,
     dir: &Path,
     exports: &[&dyn Export],
+    carry_over: bool,
 ) -> Result<(), ReportWriteError> {
-    std::fs::create_dir_all(dir).map_err(|source| ReportWriteError::OutputFolder {
-        dir: dir.to_path_buf(),
-        source,
-    })?;
+    let staging = outdir::Staging::begin(dir)?;
     for export in exports {
-        let target = dir.join(export.file_name());
-        write_atomically(&target, |out| export.write(report, out)).map_err(|source| {
+        let file = staging.dir().join(export.file_name());
+        write_file(&file, |out| export.write(report, out)).map_err(|source| {
             ReportWriteError::Write {
-                file: target,
+                file: dir.join(export.file_name()),
                 source,
             }
         })?;
     }
-    Ok(())
+    staging.commit(carry_over)
 }
 
-/// Writes through `<target>.tmp-<pid>` and renames it over `target` once complete.
-pub fn write_atomically(
-    target: &Path,
+/// Creates `path` and writes it through a buffer, synced to disk (a full disk fails here).
+pub fn write_file(
+    path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
-    let file_name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = target.with_file_name(format!(".{file_name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(&temp)?);
-        write(&mut out)?;
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()
-    })();
-    match result {
-        Ok(()) => std::fs::rename(&temp, target),
-        Err(err) => {
-            let _ = std::fs::remove_file(&temp);
-            Err(err)
-        }
-    }
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    write(&mut out)?;
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()
 }

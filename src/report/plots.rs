@@ -289,6 +289,9 @@ pub fn spectrogram_svg(
     let duration_s = (source_columns as f64 * spectrogram.time_step_s).max(1e-3);
     let top_hz =
         (spectrogram.columns_db[0].len() as f64 * spectrogram.freq_step_hz).max(1.0) / 1000.0;
+    if !(duration_s.is_finite() && top_hz.is_finite()) {
+        return Err("The spectrogram's time or frequency step is not a finite number.".into());
+    }
     let column_s = duration_s / cells.len() as f64;
     let row_khz = top_hz / rows as f64;
     let range_db = colour_range_db(&cells);

@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use crate::escape::terminal;
 use crate::model::{ChannelMeasures, Recording, Report, Severity, VendorSummary};
 use crate::verdict::level_name;
 
@@ -33,12 +34,12 @@ fn recording_line(rec: &Recording) -> String {
     };
     format!(
         "{}  {:.1}s {}ch {} Hz  {}  [{}]",
-        rec.path,
+        terminal(&rec.path),
         rec.duration_s,
         rec.channels.len(),
         rec.sample_rate_hz,
         figures.join(" | "),
-        flags
+        terminal(&flags)
     )
 }
 
@@ -51,7 +52,7 @@ fn vendor_line(vendor: &VendorSummary) -> String {
     };
     format!(
         "vendor {}: {} ({} recording(s), {:.1} min) [{}]",
-        vendor.name,
+        terminal(&vendor.name),
         level_name(vendor.verdict.level).to_uppercase(),
         vendor.recordings,
         vendor.total_minutes,
@@ -68,7 +69,12 @@ pub fn write_summary(report: &Report, out: &mut dyn Write) -> std::io::Result<()
         writeln!(out, "{}", vendor_line(vendor))?;
     }
     for err in &report.errors {
-        writeln!(out, "error: {}: {}", err.path, err.message)?;
+        writeln!(
+            out,
+            "error: {}: {}",
+            terminal(&err.path),
+            terminal(&err.message)
+        )?;
     }
     writeln!(
         out,

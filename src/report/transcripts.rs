@@ -2,54 +2,90 @@
 //! `.vtt` subtitles. They are written from the report after `text::redact` masked it, so they
 //! hide exactly the personal data the report hides (nothing with `--show-pii`).
 
-use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
-use super::{write_atomically, ReportWriteError};
+use super::outdir::Staging;
+use super::{write_file, ReportWriteError};
 use crate::model::{Report, Segment, Transcript};
 
 /// One transcript format's writer.
 type Writer = fn(&Transcript, &mut dyn Write) -> std::io::Result<()>;
 
-/// Writes `<name>.txt`, `.srt` and `.vtt` for every transcribed recording into `dir`; returns the
-/// files written. Recordings with the same file name get `-2`, `-3` ... suffixes.
+/// Writes `<name>.txt`, `.srt` and `.vtt` for every transcribed recording into a staging folder
+/// and swaps it in place of `dir` (the old transcripts go as a whole); returns the files as they
+/// lie in `dir`. `<name>` is the recording's path below the folder all recordings share, its
+/// extension kept (`vendA/call.wav` -> `vendA/call.wav.txt`), so two recordings never share one.
 pub fn write_transcripts(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, ReportWriteError> {
-    std::fs::create_dir_all(dir).map_err(|source| ReportWriteError::TranscriptsFolder {
-        dir: dir.to_path_buf(),
-        source,
-    })?;
-    let mut used: HashMap<String, usize> = HashMap::new();
+    let staging = Staging::begin(dir)?;
+    let transcribed: Vec<(&Path, &Transcript)> = report
+        .recordings
+        .iter()
+        .filter_map(|r| Some((Path::new(&r.path), r.transcript.as_ref()?)))
+        .collect();
+    let base = common_folder(transcribed.iter().map(|(path, _)| *path));
     let mut written = Vec::new();
-    for recording in &report.recordings {
-        let Some(transcript) = &recording.transcript else {
-            continue;
-        };
-        let stem = Path::new(&recording.path)
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "recording".into());
-        let count = used.entry(stem.clone()).or_insert(0);
-        *count += 1;
-        let name = if *count == 1 {
-            stem
-        } else {
-            format!("{stem}-{count}")
-        };
+    for (path, transcript) in transcribed {
+        let name = relative_name(path, &base);
         let formats: [(&str, Writer); 3] =
             [("txt", write_txt), ("srt", write_srt), ("vtt", write_vtt)];
         for (ext, write) in formats {
-            let target = dir.join(format!("{name}.{ext}"));
-            if let Err(source) = write_atomically(&target, |out| write(transcript, out)) {
-                return Err(ReportWriteError::Write {
-                    file: target,
-                    source,
-                });
+            let relative = format!("{name}.{ext}");
+            let file = staging.dir().join(&relative);
+            let result = match file.parent() {
+                Some(parent) => std::fs::create_dir_all(parent),
+                None => Ok(()),
             }
-            written.push(target);
+            .and_then(|()| write_file(&file, |out| write(transcript, out)));
+            result.map_err(|source| ReportWriteError::Write {
+                file: dir.join(&relative),
+                source,
+            })?;
+            written.push(dir.join(relative));
         }
     }
+    staging.commit(false)?;
     Ok(written)
+}
+
+/// The longest folder every path lies in (compared component by component).
+fn common_folder<'a>(paths: impl Iterator<Item = &'a Path>) -> PathBuf {
+    let mut common: Option<Vec<Component<'a>>> = None;
+    for path in paths {
+        let folder: Vec<Component> = path
+            .parent()
+            .map_or_else(Vec::new, |p| p.components().collect());
+        common = Some(match common {
+            None => folder,
+            Some(prefix) => prefix
+                .into_iter()
+                .zip(folder)
+                .take_while(|(a, b)| a == b)
+                .map(|(a, _)| a)
+                .collect(),
+        });
+    }
+    common.unwrap_or_default().iter().collect()
+}
+
+/// A recording's path below `base` as a relative `/`-joined name that stays inside the
+/// transcripts folder (`..` becomes `up`, roots and `.` are dropped).
+fn relative_name(path: &Path, base: &Path) -> String {
+    let parts: Vec<String> = path
+        .strip_prefix(base)
+        .unwrap_or(path)
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(name) => Some(name.to_string_lossy().into_owned()),
+            Component::ParentDir => Some("up".into()),
+            _ => None,
+        })
+        .collect();
+    if parts.is_empty() {
+        "recording".into()
+    } else {
+        parts.join("/")
+    }
 }
 
 /// "Agent" / "Customer" / "Speaker" for unknown.
@@ -230,41 +266,60 @@ mod tests {
         );
     }
 
-    #[test]
-    fn same_names_get_suffixes() {
-        let dir = tempfile::tempdir().unwrap();
+    fn report_of(paths: &[&str]) -> Report {
         let recording = |path: &str| crate::model::Recording {
             path: path.into(),
             transcript: Some(transcript()),
             ..Default::default()
         };
-        let report = Report {
+        Report {
             schema: crate::model::SCHEMA.into(),
-            recordings: vec![
-                recording("a/call.wav"),
-                recording("b/call.wav"),
-                crate::model::Recording::default(),
-            ],
+            recordings: paths
+                .iter()
+                .map(|p| recording(p))
+                .chain([crate::model::Recording::default()])
+                .collect(),
             errors: vec![],
             skipped: vec![],
             vendors: vec![],
             provenance: None,
-        };
-        let files = write_transcripts(&report, dir.path()).unwrap();
-        let names: Vec<_> = files
+        }
+    }
+
+    fn written_names(dir: &Path, paths: &[&str]) -> Vec<String> {
+        write_transcripts(&report_of(paths), dir)
+            .unwrap()
             .iter()
-            .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
-            .collect();
+            .map(|f| f.strip_prefix(dir).unwrap().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".txt"))
+            .collect()
+    }
+
+    #[test]
+    fn names_are_unique_by_the_relative_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("t");
         assert_eq!(
-            names,
+            written_names(
+                &out,
+                &[
+                    "demos/vendA/call-2.wav",
+                    "demos/vendB/call.wav",
+                    "demos/vendB/call.mp3"
+                ]
+            ),
             [
-                "call.txt",
-                "call.srt",
-                "call.vtt",
-                "call-2.txt",
-                "call-2.srt",
-                "call-2.vtt"
+                "vendA/call-2.wav.txt",
+                "vendB/call.wav.txt",
+                "vendB/call.mp3.txt"
             ]
+        );
+        assert!(out.join("vendB/call.mp3.vtt").is_file());
+        assert_eq!(written_names(&out, &["/abs/one.wav"]), ["one.wav.txt"]);
+        assert!(!out.join("vendA").exists(), "the old set went as a whole");
+        assert_eq!(
+            written_names(&out, &["a.wav", "../b.wav"]),
+            ["a.wav.txt", "up/b.wav.txt"]
         );
     }
 }

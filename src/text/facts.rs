@@ -173,12 +173,24 @@ fn compile_fact(origin: &str, source: &str, def: FactDef) -> Result<Fact, TextEr
             ))
         })?),
     };
+    if value.is_some_and(|r| !(sane_value(r.min) && sane_value(r.max))) {
+        return Err(err(format!(
+            "value is not a finite number within ±{MAX_FACT_VALUE:e} (NaN, inf and absurd values would make every claim wrong)"
+        )));
+    }
     Ok(Fact {
         id: def.id,
         about,
         value,
         unit,
     })
+}
+
+/// Largest magnitude of a fact's value: prices, terms and percentages are far below it.
+const MAX_FACT_VALUE: f64 = 1e12;
+
+fn sane_value(v: f64) -> bool {
+    v.is_finite() && v.abs() <= MAX_FACT_VALUE
 }
 
 fn parse_range(text: &str) -> Option<Range> {
@@ -580,6 +592,28 @@ unit = "RUB"
             pairs(&[("delivery-price", "0")])
         );
         assert!(stated("we have 3 colours").is_empty());
+    }
+
+    #[test]
+    fn nan_infinite_and_absurd_fact_values_are_refused_at_load() {
+        for value in [
+            "nan",
+            "inf",
+            "-inf",
+            "1e308",
+            "\"nan\"",
+            "\"1-inf\"",
+            "\"1e300\"",
+        ] {
+            let text = format!(
+                "[[fact]]\nid = \"price\"\nabout = [\"price\"]\nvalue = {value}\nunit = \"USD\"\n"
+            );
+            let err = FactSet::parse("facts.toml", &text).unwrap_err().to_string();
+            assert!(
+                err.contains("facts.toml") && err.contains("finite"),
+                "{value}: {err}"
+            );
+        }
     }
 
     /// Issue 15: a delivery range and a warranty period in one sentence went to the wrong facts

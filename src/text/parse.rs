@@ -223,7 +223,42 @@ fn parse_timestamp(s: &str) -> Option<f64> {
         [m, sec] => (0.0, m.parse::<f64>().ok()?, sec.parse::<f64>().ok()?),
         _ => return None,
     };
-    (m < 60.0 && sec < 60.0 && h >= 0.0).then_some(h * 3600.0 + m * 60.0 + sec)
+    let seconds = h * 3600.0 + m * 60.0 + sec;
+    (m < 60.0 && sec < 60.0 && h >= 0.0 && sane_time(seconds)).then_some(seconds)
+}
+
+/// Longest time a transcript may carry, seconds (a week: no call is longer).
+const MAX_TIME_S: f64 = 7.0 * 24.0 * 3600.0;
+
+/// A time that can be in a call: finite, 0 to [`MAX_TIME_S`] seconds.
+fn sane_time(seconds: f64) -> bool {
+    (0.0..=MAX_TIME_S).contains(&seconds)
+}
+
+/// Refuses segment and word times that are negative, infinite or absurd (±1e308), naming the
+/// segment (1-based).
+fn check_times(transcript: &Transcript) -> Result<(), ParseError> {
+    for (i, segment) in transcript.segments.iter().enumerate() {
+        let words = segment
+            .words
+            .iter()
+            .flat_map(|w| [Some(w.start_s), Some(w.end_s)]);
+        let bad = [segment.start_s, segment.end_s]
+            .into_iter()
+            .chain(words)
+            .flatten()
+            .find(|t| !sane_time(*t));
+        if let Some(time) = bad {
+            return Err(ParseError {
+                line: i + 1,
+                message: format!(
+                    "segment {}: time {time} s is not between 0 and {MAX_TIME_S} s; fix the transcript's times",
+                    i + 1
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn parse_timing(line: &str) -> Option<(f64, f64)> {
@@ -382,6 +417,7 @@ fn parse_json(text: &str) -> Result<ParsedInput, ParseError> {
             },
         })?,
     };
+    check_times(&transcript)?;
     let sources = (0..transcript.segments.len())
         .map(|i| SegmentSource {
             line: i + 1,
@@ -475,6 +511,24 @@ mod tests {
         let srt = "1\n00:00:01,000 --> 00:00:02,500\nHello\n\n2\n00:00:xx --> 00:00:04\nHi\n";
         let err = parse_input(srt, InputFormat::Srt).unwrap_err();
         assert_eq!(err.line, 6);
+    }
+
+    #[test]
+    fn absurd_times_are_refused() {
+        let srt = "1\n1e308:00:00,000 --> 1e308:00:01,000\nhello\n";
+        assert!(parse_input(srt, InputFormat::Srt).is_err());
+        for time in ["1e308", "-1e308", "-1"] {
+            let json =
+                format!(r#"{{"segments": [{{"text": "hi", "start_s": {time}, "end_s": 2.0}}]}}"#);
+            let err = parse_input(&json, InputFormat::Json).unwrap_err();
+            assert!(err.message.contains("segment 1"), "{time}: {}", err.message);
+            let json = format!(
+                r#"{{"segments": [{{"text": "hi", "words": [{{"text": "hi", "start_s": 0, "end_s": {time}, "p": 1}}]}}]}}"#
+            );
+            assert!(parse_input(&json, InputFormat::Json).is_err(), "{time}");
+        }
+        let ok = r#"{"segments": [{"text": "hi", "start_s": 1.0, "end_s": 2.0}]}"#;
+        assert!(parse_input(ok, InputFormat::Json).is_ok());
     }
 
     #[test]

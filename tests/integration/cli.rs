@@ -34,11 +34,15 @@ clitest!(
     non_audio_files_in_folders_are_skipped_and_listed,
     |scratch| {
         scratch.file("calls/vendor-a/notes.txt", b"meeting notes");
-        let out = scratch.callqa(&["analyze", "calls", "--format", "json"]);
+        scratch.file(
+            "calls/vendor-a/call.wav",
+            &std::fs::read(crate::util::fixture("pcm_s16le_8k.wav")).unwrap(),
+        );
+        let out = scratch.callqa(&["analyze", "calls", "--format", "json", "--no-transcribe"]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         let report = json(&out);
         assert_eq!(report["schema"], "callqa/1");
-        assert_eq!(report["recordings"].as_array().unwrap().len(), 0);
+        assert_eq!(report["recordings"].as_array().unwrap().len(), 1);
         let skipped = report["skipped"].as_array().unwrap();
         assert_eq!(skipped.len(), 1);
         assert!(skipped[0]["path"].as_str().unwrap().ends_with("notes.txt"));
@@ -64,8 +68,18 @@ clitest!(
 clitest!(
     report_files_are_written_without_temporary_leftovers,
     |scratch| {
-        scratch.file("calls/notes.txt", b"x");
-        let out = scratch.callqa(&["analyze", "calls", "--out", "report", "--quiet"]);
+        scratch.file(
+            "calls/call.wav",
+            &std::fs::read(crate::util::fixture("pcm_s16le_8k.wav")).unwrap(),
+        );
+        let out = scratch.callqa(&[
+            "analyze",
+            "calls",
+            "--out",
+            "report",
+            "--quiet",
+            "--no-transcribe",
+        ]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         let names: Vec<String> = std::fs::read_dir(scratch.path("report"))
             .unwrap()

@@ -16,6 +16,7 @@ mod staged;
 // Out: the command line, exit codes and the report files.
 mod cli;
 mod reports;
+mod safety;
 
 // Past one process: parts, resume, shards and merge.
 mod shards;

@@ -271,6 +271,7 @@ fn write_everything(report: &Report, dir: &Path) {
         report,
         dir,
         &[&JsonExport, &html, &CsvExport, &FindingsCsvExport],
+        false,
     )
     .unwrap();
 }
@@ -547,7 +548,7 @@ fn planted_personal_data_appears_in_no_output_file() {
 #[test]
 fn report_subcommand_round_trip_masks_unless_show_pii() {
     let raw = tempfile::tempdir().unwrap();
-    report::write_all(&sample_report(), raw.path(), &[&JsonExport]).unwrap();
+    report::write_all(&sample_report(), raw.path(), &[&JsonExport], false).unwrap();
     let saved = raw.path().join("report.json");
     assert!(read(raw.path(), "report.json").contains(CARD), "raw input");
     let out = tempfile::tempdir().unwrap();
@@ -561,6 +562,7 @@ fn report_subcommand_round_trip_masks_unless_show_pii() {
     let names: Vec<String> = std::fs::read_dir(out.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name != ".callqa-files")
         .collect();
     assert_eq!(
         names.len(),
@@ -584,9 +586,12 @@ fn report_subcommand_round_trip_masks_unless_show_pii() {
     assert!(read(shown.path(), "report.html").contains(EMAIL));
 }
 
+/// Saves `report` as `dir/saved/report.json` (write_all replaces its folder whole, so it gets
+/// one of its own) and returns that path.
 fn saved_report(dir: &Path, report: &Report) -> String {
-    report::write_all(report, dir, &[&JsonExport]).unwrap();
-    dir.join("report.json").to_string_lossy().into_owned()
+    let saved = dir.join("saved");
+    report::write_all(report, &saved, &[&JsonExport], false).unwrap();
+    saved.join("report.json").to_string_lossy().into_owned()
 }
 
 #[test]
@@ -717,22 +722,47 @@ fn two_hundred_recordings_make_an_html_under_20_mb() {
     assert_eq!(html.matches("<section class=\"recording\"").count(), 200);
 }
 
-#[test]
-fn failed_write_keeps_the_previous_report() {
-    let dir = tempfile::tempdir().unwrap();
-    let target = dir.path().join("report.html");
-    std::fs::write(&target, "good old report").unwrap();
-    let result = report::write_atomically(&target, |out| {
+/// An export that fails half-way, as a full disk would.
+struct HalfWritten;
+
+impl report::Export for HalfWritten {
+    fn file_name(&self) -> &'static str {
+        "summary.csv"
+    }
+
+    fn write(&self, _: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         out.write_all(b"half a rep")?;
-        Err(std::io::Error::other("interrupted"))
-    });
+        Err(std::io::Error::other("no space left on device"))
+    }
+}
+
+#[test]
+fn failed_write_keeps_the_previous_set_whole_and_leaves_no_temp_files() {
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("out");
+    write_everything(&sample_report(), &dir);
+    let before: Vec<String> = ["report.json", "report.html", "summary.csv"]
+        .iter()
+        .map(|name| read(&dir, name))
+        .collect();
+    let mut changed = sample_report();
+    changed.recordings.pop();
+    let html = HtmlExport::default();
+    let result = report::write_all(&changed, &dir, &[&JsonExport, &html, &HalfWritten], false);
     assert!(result.is_err());
-    assert_eq!(std::fs::read_to_string(&target).unwrap(), "good old report");
-    assert_eq!(
-        std::fs::read_dir(dir.path()).unwrap().count(),
-        1,
-        "no temp file left"
+    let after: Vec<String> = ["report.json", "report.html", "summary.csv"]
+        .iter()
+        .map(|name| read(&dir, name))
+        .collect();
+    assert!(
+        before == after,
+        "the old set stays, all three files of one run"
     );
+    let beside: Vec<_> = std::fs::read_dir(root.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(beside, ["out"], "no staging folder left");
 }
 
 /// Writes the masked sample report into `$CALLQA_SAMPLE_REPORT_DIR` (for scripts/check-html), else a temp dir.
