@@ -385,7 +385,15 @@ clitest!(
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(1500));
+        // Signal once the worker pool runs (the handler is installed before it starts): a fixed
+        // sleep is either too short on a loaded machine or past the end of the run on an idle one.
+        let tasks = format!("/proc/{}/task", child.id());
+        let waiting = Instant::now();
+        while std::fs::read_dir(&tasks).map_or(0, |d| d.count()) < 2
+            && waiting.elapsed() < Duration::from_secs(30)
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let started = Instant::now();
         let killed = Command::new("kill")
             .args(["-INT", &child.id().to_string()])
