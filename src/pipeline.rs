@@ -2,9 +2,11 @@
 //! with the per-file error policy (a bad file becomes an error record, never a crash).
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
 
-use crate::asr::run::transcribe_recording;
+use crate::asr::run::{transcribe_recording, ProgressFn};
 use crate::asr::transcribe::Engine;
 use crate::audio::{AudioStream, DecodeError};
 use crate::config::AnalyzeConfig;
@@ -12,7 +14,6 @@ use crate::conversation::{self, VoicePrint, VoicePrinter};
 use crate::discover::{discover, io_message, Input};
 use crate::findings::assess;
 use crate::model::{ChannelMeasures, InputError, Recording, Report, TimeRange, SCHEMA};
-use crate::progress::Progress;
 use crate::signal::background;
 use crate::signal::crosstalk::BleedAnalyzer;
 use crate::signal::ChannelAnalyzer;
@@ -27,6 +28,48 @@ pub struct Stages<'a> {
     pub rules: &'a RuleSet,
     /// The vendor's facts that claims are checked against (`--facts`).
     pub facts: Option<&'a FactSet>,
+    /// Where to tell what happens while the files are analysed (progress, streamed records).
+    pub events: Option<&'a Sender<Event>>,
+}
+
+/// What the pipeline tells its caller while it runs, sent from the worker threads.
+#[derive(Debug)]
+pub enum Event {
+    /// The inputs were searched: this many audio files will be analysed.
+    Discovered { files: usize },
+    /// A file was opened; `duration_s` is the length its header announces, if any.
+    Started {
+        path: PathBuf,
+        duration_s: Option<f64>,
+    },
+    /// Seconds of `path`'s audio through `pass` so far.
+    Advanced {
+        path: PathBuf,
+        pass: Pass,
+        seconds: f64,
+    },
+    /// A file is done: its recording with its own findings (before the cross-recording checks
+    /// and the verdicts), or why it failed.
+    Finished {
+        path: PathBuf,
+        result: Box<Result<Recording, InputError>>,
+    },
+}
+
+/// The passes over a file's audio that take time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Decoding and the acoustic measurements.
+    Decode,
+    /// Speech recognition.
+    Transcribe,
+}
+
+/// Sends an event when someone listens; a listener that went away is not an error.
+fn tell(events: Option<&Sender<Event>>, event: impl FnOnce() -> Event) {
+    if let Some(sender) = events {
+        let _ = sender.send(event());
+    }
 }
 
 /// One analysed recording plus what the cross-recording checks need from it.
@@ -43,6 +86,7 @@ pub fn analyze(config: &AnalyzeConfig) -> Report {
         asr: None,
         rules: &rules,
         facts: None,
+        events: None,
     };
     analyze_with(config, &stages)
 }
@@ -51,7 +95,9 @@ pub fn analyze(config: &AnalyzeConfig) -> Report {
 /// rules are loaded once by the caller and shared by every worker); never fails as a whole.
 pub fn analyze_with(config: &AnalyzeConfig, stages: &Stages) -> Report {
     let found = discover(&config.inputs, config.include_hidden);
-    let progress = Progress::new(found.audio.len() as u64, config.quiet);
+    tell(stages.events, || Event::Discovered {
+        files: found.audio.len(),
+    });
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.jobs)
         .build()
@@ -63,12 +109,19 @@ pub fn analyze_with(config: &AnalyzeConfig, stages: &Stages) -> Report {
             .par_iter()
             .map(|input| {
                 let result = analyze_input(input, config, stages);
-                progress.file_done(&input.path);
+                tell(stages.events, || Event::Finished {
+                    path: input.path.clone(),
+                    result: Box::new(
+                        result
+                            .as_ref()
+                            .map(|a| a.recording.clone())
+                            .map_err(Clone::clone),
+                    ),
+                });
                 result
             })
             .collect()
     });
-    progress.finish();
     let mut report = Report {
         schema: SCHEMA.into(),
         recordings: Vec::new(),
@@ -137,13 +190,31 @@ fn analyze_input(
     config: &AnalyzeConfig,
     stages: &Stages,
 ) -> Result<Analysed, InputError> {
-    let mut recording = measure_file(&input.path).map_err(|err| InputError {
-        path: input.path.display().to_string(),
-        message: decode_message(&err),
-    })?;
+    let mut on_decoded = |announced_s: Option<f64>, decoded_s: f64| {
+        tell(stages.events, || {
+            let path = input.path.clone();
+            if decoded_s == 0.0 {
+                Event::Started {
+                    path,
+                    duration_s: announced_s,
+                }
+            } else {
+                Event::Advanced {
+                    path,
+                    pass: Pass::Decode,
+                    seconds: decoded_s,
+                }
+            }
+        })
+    };
+    let mut recording =
+        measure_file_with(&input.path, &mut on_decoded).map_err(|err| InputError {
+            path: input.path.display().to_string(),
+            message: decode_message(&err),
+        })?;
     recording.vendor = input.vendor.clone();
     if let Some(engine) = stages.asr {
-        transcribe_into(&mut recording, &input.path, engine, config);
+        transcribe_into(&mut recording, &input.path, engine, config, stages.events);
         drop_transcribed_voices(&mut recording);
     }
     recording.findings = assess(
@@ -281,10 +352,20 @@ fn transcribe_into(
     path: &Path,
     engine: &Engine,
     config: &AnalyzeConfig,
+    events: Option<&Sender<Event>>,
 ) {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = (cores / config.jobs.max(1)).max(1);
-    match transcribe_recording(engine, path, recording, &config.asr, threads) {
+    let sender = events.cloned();
+    let owned_path = path.to_path_buf();
+    let progress: ProgressFn = Arc::new(move |seconds| {
+        tell(sender.as_ref(), || Event::Advanced {
+            path: owned_path.clone(),
+            pass: Pass::Transcribe,
+            seconds,
+        })
+    });
+    match transcribe_recording(engine, path, recording, &config.asr, threads, progress) {
         Ok(transcript) => recording.transcript = Some(transcript),
         Err(err) => recording
             .warnings
@@ -309,8 +390,18 @@ fn decode_message(err: &DecodeError) -> String {
 
 /// Decodes a file block by block and runs every acoustic measurement on it.
 pub fn measure_file(path: &Path) -> Result<Recording, DecodeError> {
+    measure_file_with(path, &mut |_, _| {})
+}
+
+/// [`measure_file`], telling `progress(announced_s, decoded_s)` once when the file is open
+/// (`decoded_s` 0, `announced_s` the header's length in seconds, if any) and after every block.
+pub fn measure_file_with(
+    path: &Path,
+    progress: &mut dyn FnMut(Option<f64>, f64),
+) -> Result<Recording, DecodeError> {
     let mut stream = AudioStream::open(path)?;
     let info = stream.info().clone();
+    progress(info.duration_s, 0.0);
     let mut analyzers: Vec<ChannelAnalyzer> = (0..info.channels)
         .map(|index| ChannelAnalyzer::new(index, info.sample_rate_hz))
         .collect();
@@ -322,6 +413,10 @@ pub fn measure_file(path: &Path) -> Result<Recording, DecodeError> {
         }
         bleed.push(&block);
         frames += block.first().map_or(0, Vec::len);
+        progress(
+            info.duration_s,
+            frames as f64 / f64::from(info.sample_rate_hz),
+        );
     }
     if frames == 0 {
         return Err(DecodeError::Corrupt(

@@ -3,6 +3,7 @@
 //! (finds the model, fetching the default one on first use).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use super::fetch::fetch;
 use super::gate::{safety_threshold_dbfs, CompactAudio, SpeechGate};
@@ -48,13 +49,18 @@ pub fn check_language(code: &str) -> Result<(), AsrError> {
     Ok(())
 }
 
-/// Transcribes `recording` (already measured: its channels carry the VAD's speech regions).
+/// Told how many seconds of a recording's audio are transcribed so far (from whisper's thread).
+pub type ProgressFn = Arc<dyn Fn(f64) + Send + Sync>;
+
+/// Transcribes `recording` (already measured: its channels carry the VAD's speech regions),
+/// telling `progress` the seconds of the recording done so far (channels one after the other).
 pub fn transcribe_recording(
     engine: &Engine,
     path: &Path,
     recording: &Recording,
     config: &AsrConfig,
     threads: usize,
+    progress: ProgressFn,
 ) -> Result<Transcript, AsrError> {
     let (channels, dual_mono) = gated_channels(path, recording)?;
     let channels: Vec<CompactAudio> = if dual_mono {
@@ -78,9 +84,21 @@ pub fn transcribe_recording(
     let language = engine.language(&with_speech, &options)?;
     let mut state = engine.state()?;
     let mut per_channel = Vec::with_capacity(channels.len());
-    for audio in &channels {
-        per_channel.push(engine.transcribe(&mut state, audio, &language.code, &options)?);
+    let share_s = recording.duration_s / channels.len() as f64;
+    for (index, audio) in channels.iter().enumerate() {
+        let progress = Arc::clone(&progress);
+        let on_percent = move |percent: i32| {
+            progress(share_s * (index as f64 + f64::from(percent.clamp(0, 100)) / 100.0));
+        };
+        per_channel.push(engine.transcribe(
+            &mut state,
+            audio,
+            &language.code,
+            &options,
+            on_percent,
+        )?);
     }
+    progress(recording.duration_s);
     let segments = if channels.len() == 1 {
         label_mono(per_channel.remove(0), &channels[0])
     } else {

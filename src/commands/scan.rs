@@ -6,8 +6,8 @@ use std::io::{Read, Write};
 use serde::Serialize;
 
 use super::files::{decode_text, load_facts, load_packs};
-use super::output::{enum_name, ignore_broken_pipe};
-use crate::config::{ScanConfig, ScanInput};
+use super::output::{enum_name, ignore_broken_pipe, write_record, Paint};
+use crate::config::{OutputFormat, ScanConfig, ScanInput, Terminal};
 use crate::conversation;
 use crate::exit_codes::ExitCode;
 use crate::model::{Finding, InputError, SCHEMA};
@@ -28,6 +28,30 @@ struct ScanReport {
     schema: &'static str,
     sources: Vec<SourceFindings>,
     errors: Vec<InputError>,
+}
+
+/// A finding that a check across the inputs added after its source's record was streamed.
+#[derive(Debug, Serialize)]
+struct LateFinding<'a> {
+    source: &'a str,
+    finding: &'a Finding,
+}
+
+/// One line of `scan --format jsonl`.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ScanRecord<'a> {
+    /// A transcript as soon as it is scanned.
+    Source(&'a SourceFindings),
+    /// An input that could not be read.
+    Error { error: &'a InputError },
+    /// Last: totals, every error, and the inconsistencies found across the inputs.
+    Summary {
+        schema: &'static str,
+        sources: usize,
+        errors: &'a [InputError],
+        links: Vec<LateFinding<'a>>,
+    },
 }
 
 fn read_input(input: &ScanInput) -> Result<String, String> {
@@ -78,6 +102,8 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<ExitCode> {
     let mut sources = Vec::new();
     let mut all_claims: Vec<(String, Vec<Claim>)> = Vec::new();
     let mut errors = Vec::new();
+    let jsonl = config.output == OutputFormat::Jsonl;
+    let stdout = std::io::stdout();
     for input in &config.inputs {
         let name = input.name();
         let format = config
@@ -94,18 +120,35 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<ExitCode> {
                     redact::mask_transcript_findings(&mut parsed.transcript, &mut findings);
                 }
                 to_input_coordinates(&mut findings, &mut claims, &parsed);
-                sources.push(SourceFindings {
+                let source = SourceFindings {
                     source: name.clone(),
                     findings,
-                });
+                };
+                if jsonl {
+                    ignore_broken_pipe(write_record(
+                        &mut stdout.lock(),
+                        &ScanRecord::Source(&source),
+                    ))?;
+                }
+                sources.push(source);
                 all_claims.push((name, claims));
             }
-            Err(message) => errors.push(InputError {
-                path: name,
-                message,
-            }),
+            Err(message) => {
+                let error = InputError {
+                    path: name,
+                    message,
+                };
+                if jsonl {
+                    ignore_broken_pipe(write_record(
+                        &mut stdout.lock(),
+                        &ScanRecord::Error { error: &error },
+                    ))?;
+                }
+                errors.push(error);
+            }
         }
     }
+    let streamed: Vec<usize> = sources.iter().map(|s| s.findings.len()).collect();
     for (source, mut finding) in facts::inconsistencies(&all_claims) {
         if !config.show_pii {
             redact::mask_finding_text(&mut finding);
@@ -119,7 +162,7 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<ExitCode> {
         sources,
         errors,
     };
-    print_report(&report, config.json)?;
+    print_report(&report, config.output, config.terminal, &streamed)?;
     Ok(if report.errors.is_empty() {
         ExitCode::Success
     } else {
@@ -127,15 +170,41 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn print_report(report: &ScanReport, json: bool) -> anyhow::Result<()> {
+/// The JSON Lines summary record: the findings added after each source was streamed.
+fn summary_record<'a>(report: &'a ScanReport, streamed: &[usize]) -> ScanRecord<'a> {
+    let links = report
+        .sources
+        .iter()
+        .zip(streamed)
+        .flat_map(|(source, &n)| {
+            source.findings[n..].iter().map(|finding| LateFinding {
+                source: &source.source,
+                finding,
+            })
+        })
+        .collect();
+    ScanRecord::Summary {
+        schema: SCHEMA,
+        sources: report.sources.len(),
+        errors: &report.errors,
+        links,
+    }
+}
+
+fn print_report(
+    report: &ScanReport,
+    output: OutputFormat,
+    terminal: Terminal,
+    streamed: &[usize],
+) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let written = if json {
-        serde_json::to_writer_pretty(&mut out, report)
+    let written = match output {
+        OutputFormat::Json => serde_json::to_writer_pretty(&mut out, report)
             .map_err(std::io::Error::from)
-            .and_then(|()| writeln!(out))
-    } else {
-        write_human(report, &mut out)
+            .and_then(|()| writeln!(out)),
+        OutputFormat::Jsonl => write_record(&mut out, &summary_record(report, streamed)),
+        OutputFormat::Text => write_human(report, terminal, &mut out),
     };
     ignore_broken_pipe(written.and_then(|()| out.flush()))?;
     for err in &report.errors {
@@ -144,9 +213,19 @@ fn print_report(report: &ScanReport, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_human(report: &ScanReport, out: &mut impl Write) -> std::io::Result<()> {
+/// The human listing: per source its findings (severity coloured); `quiet` leaves out sources
+/// without findings and the summary line.
+fn write_human(
+    report: &ScanReport,
+    terminal: Terminal,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    let paint = Paint { on: terminal.color };
     let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
     for source in &report.sources {
+        if terminal.quiet && source.findings.is_empty() {
+            continue;
+        }
         writeln!(
             out,
             "{}: {} finding(s)",
@@ -158,7 +237,7 @@ fn write_human(report: &ScanReport, out: &mut impl Write) -> std::io::Result<()>
             *counts.entry(kind.clone()).or_default() += 1;
             let line = f.line.map_or("-".into(), |l| l.to_string());
             let speaker = f.speaker.as_deref().unwrap_or("-");
-            let severity = enum_name(&f.severity);
+            let severity = paint.severity(f.severity, &enum_name(&f.severity));
             writeln!(
                 out,
                 "  line {line:<5} {speaker:<10} {kind}/{} ({severity})",
@@ -174,6 +253,9 @@ fn write_human(report: &ScanReport, out: &mut impl Write) -> std::io::Result<()>
                 .unwrap_or_default();
             writeln!(out, "      {}{rule}", f.message)?;
         }
+    }
+    if terminal.quiet {
+        return Ok(());
     }
     let summary: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
     writeln!(

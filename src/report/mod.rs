@@ -5,7 +5,6 @@ pub mod figures;
 pub mod html;
 pub mod json;
 pub mod plots;
-pub mod summary;
 pub mod transcripts;
 
 use std::io::Write;

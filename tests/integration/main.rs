@@ -16,6 +16,7 @@ mod staged;
 // Out: the command line, exit codes and the report files.
 mod cli;
 mod reports;
+mod terminal;
 
 // Real speech (../shared/realdev, or $CALLQA_REALDEV): SKIPPED where it is absent.
 mod realdev;
