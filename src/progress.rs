@@ -121,10 +121,15 @@ impl Tally {
         (total > 0.0).then(|| ((decoded + weight * transcribed) / total).clamp(0.0, 1.0))
     }
 
-    /// Seconds left at the throughput measured over `elapsed_s`; `None` too early to say.
+    /// Seconds left at the throughput measured over `elapsed_s`; `None` too early to say, and
+    /// while nothing is transcribed yet (decoding alone says nothing about the slow stage).
     pub fn eta_s(&self, elapsed_s: f64) -> Option<f64> {
         let done = self.fraction()?;
-        if elapsed_s < ETA_MIN_ELAPSED_S || done < ETA_MIN_DONE {
+        let (_, transcribed) = self.done_s();
+        if elapsed_s < ETA_MIN_ELAPSED_S
+            || done < ETA_MIN_DONE
+            || self.transcribing && transcribed == 0.0
+        {
             return None;
         }
         Some(elapsed_s * (1.0 - done) / done)
@@ -154,7 +159,7 @@ impl Tally {
             .eta_s(elapsed_s)
             .map_or_else(|| "ETA ...".to_string(), |s| format!("ETA {}", seconds(s)));
         format!(
-            "{}/{} files · {stages} · {eta}",
+            "{}/{} files · {eta} · {stages}",
             self.files_done(),
             self.total_files
         )
@@ -207,7 +212,7 @@ impl Progress {
         }
         let overall = multi.add(ProgressBar::new(BAR_STEPS));
         overall.set_style(
-            ProgressStyle::with_template("{bar:30} {wide_msg}").expect("a valid progress template"),
+            ProgressStyle::with_template("{bar:20} {wide_msg}").expect("a valid progress template"),
         );
         Self {
             multi,
@@ -281,6 +286,7 @@ mod tests {
         tally.started(path, Some(16.0));
         assert_eq!(tally.eta_s(0.5), None, "too early to say");
         tally.advanced(path, Stage::Decoding, 16.0);
+        assert_eq!(tally.eta_s(3.0), None, "nothing transcribed yet");
         tally.advanced(path, Stage::Transcribing, 4.0);
         // 16 s decoded + 4 s of 16 transcribed after 3 s: about 8 s to go, not hours.
         let eta = tally.eta_s(3.0).unwrap();
@@ -300,9 +306,11 @@ mod tests {
         assert!((half_of_a_third - 1.0 / 6.0).abs() < 1e-9);
         tally.finished(long);
         assert_eq!(tally.files_done(), 1);
-        assert!(tally
-            .summary_line(10.0)
-            .starts_with("1/3 files · decoded 1h 00m"));
+        let line = tally.summary_line(10.0);
+        assert!(
+            line.starts_with("1/3 files · ETA 20 s · decoded 1h 00m"),
+            "{line}"
+        );
     }
 
     #[test]
