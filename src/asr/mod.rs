@@ -20,6 +20,11 @@ use convert::ConvertError;
 use ct2::Ct2Error;
 use model::ModelError;
 
+/// The whisper.cpp version compiled into this binary (e.g. `1.7.6`).
+pub fn whisper_version() -> &'static str {
+    whisper_rs::get_whisper_version()
+}
+
 /// Why a model could not be found, fetched, imported or checked, or a recording not transcribed.
 #[derive(Debug, thiserror::Error)]
 pub enum AsrError {

@@ -88,11 +88,62 @@ pub fn known_model(name: &str) -> Option<&'static KnownModel> {
     KNOWN_MODELS.iter().find(|m| m.name == name)
 }
 
-/// The folder models are fetched into: `$CALLQA_MODELS`, else `models/` in the working directory.
+/// The folder models are looked for and fetched into (see [`choose_models_dir`]), from the
+/// environment of this process.
 pub fn models_dir() -> PathBuf {
-    std::env::var_os("CALLQA_MODELS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("models"))
+    let var = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty());
+    choose_models_dir(&ModelDirEnv {
+        model_dir: var("CALLQA_MODEL_DIR").or_else(|| var("CALLQA_MODELS")),
+        xdg_cache_home: var("XDG_CACHE_HOME"),
+        home: var("HOME"),
+        dev_dir: Path::new("models"),
+    })
+}
+
+/// What decides the models folder: the environment and the development folder.
+pub struct ModelDirEnv<'a> {
+    /// `$CALLQA_MODEL_DIR` (or the older `$CALLQA_MODELS`).
+    pub model_dir: Option<std::ffi::OsString>,
+    pub xdg_cache_home: Option<std::ffi::OsString>,
+    pub home: Option<std::ffi::OsString>,
+    /// `models/` of the working directory: used when it already holds a known model.
+    pub dev_dir: &'a Path,
+}
+
+/// `$CALLQA_MODEL_DIR`; else `models/` of the working directory when it holds a known model (a
+/// checkout of the repository); else the per-user cache `$XDG_CACHE_HOME/callqa`, then
+/// `~/.cache/callqa`; `models/` only when there is no home at all.
+pub fn choose_models_dir(env: &ModelDirEnv) -> PathBuf {
+    if let Some(dir) = &env.model_dir {
+        return PathBuf::from(dir);
+    }
+    if KNOWN_MODELS
+        .iter()
+        .any(|m| env.dev_dir.join(m.file_name).is_file())
+    {
+        return env.dev_dir.to_path_buf();
+    }
+    match (&env.xdg_cache_home, &env.home) {
+        (Some(cache), _) => PathBuf::from(cache).join("callqa"),
+        (None, Some(home)) => PathBuf::from(home).join(".cache").join("callqa"),
+        (None, None) => env.dev_dir.to_path_buf(),
+    }
+}
+
+/// One line for `--version`: the model `analyze` uses by default and where it is (or would be
+/// fetched to).
+pub fn default_model_status() -> String {
+    let env_model = std::env::var_os("CALLQA_MODEL").map(PathBuf::from);
+    let dir = models_dir();
+    match locate(None, env_model, &dir) {
+        Ok(ModelSource::File(path)) => format!("{} (in use)", path.display()),
+        Ok(ModelSource::NeedsFetch(model)) => format!(
+            "{} (not installed: fetched into {} on first use)",
+            model.name,
+            dir.display()
+        ),
+        Err(err) => err.to_string(),
+    }
 }
 
 /// Where the model for this run comes from.
@@ -614,6 +665,36 @@ mod tests {
         assert_eq!(
             locate(None, None, dir.path()).unwrap(),
             ModelSource::File(dir.path().join("ggml-tiny.en.bin"))
+        );
+    }
+
+    #[test]
+    fn models_dir_env_then_dev_folder_then_user_cache() {
+        let dev = tempfile::tempdir().unwrap();
+        let env = |model_dir: Option<&str>, xdg: Option<&str>, home: Option<&str>| ModelDirEnv {
+            model_dir: model_dir.map(Into::into),
+            xdg_cache_home: xdg.map(Into::into),
+            home: home.map(Into::into),
+            dev_dir: dev.path(),
+        };
+        assert_eq!(
+            choose_models_dir(&env(None, Some("/xdg"), Some("/home/u"))),
+            PathBuf::from("/xdg/callqa")
+        );
+        assert_eq!(
+            choose_models_dir(&env(None, None, Some("/home/u"))),
+            PathBuf::from("/home/u/.cache/callqa")
+        );
+        std::fs::write(dev.path().join("ggml-base.bin"), b"x").unwrap();
+        assert_eq!(
+            choose_models_dir(&env(None, Some("/xdg"), Some("/home/u"))),
+            dev.path(),
+            "a checkout's models/ holding a model wins over the cache"
+        );
+        assert_eq!(
+            choose_models_dir(&env(Some("/m"), Some("/xdg"), None)),
+            PathBuf::from("/m"),
+            "$CALLQA_MODEL_DIR wins over everything"
         );
     }
 }

@@ -3,6 +3,7 @@
 //! (finds the model, fetching the default one on first use).
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::fetch::fetch;
@@ -49,7 +50,11 @@ pub fn check_language(code: &str) -> Result<(), AsrError> {
     Ok(())
 }
 
-/// Transcribes `recording` (already measured: its channels carry the VAD's speech regions).
+/// Told how many seconds of a recording's audio are transcribed so far (from whisper's thread).
+pub type ProgressFn = Arc<dyn Fn(f64) + Send + Sync>;
+
+/// Transcribes `recording` (already measured: its channels carry the VAD's speech regions),
+/// telling `progress` the seconds of the recording done so far (channels one after the other).
 /// Decoding stops once it has run `config.max_asr_factor` times the recording's duration (or on
 /// Ctrl-C); the second value says whether it was cut so, the transcript then holding what was
 /// decoded by then.
@@ -59,6 +64,7 @@ pub fn transcribe_recording(
     recording: &Recording,
     config: &AsrConfig,
     threads: usize,
+    progress: ProgressFn,
 ) -> Result<(Transcript, bool), AsrError> {
     let budget = Duration::from_secs_f64(config.max_asr_factor * recording.duration_s);
     let deadline = Instant::now().checked_add(budget);
@@ -88,14 +94,26 @@ pub fn transcribe_recording(
     let language = engine.language(&with_speech, &options)?;
     let mut state = engine.state()?;
     let mut per_channel = Vec::with_capacity(channels.len());
-    for audio in &channels {
-        per_channel.push(if options.must_stop() {
-            Vec::new()
-        } else {
-            engine.transcribe(&mut state, audio, &language.code, &options)?
-        });
+    let share_s = recording.duration_s / channels.len() as f64;
+    for (index, audio) in channels.iter().enumerate() {
+        if options.must_stop() {
+            per_channel.push(Vec::new());
+            continue;
+        }
+        let progress = Arc::clone(&progress);
+        let on_percent = move |percent: i32| {
+            progress(share_s * (index as f64 + f64::from(percent.clamp(0, 100)) / 100.0));
+        };
+        per_channel.push(engine.transcribe(
+            &mut state,
+            audio,
+            &language.code,
+            &options,
+            on_percent,
+        )?);
     }
     let cut = options.must_stop();
+    progress(recording.duration_s);
     let segments = if channels.len() == 1 {
         label_mono(per_channel.remove(0), &channels[0])
     } else {

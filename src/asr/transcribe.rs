@@ -155,13 +155,15 @@ impl Engine {
         detect_language(&mut self.state()?, channels, options.threads)
     }
 
-    /// Transcribes one channel's kept speech; times are in the original recording.
-    pub fn transcribe(
+    /// Transcribes one channel's kept speech; times are in the original recording. `progress`
+    /// hears whisper's progress through this channel, in percent (0..100).
+    pub fn transcribe<P: FnMut(i32) + 'static>(
         &self,
         state: &mut WhisperState,
         audio: &CompactAudio,
         language: &str,
         options: &DecodeOptions,
+        progress: P,
     ) -> Result<Vec<RawSegment>, AsrError> {
         if audio.samples.len() < RATE_HZ / 4 {
             return Ok(Vec::new());
@@ -186,6 +188,7 @@ impl Engine {
         // (ru_call WER 67% -> 50%, twice as fast; stereo_bleed 86% -> 14%).
         params.set_suppress_nst(false);
         params.set_print_progress(false);
+        params.set_progress_callback_safe::<Option<P>, P>(Some(progress));
         params.set_print_realtime(false);
         params.set_print_special(false);
         params.set_print_timestamps(false);

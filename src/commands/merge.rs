@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use super::output::{write_summary, Paint};
 use super::provenance;
 use crate::config::{MergeConfig, OutputFormat};
 use crate::escape::terminal;
@@ -15,7 +16,6 @@ use crate::report::{
     csv::{CsvExport, FindingsCsvExport},
     html::HtmlExport,
     json::JsonExport,
-    summary::write_summary,
     Export,
 };
 use crate::text::redact;
@@ -50,8 +50,10 @@ pub fn run(config: &MergeConfig) -> anyhow::Result<ExitCode> {
     let mut out = stdout.lock();
     match config.format {
         OutputFormat::Json => JsonExport.write(&report, &mut out)?,
-        OutputFormat::Text if !config.quiet => write_summary(&report, &mut out)?,
-        OutputFormat::Text => {}
+        OutputFormat::Text if !config.quiet => {
+            write_summary(&report, Paint { on: config.color }, &mut out)?
+        }
+        OutputFormat::Text | OutputFormat::Jsonl => {}
     }
     out.flush()?;
     if config.quiet {

@@ -10,3 +10,5 @@ mod provenance;
 pub mod report;
 pub mod rules;
 pub mod scan;
+mod stdin;
+mod watch;

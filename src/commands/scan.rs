@@ -6,10 +6,10 @@ use std::io::{Read, Write};
 use serde::Serialize;
 
 use super::files::{decode_text, load_facts, load_packs};
-use super::output::{enum_name, ignore_broken_pipe};
-use crate::config::{ScanConfig, ScanInput};
+use super::output::{enum_name, ignore_broken_pipe, write_record, Paint};
+use crate::config::{OutputFormat, ScanConfig, ScanInput, Terminal};
 use crate::conversation;
-use crate::escape::terminal;
+use crate::escape;
 use crate::exit_codes::ExitCode;
 use crate::model::{Finding, InputError, SCHEMA};
 use crate::text::facts::{self, Claim};
@@ -29,6 +29,30 @@ struct ScanReport {
     schema: &'static str,
     sources: Vec<SourceFindings>,
     errors: Vec<InputError>,
+}
+
+/// A finding that a check across the inputs added after its source's record was streamed.
+#[derive(Debug, Serialize)]
+struct LateFinding<'a> {
+    source: &'a str,
+    finding: &'a Finding,
+}
+
+/// One line of `scan --format jsonl`.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ScanRecord<'a> {
+    /// A transcript as soon as it is scanned.
+    Source(&'a SourceFindings),
+    /// An input that could not be read.
+    Error { error: &'a InputError },
+    /// Last: totals, every error, and the inconsistencies found across the inputs.
+    Summary {
+        schema: &'static str,
+        sources: usize,
+        errors: &'a [InputError],
+        links: Vec<LateFinding<'a>>,
+    },
 }
 
 fn read_input(input: &ScanInput) -> Result<String, String> {
@@ -79,6 +103,8 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<ExitCode> {
     let mut sources = Vec::new();
     let mut all_claims: Vec<(String, Vec<Claim>)> = Vec::new();
     let mut errors = Vec::new();
+    let jsonl = config.output == OutputFormat::Jsonl;
+    let stdout = std::io::stdout();
     for input in &config.inputs {
         let name = input.name();
         let format = config
@@ -95,18 +121,35 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<ExitCode> {
                     redact::mask_transcript_findings(&mut parsed.transcript, &mut findings);
                 }
                 to_input_coordinates(&mut findings, &mut claims, &parsed);
-                sources.push(SourceFindings {
+                let source = SourceFindings {
                     source: name.clone(),
                     findings,
-                });
+                };
+                if jsonl {
+                    ignore_broken_pipe(write_record(
+                        &mut stdout.lock(),
+                        &ScanRecord::Source(&source),
+                    ))?;
+                }
+                sources.push(source);
                 all_claims.push((name, claims));
             }
-            Err(message) => errors.push(InputError {
-                path: name,
-                message,
-            }),
+            Err(message) => {
+                let error = InputError {
+                    path: name,
+                    message,
+                };
+                if jsonl {
+                    ignore_broken_pipe(write_record(
+                        &mut stdout.lock(),
+                        &ScanRecord::Error { error: &error },
+                    ))?;
+                }
+                errors.push(error);
+            }
         }
     }
+    let streamed: Vec<usize> = sources.iter().map(|s| s.findings.len()).collect();
     for (source, mut finding) in facts::inconsistencies(&all_claims) {
         if !config.show_pii {
             redact::mask_finding_text(&mut finding);
@@ -120,7 +163,7 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<ExitCode> {
         sources,
         errors,
     };
-    print_report(&report, config.json)?;
+    print_report(&report, config.output, config.terminal, &streamed)?;
     Ok(if report.errors.is_empty() {
         ExitCode::Success
     } else {
@@ -128,53 +171,96 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn print_report(report: &ScanReport, json: bool) -> anyhow::Result<()> {
+/// The JSON Lines summary record: the findings added after each source was streamed.
+fn summary_record<'a>(report: &'a ScanReport, streamed: &[usize]) -> ScanRecord<'a> {
+    let links = report
+        .sources
+        .iter()
+        .zip(streamed)
+        .flat_map(|(source, &n)| {
+            source.findings[n..].iter().map(|finding| LateFinding {
+                source: &source.source,
+                finding,
+            })
+        })
+        .collect();
+    ScanRecord::Summary {
+        schema: SCHEMA,
+        sources: report.sources.len(),
+        errors: &report.errors,
+        links,
+    }
+}
+
+fn print_report(
+    report: &ScanReport,
+    output: OutputFormat,
+    terminal: Terminal,
+    streamed: &[usize],
+) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let written = if json {
-        serde_json::to_writer_pretty(&mut out, report)
+    let written = match output {
+        OutputFormat::Json => serde_json::to_writer_pretty(&mut out, report)
             .map_err(std::io::Error::from)
-            .and_then(|()| writeln!(out))
-    } else {
-        write_human(report, &mut out)
+            .and_then(|()| writeln!(out)),
+        OutputFormat::Jsonl => write_record(&mut out, &summary_record(report, streamed)),
+        OutputFormat::Text => write_human(report, terminal, &mut out),
     };
     ignore_broken_pipe(written.and_then(|()| out.flush()))?;
     for err in &report.errors {
-        eprintln!("error: {}: {}", terminal(&err.path), terminal(&err.message));
+        eprintln!(
+            "error: {}: {}",
+            escape::terminal(&err.path),
+            escape::terminal(&err.message)
+        );
     }
     Ok(())
 }
 
-fn write_human(report: &ScanReport, out: &mut impl Write) -> std::io::Result<()> {
+/// The human listing: per source its findings (severity coloured); `quiet` leaves out sources
+/// without findings and the summary line.
+fn write_human(
+    report: &ScanReport,
+    terminal: Terminal,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    let paint = Paint { on: terminal.color };
     let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
     for source in &report.sources {
+        if terminal.quiet && source.findings.is_empty() {
+            continue;
+        }
         writeln!(
             out,
             "{}: {} finding(s)",
-            terminal(&source.source),
+            escape::terminal(&source.source),
             source.findings.len()
         )?;
         for f in &source.findings {
             let kind = enum_name(&f.kind);
             *counts.entry(kind.clone()).or_default() += 1;
             let line = f.line.map_or("-".into(), |l| l.to_string());
-            let speaker = terminal(f.speaker.as_deref().unwrap_or("-"));
-            let severity = enum_name(&f.severity);
+            let speaker = escape::terminal(f.speaker.as_deref().unwrap_or("-"));
+            let severity = paint.severity(f.severity, &enum_name(&f.severity));
             writeln!(
                 out,
                 "  line {line:<5} {speaker:<10} {kind}/{} ({severity})",
-                terminal(&f.category)
+                escape::terminal(&f.category)
             )?;
             if let Some(excerpt) = &f.excerpt {
-                writeln!(out, "      \"{}\"", terminal(excerpt))?;
+                writeln!(out, "      \"{}\"", escape::terminal(excerpt))?;
             }
             let rule = f
                 .rule
                 .as_deref()
-                .map(|r| format!("  [{}]", terminal(r)))
+                .map(|r| format!("  [{}]", escape::terminal(r)))
                 .unwrap_or_default();
-            writeln!(out, "      {}{rule}", terminal(&f.message))?;
+            writeln!(out, "      {}{rule}", escape::terminal(&f.message))?;
         }
+    }
+    if terminal.quiet {
+        return Ok(());
     }
     let summary: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
     writeln!(

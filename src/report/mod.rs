@@ -7,7 +7,6 @@ pub mod html;
 pub mod json;
 pub mod outdir;
 pub mod plots;
-pub mod summary;
 pub mod transcripts;
 
 use std::io::Write;

@@ -20,6 +20,7 @@ mod safety;
 
 // Past one process: parts, resume, shards and merge.
 mod shards;
+mod terminal;
 
 // Real speech (../shared/realdev, or $CALLQA_REALDEV): SKIPPED where it is absent.
 mod realdev;
