@@ -538,16 +538,23 @@ fn drop_transcribed_voices(recording: &mut Recording) {
 /// The transcription pass; a failure becomes a warning on the recording, the acoustic report stays.
 fn transcribe_into(recording: &mut Recording, path: &Path, engine: &Engine, run: &Run) {
     let config = run.config;
-    let sender = run.stages.events.cloned();
+    // whisper-rs never frees the progress closure it is given, so the closure reaches the event
+    // channel through a slot that is emptied below: a sender kept alive by the leaked closure
+    // would keep the progress thread waiting for the channel to close forever.
+    let sender = Arc::new(Mutex::new(run.stages.events.cloned()));
+    let slot = Arc::clone(&sender);
     let owned_path = path.to_path_buf();
     let progress: ProgressFn = Arc::new(move |seconds| {
+        let sender = slot.lock().unwrap_or_else(PoisonError::into_inner);
         tell(sender.as_ref(), || Event::Advanced {
             path: owned_path.clone(),
             pass: Pass::Transcribe,
             seconds,
         })
     });
-    match transcribe_recording(engine, path, recording, &config.asr, run.threads, progress) {
+    let result = transcribe_recording(engine, path, recording, &config.asr, run.threads, progress);
+    sender.lock().unwrap_or_else(PoisonError::into_inner).take();
+    match result {
         Ok((transcript, cut)) => {
             if cut && !crate::interrupt::requested() {
                 recording.warnings.push(format!(
