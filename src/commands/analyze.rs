@@ -66,7 +66,7 @@ pub fn run(config: &AnalyzeConfig) -> anyhow::Result<ExitCode> {
     let facts = config.facts_file.as_deref().map(load_facts).transpose()?;
     let found = discover(&config.inputs, config.include_hidden);
     if found.audio.is_empty() {
-        return Ok(no_audio(config, &found));
+        return Ok(no_audio(config, &found, spool.as_ref()));
     }
     let engine = match &config.asr {
         asr if asr.enabled => {
@@ -180,11 +180,16 @@ fn resolve(path: &Path) -> PathBuf {
 }
 
 /// No audio under the inputs: exit 2, listing what was looked at, before any model is fetched.
-fn no_audio(config: &AnalyzeConfig, found: &Discovered) -> ExitCode {
+/// Standard input (`-`) is named `-`, not by its temporary copy.
+fn no_audio(config: &AnalyzeConfig, found: &Discovered, spool: Option<&Spool>) -> ExitCode {
+    let shown = |path: String| match spool {
+        Some(spool) if spool.is(&path) => STDIN_NAME.to_string(),
+        _ => terminal(&path).into_owned(),
+    };
     let inputs: Vec<String> = config
         .inputs
         .iter()
-        .map(|p| terminal(&p.display().to_string()).into_owned())
+        .map(|p| shown(p.display().to_string()))
         .collect();
     eprintln!(
         "error: no audio found in {} ({} non-audio file(s) skipped); give folders or files \
@@ -193,7 +198,11 @@ fn no_audio(config: &AnalyzeConfig, found: &Discovered) -> ExitCode {
         found.skipped.len()
     );
     for err in &found.errors {
-        eprintln!("error: {}: {}", terminal(&err.path), terminal(&err.message));
+        eprintln!(
+            "error: {}: {}",
+            shown(err.path.clone()),
+            terminal(&err.message)
+        );
     }
     ExitCode::InputErrors
 }
