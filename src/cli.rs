@@ -8,7 +8,8 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::config::{
     AgentChannel, AnalyzeConfig, AsrConfig, ColorChoice, ConfigFile, MergeConfig, OutputFormat,
-    ReportConfig, RulesConfig, ScanConfig, ScanInput, Terminal, DEFAULT_MAX_ASR_FACTOR,
+    RedactAudio, RedactWith, ReportConfig, RulesConfig, ScanConfig, ScanInput, Terminal,
+    DEFAULT_MAX_ASR_FACTOR,
 };
 use crate::exit_codes::{ExitCode, ANALYZE_HELP, SCAN_HELP};
 use crate::model::Level;
@@ -309,6 +310,13 @@ pub enum AgentChannelArg {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RedactWithArg {
+    /// A 1 kHz tone.
+    Tone,
+    Silence,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum FormatArg {
     Text,
     Json,
@@ -369,6 +377,13 @@ pub struct AnalyzeArgs {
     /// Also write a .txt, .srt and .vtt transcript per recording into this folder.
     #[arg(long)]
     pub transcripts: Option<PathBuf>,
+    /// Write a WAV copy of every recording (same rate and channels, 16-bit) into this folder with
+    /// each personal-data span (PII findings and long numbers, by word timing) replaced.
+    #[arg(long, value_name = "DIR")]
+    pub redact_audio: Option<PathBuf>,
+    /// What replaces personal data in --redact-audio copies.
+    #[arg(long, value_enum, default_value = "tone", requires = "redact_audio")]
+    pub redact_with: RedactWithArg,
     /// Exit with code 1 when any vendor's verdict reaches this level (input errors still give 2).
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOnArg>,
@@ -527,6 +542,12 @@ impl AnalyzeArgs {
             .map(|spec| shard::resolve(spec, self.shard_count, &|var| std::env::var(var).ok()))
             .transpose()
             .map_err(anyhow::Error::msg)?;
+        if self.redact_audio.is_some() && self.no_transcribe {
+            bail!(
+                "--redact-audio needs transcription: the personal data is found in the \
+                 transcript (drop --no-transcribe)"
+            );
+        }
         if let Some(dir) = &self.parts {
             parts::prepare(dir).with_context(|| {
                 format!(
@@ -539,6 +560,13 @@ impl AnalyzeArgs {
             parts_dir: self.parts,
             shard,
             max_memory_mb: self.max_memory,
+            redact_audio: self.redact_audio.map(|dir| RedactAudio {
+                dir,
+                with: match self.redact_with {
+                    RedactWithArg::Tone => RedactWith::Tone,
+                    RedactWithArg::Silence => RedactWith::Silence,
+                },
+            }),
             inputs: self.inputs,
             out_dir: self.out,
             format: self.format.into(),

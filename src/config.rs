@@ -294,6 +294,23 @@ pub struct AnalyzeConfig {
     pub shard: Option<Shard>,
     /// `--max-memory`: peak RSS budget, MB, that limits how many files are transcribed at once.
     pub max_memory_mb: u64,
+    /// `--redact-audio DIR`: a WAV copy of every recording with its personal data replaced.
+    pub redact_audio: Option<RedactAudio>,
+}
+
+/// `--redact-audio DIR` and `--redact-with`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedactAudio {
+    pub dir: PathBuf,
+    pub with: RedactWith,
+}
+
+/// What replaces personal data in the redacted audio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedactWith {
+    /// A 1 kHz tone.
+    Tone,
+    Silence,
 }
 
 /// One share of the inputs: `index` of `count`, 1-based (`--shard 2/3`).

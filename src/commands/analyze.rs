@@ -12,6 +12,7 @@ use super::output::{
     Paint,
 };
 use super::provenance;
+use super::redact_audio;
 use super::stdin::{Spool, STDIN_NAME};
 use super::watch::{watch, Watched};
 use crate::asr::run::{check_language, prepare_engine};
@@ -106,6 +107,11 @@ pub fn run(config: &AnalyzeConfig) -> anyhow::Result<ExitCode> {
         config,
         engine.as_ref().map(|e| e.model_path()),
     ));
+    // Planned on the unmasked transcripts, so it hides what the text mask hides.
+    let redaction = config
+        .redact_audio
+        .as_ref()
+        .map(|_| redact_audio::plan(&report, spool.as_ref().map(Spool::path)));
     if !config.show_pii {
         redact::mask_report(&mut report);
     }
@@ -118,6 +124,9 @@ pub fn run(config: &AnalyzeConfig) -> anyhow::Result<ExitCode> {
     }
     if let Some(dir) = &config.asr.transcripts_dir {
         write_transcripts(&report, dir)?;
+    }
+    if let (Some(options), Some(jobs)) = (&config.redact_audio, &redaction) {
+        redact_audio::write(jobs, &report, options, config.quiet)?;
     }
     if !watched.stdout_closed {
         ignore_broken_pipe(print_report(&report, config, &watched))?;
@@ -132,26 +141,36 @@ pub fn run(config: &AnalyzeConfig) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::of_report(&report, config.fail_on))
 }
 
-/// `--out` and `--transcripts`: made, writable, holding no input and no one else's files, and
-/// not one inside the other (each is replaced as a whole).
+/// `--out`, `--transcripts` and `--redact-audio`: made, writable, holding no input and no one
+/// else's files, and none inside another (each is replaced as a whole).
 fn check_output_folders(config: &AnalyzeConfig, report_files: &[&str]) -> anyhow::Result<()> {
-    if let Some(dir) = &config.out_dir {
-        check_output_dir(dir, "--out", &config.inputs, report_files)?;
-    }
-    let Some(transcripts) = &config.asr.transcripts_dir else {
-        return Ok(());
-    };
-    if let Some(out) = &config.out_dir {
-        if nested(out, transcripts) || nested(transcripts, out) {
-            bail!(
-                "--out {} and --transcripts {} must be separate folders (neither inside the \
-                 other): callqa replaces each as a whole",
-                out.display(),
-                transcripts.display()
-            );
+    let folders: Vec<(&str, &Path)> = [
+        ("--out", config.out_dir.as_deref()),
+        ("--transcripts", config.asr.transcripts_dir.as_deref()),
+        (
+            "--redact-audio",
+            config.redact_audio.as_ref().map(|r| r.dir.as_path()),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(option, dir)| Some((option, dir?)))
+    .collect();
+    for (i, (option_a, a)) in folders.iter().enumerate() {
+        for (option_b, b) in &folders[i + 1..] {
+            if nested(a, b) || nested(b, a) {
+                bail!(
+                    "{option_a} {} and {option_b} {} must be separate folders (neither inside \
+                     the other): callqa replaces each as a whole",
+                    a.display(),
+                    b.display()
+                );
+            }
         }
     }
-    check_output_dir(transcripts, "--transcripts", &config.inputs, &[])?;
+    for (option, dir) in folders {
+        let known = if option == "--out" { report_files } else { &[] };
+        check_output_dir(dir, option, &config.inputs, known)?;
+    }
     Ok(())
 }
 

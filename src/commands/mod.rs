@@ -7,6 +7,7 @@ pub mod merge;
 pub mod model;
 mod output;
 mod provenance;
+mod redact_audio;
 pub mod report;
 pub mod rules;
 pub mod scan;

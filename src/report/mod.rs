@@ -7,6 +7,7 @@ pub mod html;
 pub mod json;
 pub mod outdir;
 pub mod plots;
+pub mod redact_audio;
 pub mod transcripts;
 
 use std::io::Write;

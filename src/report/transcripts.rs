@@ -49,7 +49,7 @@ pub fn write_transcripts(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, Re
 }
 
 /// The longest folder every path lies in (compared component by component).
-fn common_folder<'a>(paths: impl Iterator<Item = &'a Path>) -> PathBuf {
+pub fn common_folder<'a>(paths: impl Iterator<Item = &'a Path>) -> PathBuf {
     let mut common: Option<Vec<Component<'a>>> = None;
     for path in paths {
         let folder: Vec<Component> = path
@@ -70,7 +70,7 @@ fn common_folder<'a>(paths: impl Iterator<Item = &'a Path>) -> PathBuf {
 
 /// A recording's path below `base` as a relative `/`-joined name that stays inside the
 /// transcripts folder (`..` becomes `up`, roots and `.` are dropped).
-fn relative_name(path: &Path, base: &Path) -> String {
+pub fn relative_name(path: &Path, base: &Path) -> String {
     let parts: Vec<String> = path
         .strip_prefix(base)
         .unwrap_or(path)

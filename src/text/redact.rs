@@ -43,10 +43,7 @@ pub fn mask_recording(recording: &mut Recording) {
 /// segment text): PII spans and long numbers in the text and words, and every quote of them in
 /// the findings' messages, excerpts and details; then long numbers left in those strings.
 pub fn mask_transcript_findings(transcript: &mut Transcript, findings: &mut [Finding]) {
-    let mut spans_by_segment = pii_spans_by_segment(findings);
-    for (index, spans) in long_number_spans_by_segment(&transcript.segments) {
-        spans_by_segment.entry(index).or_default().extend(spans);
-    }
+    let spans_by_segment = masked_spans_by_segment(transcript, findings);
     let mut secrets: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     for (index, spans) in spans_by_segment {
         if let Some(segment) = transcript.segments.get_mut(index) {
@@ -77,6 +74,55 @@ pub fn mask_transcript_findings(transcript: &mut Transcript, findings: &mut [Fin
         }
         mask_finding_text(finding);
     }
+}
+
+/// The byte spans the mask blanks in each segment's text (by segment index): the PII findings'
+/// spans (`line` = segment index + 1) and the long numbers, widened to whole characters. The text
+/// mask and `--redact-audio` both start from this, so they hide the same things.
+pub fn masked_spans_by_segment(
+    transcript: &Transcript,
+    findings: &[Finding],
+) -> BTreeMap<usize, Vec<Range<usize>>> {
+    let mut spans_by_segment = pii_spans_by_segment(findings);
+    for (index, spans) in long_number_spans_by_segment(&transcript.segments) {
+        spans_by_segment.entry(index).or_default().extend(spans);
+    }
+    spans_by_segment.retain(|index, spans| match transcript.segments.get(*index) {
+        Some(segment) => {
+            for span in spans.iter_mut() {
+                *span = char_aligned(&segment.text, span);
+            }
+            true
+        }
+        None => false,
+    });
+    spans_by_segment
+}
+
+/// The times (start, end seconds) of the personal data the mask blanks: each masked word's
+/// timing (a word that cannot be placed in the text counts as masked, as in the text mask), or
+/// the whole segment when it has no word timing. Computed on the unmasked transcript.
+pub fn masked_times(transcript: &Transcript, findings: &[Finding]) -> Vec<(f64, f64)> {
+    let mut times = Vec::new();
+    for (index, spans) in masked_spans_by_segment(transcript, findings) {
+        let segment = &transcript.segments[index];
+        if spans.is_empty() {
+            continue;
+        }
+        if segment.words.is_empty() {
+            if let (Some(start), Some(end)) = (segment.start_s, segment.end_s) {
+                times.push((start, end));
+            }
+            continue;
+        }
+        let hidden = hidden_words(segment, &segment.text, &spans);
+        for (word, hide) in segment.words.iter().zip(hidden) {
+            if hide {
+                times.push((word.start_s, word.end_s));
+            }
+        }
+    }
+    times
 }
 
 /// Masks long numbers in a finding's message, excerpt and details (for findings with no
@@ -366,8 +412,20 @@ fn mask_segment(segment: &mut Segment, spans: &[Range<usize>]) -> Vec<String> {
 /// Finds each word in order in the original text; a word inside a span, or one that cannot be
 /// placed, is masked (a segment with personal data errs on the side of hiding).
 fn mask_words(segment: &mut Segment, original: &str, spans: &[Range<usize>]) {
+    let hidden = hidden_words(segment, original, spans);
+    for (word, hide) in segment.words.iter_mut().zip(hidden) {
+        if hide {
+            word.text = masked(word.text.len());
+        }
+    }
+}
+
+/// Which of the segment's words the mask hides: each word is found in order in the original
+/// text; one inside a span, or one that cannot be placed, is hidden.
+fn hidden_words(segment: &Segment, original: &str, spans: &[Range<usize>]) -> Vec<bool> {
     let mut cursor = 0;
-    for word in &mut segment.words {
+    let mut hidden = Vec::with_capacity(segment.words.len());
+    for word in &segment.words {
         let needle = word.text.trim();
         let found = (!needle.is_empty())
             .then(|| original[cursor..].find(needle))
@@ -382,10 +440,9 @@ fn mask_words(segment: &mut Segment, original: &str, spans: &[Range<usize>]) {
         if let Some(range) = found {
             cursor = range.end;
         }
-        if hide {
-            word.text = masked(word.text.len());
-        }
+        hidden.push(hide);
     }
+    hidden
 }
 
 /// Masks quotes in every string inside a JSON value (a finding's stage-specific details).
@@ -596,5 +653,53 @@ mod tests {
             rec.findings[0].excerpt.as_deref(),
             Some("call ************ now")
         );
+    }
+
+    #[test]
+    fn masked_times_are_the_times_of_the_words_the_text_mask_hides() {
+        let timed = |text: &str, start: f64| Word {
+            text: text.into(),
+            start_s: start,
+            end_s: start + 0.4,
+            p: 1.0,
+        };
+        let mut transcript = Transcript {
+            segments: vec![
+                Segment {
+                    speaker: None,
+                    start_s: Some(0.0),
+                    end_s: Some(3.0),
+                    text: "Call me at 555 123 456 please".into(),
+                    words: ["Call", "me", "at", "555", "123", "456", "please"]
+                        .iter()
+                        .enumerate()
+                        .map(|(i, w)| timed(w, i as f64 * 0.5))
+                        .collect(),
+                },
+                Segment {
+                    speaker: None,
+                    start_s: Some(4.0),
+                    end_s: Some(6.0),
+                    text: "My name is Ann Lee".into(),
+                    words: vec![],
+                },
+            ],
+            ..Transcript::default()
+        };
+        let findings = vec![pii(2, [11, 18], "Ann Lee")];
+        let spans = masked_spans_by_segment(&transcript, &findings);
+        assert_eq!(spans[&0], vec![11..22]);
+        assert_eq!(spans[&1], vec![11..18]);
+        let times = masked_times(&transcript, &findings);
+        assert_eq!(times, vec![(1.5, 1.9), (2.0, 2.4), (2.5, 2.9), (4.0, 6.0)]);
+        // The text mask hides exactly those words.
+        let mut findings = findings;
+        mask_transcript_findings(&mut transcript, &mut findings);
+        let hidden: Vec<bool> = transcript.segments[0]
+            .words
+            .iter()
+            .map(|w| w.text.starts_with(MASK))
+            .collect();
+        assert_eq!(hidden, [false, false, false, true, true, true, false]);
     }
 }

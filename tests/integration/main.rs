@@ -15,6 +15,7 @@ mod staged;
 
 // Out: the command line, exit codes and the report files.
 mod cli;
+mod redact;
 mod reports;
 mod safety;
 
