@@ -219,12 +219,12 @@ mod tests {
         let rate = 16000;
         // One second of redaction split over blocks of 1000 frames, applied to a stereo signal
         // of ones.
-        let ranges = vec![0..16000u64];
+        let ranges = std::slice::from_ref(&(0..16000u64));
         let mut left = Vec::new();
         let mut right = Vec::new();
         for b in 0..16u64 {
             let mut block = vec![vec![1.0f32; 1000], vec![1.0f32; 1000]];
-            apply(&mut block, b * 1000, &ranges, Fill::Tone, rate);
+            apply(&mut block, b * 1000, ranges, Fill::Tone, rate);
             left.extend_from_slice(&block[0]);
             right.extend_from_slice(&block[1]);
         }
@@ -244,11 +244,11 @@ mod tests {
 
     #[test]
     fn silence_covers_exactly_the_range_across_a_block_boundary() {
-        let ranges = vec![7..13u64];
+        let ranges = std::slice::from_ref(&(7..13u64));
         let mut first = vec![vec![1.0f32; 10]];
         let mut second = vec![vec![1.0f32; 10]];
-        apply(&mut first, 0, &ranges, Fill::Silence, 8000);
-        apply(&mut second, 10, &ranges, Fill::Silence, 8000);
+        apply(&mut first, 0, ranges, Fill::Silence, 8000);
+        apply(&mut second, 10, ranges, Fill::Silence, 8000);
         let all: Vec<f32> = first[0].iter().chain(&second[0]).copied().collect();
         for (i, s) in all.iter().enumerate() {
             let expected = if (7..13).contains(&i) { 0.0 } else { 1.0 };
