@@ -13,6 +13,7 @@ use super::output::{
 };
 use super::provenance;
 use super::redact_audio;
+use super::report_set;
 use super::stdin::{Spool, STDIN_NAME};
 use super::watch::{watch, Watched};
 use crate::asr::run::{check_language, prepare_engine};
@@ -25,13 +26,7 @@ use crate::model::{Report, SCHEMA};
 use crate::pipeline;
 use crate::report::outdir::check_output_dir;
 use crate::report::transcripts::write_transcripts;
-use crate::report::{
-    self,
-    csv::{CsvExport, FindingsCsvExport},
-    html::HtmlExport,
-    json::JsonExport,
-    Export,
-};
+use crate::report::{json::JsonExport, Export};
 use crate::text::{redact, RuleSet};
 use crate::verdict;
 
@@ -56,12 +51,7 @@ pub fn run(config: &AnalyzeConfig) -> anyhow::Result<ExitCode> {
         }
     }
     let config = &config;
-    let report_files = [
-        JsonExport.file_name(),
-        HtmlExport::default().file_name(),
-        CsvExport.file_name(),
-        FindingsCsvExport.file_name(),
-    ];
+    let report_files = report_set::file_names();
     check_output_folders(config, &report_files)?;
     let rules = RuleSet::with_extra(load_packs(&config.rules_files)?)?;
     let facts = config.facts_file.as_deref().map(load_facts).transpose()?;
@@ -116,11 +106,7 @@ pub fn run(config: &AnalyzeConfig) -> anyhow::Result<ExitCode> {
         redact::mask_report(&mut report);
     }
     if let Some(dir) = &config.out_dir {
-        let html = HtmlExport {
-            options: provenance::html_options(&report, dir, config.summary_only),
-        };
-        let exports: [&dyn Export; 4] = [&JsonExport, &html, &CsvExport, &FindingsCsvExport];
-        report::write_all(&report, dir, &exports, false)?;
+        report_set::write(&report, dir, config.summary_only)?;
     }
     if let Some(dir) = &config.asr.transcripts_dir {
         write_transcripts(&report, dir)?;

@@ -5,31 +5,21 @@ use std::io::Write;
 
 use super::output::{write_summary, Paint};
 use super::provenance;
+use super::report_set;
 use crate::config::{MergeConfig, OutputFormat};
 use crate::escape::terminal;
 use crate::exit_codes::ExitCode;
 use crate::parts;
 use crate::pipeline;
 use crate::report::outdir::check_output_dir;
-use crate::report::{
-    self,
-    csv::{CsvExport, FindingsCsvExport},
-    html::HtmlExport,
-    json::JsonExport,
-    Export,
-};
+use crate::report::{json::JsonExport, Export};
 use crate::text::redact;
 use crate::verdict;
 
 /// `callqa merge`: reads every part, assembles the report, writes and prints it like `analyze`.
 pub fn run(config: &MergeConfig) -> anyhow::Result<ExitCode> {
     if let Some(dir) = &config.out_dir {
-        let report_files = [
-            JsonExport.file_name(),
-            HtmlExport::default().file_name(),
-            CsvExport.file_name(),
-            FindingsCsvExport.file_name(),
-        ];
+        let report_files = report_set::file_names();
         check_output_dir(dir, "--out", &config.parts_dirs, &report_files)?;
     }
     let (outcomes, show_pii) = parts::read_dirs(&config.parts_dirs)?;
@@ -40,11 +30,7 @@ pub fn run(config: &MergeConfig) -> anyhow::Result<ExitCode> {
         redact::mask_report(&mut report);
     }
     if let Some(dir) = &config.out_dir {
-        let html = HtmlExport {
-            options: provenance::html_options(&report, dir, config.summary_only),
-        };
-        let exports: [&dyn Export; 4] = [&JsonExport, &html, &CsvExport, &FindingsCsvExport];
-        report::write_all(&report, dir, &exports, false)?;
+        report_set::write(&report, dir, config.summary_only)?;
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

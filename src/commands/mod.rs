@@ -9,6 +9,7 @@ mod output;
 mod provenance;
 mod redact_audio;
 pub mod report;
+mod report_set;
 pub mod rules;
 pub mod scan;
 mod stdin;

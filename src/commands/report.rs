@@ -6,13 +6,12 @@ use super::provenance;
 use crate::config::{ReportConfig, VerdictRules};
 use crate::exit_codes::ExitCode;
 use crate::model::{Report, SCHEMA};
-use crate::report::json::{check_numbers, JsonExport};
+use crate::report::json::check_numbers;
 use crate::report::outdir::check_output_dir;
 use crate::report::{
     self,
     csv::{CsvExport, FindingsCsvExport},
     html::HtmlExport,
-    Export,
 };
 use crate::text::redact;
 use crate::verdict;
@@ -20,12 +19,7 @@ use crate::verdict;
 /// `callqa report`: re-renders report.html, summary.csv and findings.csv from a saved report.json; verdicts are
 /// recomputed with `--config` rules, or when the saved report has none.
 pub fn run(config: &ReportConfig) -> anyhow::Result<ExitCode> {
-    let known = [
-        JsonExport.file_name(),
-        HtmlExport::default().file_name(),
-        CsvExport.file_name(),
-        FindingsCsvExport.file_name(),
-    ];
+    let known = super::report_set::file_names();
     check_output_dir(&config.out_dir, "--out", &[], &known)?;
     let path = &config.report_json;
     let text =
