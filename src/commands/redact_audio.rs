@@ -11,9 +11,11 @@ use super::stdin::STDIN_NAME;
 use crate::audio::AudioStream;
 use crate::config::{RedactAudio, RedactWith};
 use crate::escape::terminal;
-use crate::model::Report;
+use crate::model::{Recording, Report, Transcript};
 use crate::report::outdir::Staging;
-use crate::report::redact_audio::{apply, sample_ranges, Fill, WavWriter, PAD_S};
+use crate::report::redact_audio::{
+    apply, sample_ranges, unheard_after_cues, Fill, WavWriter, PAD_S,
+};
 use crate::report::transcripts::{common_folder, relative_name};
 use crate::text::redact;
 
@@ -25,6 +27,8 @@ pub struct Job {
     path: String,
     /// Personal-data times, seconds (before padding).
     times: Vec<(f64, f64)>,
+    /// Seconds of speech the transcript does not cover, after a personal-data cue, hidden too.
+    unheard_s: f64,
 }
 
 /// The copies to write, planned on the unmasked report (before `redact::mask_report`): every
@@ -37,16 +41,49 @@ pub fn plan(report: &Report, stdin: Option<&Path>) -> Vec<Job> {
         .iter()
         .filter_map(|rec| {
             let transcript = rec.transcript.as_ref()?;
+            let mut times = redact::masked_times(transcript, &rec.findings);
+            let unheard = unheard_speech(rec, transcript, &times);
+            let unheard_s = unheard.iter().map(|(start, end)| end - start).sum();
+            times.extend(unheard);
             Some(Job {
                 source: match stdin {
                     Some(spool) if rec.path == STDIN_NAME => spool.to_path_buf(),
                     _ => PathBuf::from(&rec.path),
                 },
                 path: rec.path.clone(),
-                times: redact::masked_times(transcript, &rec.findings),
+                times,
+                unheard_s,
             })
         })
         .collect()
+}
+
+/// Speech of any channel that no transcribed word covers, after a personal-data cue word or a
+/// hidden span (see `unheard_after_cues`).
+fn unheard_speech(
+    rec: &Recording,
+    transcript: &Transcript,
+    hidden: &[(f64, f64)],
+) -> Vec<(f64, f64)> {
+    let speech: Vec<(f64, f64)> = rec
+        .channels
+        .iter()
+        .flat_map(|c| c.speech_regions.iter().map(|r| (r.start_s, r.end_s)))
+        .collect();
+    let heard: Vec<(f64, f64)> = transcript
+        .segments
+        .iter()
+        .flat_map(|s| -> Vec<(f64, f64)> {
+            if s.words.is_empty() {
+                s.start_s.zip(s.end_s).into_iter().collect()
+            } else {
+                s.words.iter().map(|w| (w.start_s, w.end_s)).collect()
+            }
+        })
+        .collect();
+    let mut anchors = redact::cue_times(transcript);
+    anchors.extend(hidden.iter().map(|(_, end)| *end));
+    unheard_after_cues(&speech, &heard, &anchors)
 }
 
 /// Writes the copies into a staging folder swapped in place of `options.dir` as a whole;
@@ -89,6 +126,13 @@ pub fn write(
                 "cannot write the redacted copy of {}",
                 terminal(&job.path)
             )));
+        }
+        if job.unheard_s > 0.0 && !quiet {
+            eprintln!(
+                "callqa: {}: {:.1} s of speech after a personal-data cue that the transcript does not cover is hidden too",
+                terminal(&job.path),
+                job.unheard_s
+            );
         }
         written.push(options.dir.join(name));
     }

@@ -180,6 +180,11 @@ pub struct Cues {
     pub account: Vec<String>,
     pub account_number: Vec<String>,
     pub routing: Vec<String>,
+    /// Words that announce a phone number, an e-mail address or a street address: the detectors
+    /// find those by their shape, `--redact-audio` also hides speech the transcript missed after them.
+    pub phone: Vec<String>,
+    pub email: Vec<String>,
+    pub address: Vec<String>,
 }
 
 /// `text/scan.rs`: guessing a pasted transcript's language.
@@ -295,6 +300,9 @@ mod tests {
             ("pii.cues.account", s(&l.pii.cues.account)),
             ("pii.cues.account_number", s(&l.pii.cues.account_number)),
             ("pii.cues.routing", s(&l.pii.cues.routing)),
+            ("pii.cues.phone", s(&l.pii.cues.phone)),
+            ("pii.cues.email", s(&l.pii.cues.email)),
+            ("pii.cues.address", s(&l.pii.cues.address)),
             ("guess.marker_words", s(&l.guess.marker_words)),
         ];
         let numbers = &l.numbers;

@@ -48,6 +48,70 @@ pub fn sample_ranges(spans_s: &[(f64, f64)], rate_hz: u32, pad_s: f64) -> Vec<Ra
     merged
 }
 
+/// Shortest stretch of speech without a transcribed word that counts as unheard, seconds.
+pub const UNHEARD_MIN_S: f64 = 0.5;
+
+/// Each transcribed word covers this much more on both sides when looking for unheard speech,
+/// seconds (word timings from whisper are approximate).
+pub const HEARD_PAD_S: f64 = 0.25;
+
+/// An unheard stretch that starts at most this long after a personal-data cue word or a hidden
+/// span is hidden too, seconds.
+pub const UNHEARD_REACH_S: f64 = 10.0;
+
+/// The stretches of speech (voice activity, seconds) that no transcribed word covers (`heard_s`
+/// padded by [`HEARD_PAD_S`]), at least [`UNHEARD_MIN_S`] long, that start within
+/// [`UNHEARD_REACH_S`] after an anchor (the end of a personal-data cue word or of a hidden span,
+/// seconds). Whisper sometimes writes nothing for a number read out after "my phone is": what
+/// it did not write, the text mask cannot hide, so the audio mask hides the whole stretch.
+pub fn unheard_after_cues(
+    speech_s: &[(f64, f64)],
+    heard_s: &[(f64, f64)],
+    anchors_s: &[f64],
+) -> Vec<(f64, f64)> {
+    let heard = merged(
+        heard_s
+            .iter()
+            .map(|&(start, end)| (start - HEARD_PAD_S, end + HEARD_PAD_S)),
+    );
+    let mut unheard = Vec::new();
+    for &(start, end) in speech_s.iter().filter(|(s, e)| s.is_finite() && e >= s) {
+        let mut from = start;
+        for &(h_start, h_end) in heard.iter().filter(|(s, e)| *e > start && *s < end) {
+            if h_start > from {
+                unheard.push((from, h_start));
+            }
+            from = from.max(h_end);
+        }
+        if end > from {
+            unheard.push((from, end));
+        }
+    }
+    unheard.retain(|&(start, end)| {
+        end - start >= UNHEARD_MIN_S
+            && anchors_s
+                .iter()
+                .any(|&a| a <= start + HEARD_PAD_S && start - a <= UNHEARD_REACH_S)
+    });
+    unheard
+}
+
+/// Time ranges sorted and merged where they overlap; non-finite ones dropped.
+fn merged(ranges: impl Iterator<Item = (f64, f64)>) -> Vec<(f64, f64)> {
+    let mut list: Vec<(f64, f64)> = ranges
+        .filter(|(s, e)| s.is_finite() && e.is_finite() && e >= s)
+        .collect();
+    list.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut out: Vec<(f64, f64)> = Vec::with_capacity(list.len());
+    for (start, end) in list {
+        match out.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    out
+}
+
 /// Replaces, in a block of per-channel samples whose first frame is frame `start` of the
 /// recording, every frame inside `ranges` by `fill` on every channel. The tone's phase follows the
 /// frame index, so a span crossing blocks stays one continuous sine.
@@ -168,6 +232,31 @@ mod tests {
         );
         assert_eq!(ranges, vec![0..45, 75..225]);
         assert!(sample_ranges(&[(2.0, 1.0)], 100, 0.0).is_empty());
+    }
+
+    #[test]
+    fn speech_no_word_covers_after_a_cue_is_unheard() {
+        // Speech 0-10 s; words until 4 s and from 7 s; a cue ends at 3.5 s.
+        let speech = [(0.0, 10.0)];
+        let heard = [(0.5, 3.5), (3.6, 4.0), (7.0, 9.5)];
+        let unheard = unheard_after_cues(&speech, &heard, &[3.5]);
+        assert_eq!(unheard.len(), 1);
+        let (start, end) = unheard[0];
+        assert!(
+            (start - 4.25).abs() < 1e-9 && (end - 6.75).abs() < 1e-9,
+            "{unheard:?}"
+        );
+        // No cue before it, or the cue too long before: nothing.
+        assert!(unheard_after_cues(&speech, &heard, &[]).is_empty());
+        assert!(unheard_after_cues(&speech, &heard, &[8.0]).is_empty());
+        assert!(unheard_after_cues(&[(20.0, 30.0)], &[], &[5.0]).is_empty());
+        // A gap shorter than the minimum, or outside speech, is not unheard.
+        let close = [(0.5, 4.0), (4.8, 9.5)];
+        assert!(unheard_after_cues(&speech, &close, &[3.5]).is_empty());
+        assert!(unheard_after_cues(&[(0.0, 4.0)], &heard, &[3.5]).is_empty());
+        // Unheard speech at the end of a region, and a whole region without words.
+        let tail = unheard_after_cues(&[(0.0, 6.0), (8.0, 9.0)], &[(1.0, 3.0)], &[3.0]);
+        assert_eq!(tail, vec![(3.25, 6.0), (8.0, 9.0)]);
     }
 
     #[test]

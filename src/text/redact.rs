@@ -87,6 +87,7 @@ pub fn masked_spans_by_segment(
     for (index, spans) in long_number_spans_by_segment(&transcript.segments) {
         spans_by_segment.entry(index).or_default().extend(spans);
     }
+    extend_over_number_tails(&transcript.segments, &mut spans_by_segment);
     spans_by_segment.retain(|index, spans| match transcript.segments.get(*index) {
         Some(segment) => {
             for span in spans.iter_mut() {
@@ -123,6 +124,86 @@ pub fn masked_times(transcript: &Transcript, findings: &[Finding]) -> Vec<(f64, 
         }
     }
     times
+}
+
+/// End times (seconds) of the words that complete a personal-data cue of any language (the
+/// `[pii.cues]` lists: "tarjeta", "phone", "date of birth", ...), matched as word starts on the
+/// folded words; a segment without word timing counts at its end.
+pub fn cue_times(transcript: &Transcript) -> Vec<f64> {
+    let mut tokens: Vec<(String, f64)> = Vec::new();
+    for segment in &transcript.segments {
+        let timed: Vec<(&str, Option<f64>)> = if segment.words.is_empty() {
+            vec![(segment.text.as_str(), segment.end_s)]
+        } else {
+            segment
+                .words
+                .iter()
+                .map(|w| (w.text.as_str(), Some(w.end_s)))
+                .collect()
+        };
+        for (text, end) in timed {
+            let Some(end) = end else { continue };
+            for token in Normalized::fold(text, false).split_whitespace() {
+                tokens.push((token.to_string(), end));
+            }
+        }
+    }
+    let cues = cue_phrases();
+    let mut times = Vec::new();
+    for at in 0..tokens.len() {
+        for cue in cues {
+            let fits = at + cue.len() <= tokens.len()
+                && cue
+                    .iter()
+                    .zip(&tokens[at..])
+                    .all(|(c, (t, _))| t.starts_with(c.as_str()));
+            if fits {
+                times.push(tokens[at + cue.len() - 1].1);
+            }
+        }
+    }
+    times.dedup();
+    times
+}
+
+/// Every language's personal-data cues, folded, split into words.
+fn cue_phrases() -> &'static [Vec<String>] {
+    static CUES: OnceLock<Vec<Vec<String>>> = OnceLock::new();
+    CUES.get_or_init(|| {
+        let mut cues: Vec<Vec<String>> = lang::all()
+            .iter()
+            .flat_map(|l| {
+                let c = &l.pii.cues;
+                [
+                    &c.card,
+                    &c.cvv,
+                    &c.expiry,
+                    &c.passport,
+                    &c.snils,
+                    &c.inn,
+                    &c.ssn,
+                    &c.birth,
+                    &c.account,
+                    &c.account_number,
+                    &c.routing,
+                    &c.phone,
+                    &c.email,
+                    &c.address,
+                ]
+            })
+            .flatten()
+            .map(|cue| {
+                Normalized::fold(cue, false)
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect::<Vec<String>>()
+            })
+            .filter(|words| !words.is_empty())
+            .collect();
+        cues.sort();
+        cues.dedup();
+        cues
+    })
 }
 
 /// Masks long numbers in a finding's message, excerpt and details (for findings with no
@@ -306,6 +387,80 @@ fn long_number_spans_by_segment(segments: &[Segment]) -> BTreeMap<usize, Vec<Ran
         previous = runs.last().filter(|r| r.at_end).cloned();
     }
     spans
+}
+
+/// Most words between a masked span and a number after it that still make the number its tail.
+const TAIL_GAP_WORDS: usize = 2;
+
+/// Longest word (characters) that may stand between a masked span and its tail: whisper garbles
+/// spoken digits into short words ("dos dos" heard as "nos nos").
+const TAIL_GAP_WORD_CHARS: usize = 4;
+
+/// Extends every masked span over the number that follows it (any length, not a price, date or
+/// quantity) when at most [`TAIL_GAP_WORDS`] short words stand between them, in the same segment
+/// or across into the next one, and again from there: the rest of a card number read out after
+/// a misheard digit or a pause is part of it.
+fn extend_over_number_tails(segments: &[Segment], spans: &mut BTreeMap<usize, Vec<Range<usize>>>) {
+    let runs: Vec<Vec<NumberRun>> = segments
+        .iter()
+        .map(|s| {
+            if might_hold_a_number(&s.text) {
+                number_runs(&s.text)
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    let mut ends: Vec<(usize, usize)> = spans
+        .iter()
+        .flat_map(|(index, list)| list.iter().map(move |span| (*index, span.end)))
+        .collect();
+    while let Some((index, end)) = ends.pop() {
+        let Some(segment) = segments.get(index) else {
+            continue;
+        };
+        let text = &segment.text;
+        let end = end.min(text.len());
+        let next_here = runs[index].iter().find(|r| r.span.start >= end);
+        if let Some(run) = next_here {
+            if !run.safe && gap_words(&text[end..run.span.start]) <= TAIL_GAP_WORDS {
+                spans.entry(index).or_default().push(end..run.span.end);
+                ends.push((index, run.span.end));
+            }
+            continue;
+        }
+        let words_left = gap_words(&text[end..]);
+        let Some((next_text, run)) = segments
+            .get(index + 1)
+            .zip(runs.get(index + 1).and_then(|r| r.first()))
+            .map(|(s, r)| (&s.text, r))
+        else {
+            continue;
+        };
+        if !run.safe && words_left + gap_words(&next_text[..run.span.start]) <= TAIL_GAP_WORDS {
+            if end < text.len() {
+                spans.entry(index).or_default().push(end..text.len());
+            }
+            spans.entry(index + 1).or_default().push(0..run.span.end);
+            ends.push((index + 1, run.span.end));
+        }
+    }
+}
+
+/// How many words a gap between a masked span and a number holds; one longer than
+/// [`TAIL_GAP_WORD_CHARS`] counts as too many.
+fn gap_words(gap: &str) -> usize {
+    let words = gap
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty());
+    let mut count = 0;
+    for word in words {
+        if word.chars().count() > TAIL_GAP_WORD_CHARS {
+            return usize::MAX / 2;
+        }
+        count += 1;
+    }
+    count
 }
 
 /// Whether a number run reads as a price, date, time or quantity: a unit or currency word right
@@ -635,6 +790,71 @@ mod tests {
         assert_eq!(segments[0].text, "my number is ****");
         assert_eq!(segments[1].text, "******, ok");
         assert!(segments[1].words.iter().all(|w| w.text.contains(MASK)));
+    }
+
+    #[test]
+    fn the_tail_of_a_masked_number_is_masked_across_garbled_words_and_a_segment_split() {
+        let mut rec = recording_with("Vale, mi tarjeta es 5.4.69.04.001.1.0.", &[], vec![]);
+        let transcript = rec.transcript.as_mut().unwrap();
+        let mut tail = transcript.segments[1].clone();
+        tail.text = "Nos nos, tres, tres, cuatro, tres.".into();
+        let mut after = transcript.segments[1].clone();
+        after.text = "Gracias, son 19 euros y llega en dos días.".into();
+        transcript.segments.push(tail);
+        transcript.segments.push(after);
+        mask_recording(&mut rec);
+        let segments = &rec.transcript.as_ref().unwrap().segments;
+        assert_eq!(segments[1].text, "Vale, mi tarjeta es ******************");
+        assert_eq!(segments[2].text, format!("{}.", masked(33)));
+        assert_eq!(
+            segments[3].text,
+            "Gracias, son 19 euros y llega en dos días."
+        );
+    }
+
+    #[test]
+    fn cue_times_are_the_ends_of_personal_data_cue_words_in_every_language() {
+        let timed = |text: &str, start: f64| Word {
+            text: text.into(),
+            start_s: start,
+            end_s: start + 0.5,
+            p: 1.0,
+        };
+        let segment = |words: &[&str], from: f64| Segment {
+            speaker: None,
+            start_s: Some(from),
+            end_s: Some(from + words.len() as f64),
+            text: words.join(" "),
+            words: words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| timed(w, from + i as f64))
+                .collect(),
+        };
+        let transcript = Transcript {
+            segments: vec![
+                segment(&["Gracias,", "Teléfono", "y", "correo."], 0.0),
+                segment(&["my", "date", "of", "birth", "is"], 10.0),
+                segment(&["ваш", "номер", "телефона"], 20.0),
+                segment(&["nice", "weather", "today"], 30.0),
+            ],
+            ..Transcript::default()
+        };
+        assert_eq!(cue_times(&transcript), vec![1.5, 3.5, 13.5, 21.5, 22.5]);
+    }
+
+    #[test]
+    fn a_number_after_a_long_word_or_three_words_is_not_a_tail() {
+        for text in [
+            "ref 123456 gracias tres",
+            "ref 123456 y son las dos",
+            "ref 123456, y cuesta 20 euros",
+        ] {
+            let mut rec = recording_with(text, &[], vec![]);
+            mask_recording(&mut rec);
+            let masked = &rec.transcript.as_ref().unwrap().segments[1].text;
+            assert_eq!(masked, &text.replace("123456", "******"), "{text}");
+        }
     }
 
     #[test]

@@ -46,11 +46,9 @@ fn analyze_json(scratch: &Scratch, model: &std::path::Path, args: &[&str]) -> Va
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// KNOWN FAILURE (2026-12-07, README "Audio redaction"): the phone number spoken as words in
-/// es_call ("seis uno dos tres cuatro cinco seis siete ocho") is not all hidden: the redacted copy
-/// is heard as "uno, dos, tres cuatro cinco, seis siete ocho". Run with `--ignored` while fixing.
+/// The planted card and phone numbers of es_call are gone from the redacted copy (as heard by the
+/// same model again), while ordinary words stay audible.
 #[test]
-#[ignore = "known leak: a phone number spoken as words survives redaction (see the doc comment)"]
 fn redacted_copy_holds_no_planted_digits_but_keeps_other_words() {
     let scratch = Scratch::new();
     {
