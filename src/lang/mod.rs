@@ -162,7 +162,44 @@ pub struct Pii {
     /// Whole words between the parts of a spoken date ("of", "de", "года").
     pub date_joiners: Vec<String>,
     pub name_intros: Vec<String>,
+    pub names: Names,
+    pub address: Address,
     pub cues: Cues,
+}
+
+/// `text/pii/people.rs`: people's names found without an introduction.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Names {
+    /// Given names: one, capitalised and followed by a capitalised word, starts a full name
+    /// ("Peter Collins"). Names that are also common words, places or brands are left out.
+    pub given: Vec<String>,
+    /// Case endings a given name takes ("ивана", "анну"): every ending is also tried after the
+    /// name, and after the name without a last letter from `given_stem_drop`.
+    pub given_endings: Vec<String>,
+    pub given_stem_drop: Vec<String>,
+    /// Titles before a name ("mr", "señora", "господин"), without a trailing dot.
+    pub titles: Vec<String>,
+    /// What a speaker says before their own name ("this is", "soy"): an agent's own name after
+    /// these is the expected self-introduction, not a leak.
+    pub self_intros: Vec<String>,
+}
+
+/// `text/pii/people.rs`: street addresses with a house number.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    /// Street-type words ("street", "calle", "улица"); a trailing `*` makes an entry a word start
+    /// ("улиц*" also matches "улице").
+    pub street_types: Vec<String>,
+    /// Whether the street type comes before the street's name and the house number after it
+    /// ("calle Mayor 5", "улица Ленина, дом 5") rather than the house number first and the type
+    /// last ("221 Baker Street").
+    pub type_first: bool,
+    /// Short words that may stand between the type and the name ("de la").
+    pub joiners: Vec<String>,
+    /// Words before the house number ("дом", "número", "nº").
+    pub house_words: Vec<String>,
 }
 
 /// Cue words (word starts) per group of personal data.
@@ -289,6 +326,14 @@ mod tests {
             ("pii.email_dot", s(&l.pii.email_dot)),
             ("pii.months", s(&l.pii.months)),
             ("pii.name_intros", s(&l.pii.name_intros)),
+            ("pii.names.given", s(&l.pii.names.given)),
+            ("pii.names.given_endings", s(&l.pii.names.given_endings)),
+            ("pii.names.given_stem_drop", s(&l.pii.names.given_stem_drop)),
+            ("pii.names.titles", s(&l.pii.names.titles)),
+            ("pii.names.self_intros", s(&l.pii.names.self_intros)),
+            ("pii.address.street_types", s(&l.pii.address.street_types)),
+            ("pii.address.joiners", s(&l.pii.address.joiners)),
+            ("pii.address.house_words", s(&l.pii.address.house_words)),
             ("pii.cues.card", s(&l.pii.cues.card)),
             ("pii.cues.cvv", s(&l.pii.cues.cvv)),
             ("pii.cues.expiry", s(&l.pii.cues.expiry)),

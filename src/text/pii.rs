@@ -4,6 +4,8 @@
 //! Numbers are read from both digits and spoken words (see [`super::numbers`]); a number that
 //! fails its checksum (an order number, a price, an invoice) is not personal data.
 
+mod people;
+
 use std::cell::OnceCell;
 use std::sync::OnceLock;
 
@@ -147,8 +149,8 @@ impl<'a> Context<'a> {
 
 /// Every piece of personal data in one segment text, in order, without overlaps.
 ///
-/// `speaker_is_agent` suppresses `person_name` (an agent giving their own first name is the
-/// expected self-introduction, not a leak).
+/// `speaker_is_agent` suppresses the names an agent gives after a self-introduction (their own
+/// name is the expected introduction, not a leak); a customer's name the agent says still counts.
 pub fn find_pii(text: &str, ctx: &Context, speaker_is_agent: bool) -> Vec<PiiHit> {
     let mut hits = Vec::new();
     find_emails(text, &mut hits);
@@ -165,7 +167,7 @@ pub fn find_pii(text: &str, ctx: &Context, speaker_is_agent: bool) -> Vec<PiiHit
         find_spoken_dates(text, ctx.here, &mut hits);
     }
     if has_digits {
-        find_addresses(text, &mut hits);
+        people::find_addresses(text, &mut hits);
     }
     let runs = digit_runs(ctx.here, text);
     if ctx.has(Cue::Passport) {
@@ -175,8 +177,9 @@ pub fn find_pii(text: &str, ctx: &Context, speaker_is_agent: bool) -> Vec<PiiHit
         find_passport_in_runs(text, &runs, &mut hits);
     }
     if !speaker_is_agent {
-        find_names(text, &mut hits);
+        people::find_introduced_names(text, &mut hits);
     }
+    people::find_full_names(text, speaker_is_agent, &mut hits);
     for run in &runs {
         if let Some(hit) = classify_run(run, text, ctx) {
             hits.push(hit);
@@ -702,55 +705,6 @@ fn birth_hit(span: (usize, usize)) -> PiiHit {
         Severity::Medium,
         "a date of birth identifies the caller",
     )
-}
-
-fn find_addresses(text: &str, hits: &mut Vec<PiiHit>) {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    let re = regex(
-        &RE,
-        r"(?i)(?:(?-u:\b)\d{1,5}(?:\s+[A-Z][a-z]+){1,3}\s+(?:street|st|avenue|ave|road|rd|lane|ln|boulevard|blvd|drive|dr|court|ct|way|place)(?-u:\b)|(?:улиц[аеуы]|ул\.|проспект[а-я]*|пр-т|переул[а-я]*|бульвар[а-я]*|шоссе|набережн[а-я]*)\s+[а-яё-]+(?:\s+[а-яё-]+)?,?\s+(?:дом\s+|д\.\s*)?\d+|(?:calle|c/|avenida|avda\.?|plaza|paseo|carretera)\s+(?:de\s+(?:la\s+|los\s+|las\s+)?)?\p{L}+(?:\s+\p{L}+)?,?\s+(?:n[úu]mero\s+|nº\s*|n\.\s*)?\d+)",
-    );
-    for m in re.find_iter(text) {
-        let first_word = m.as_str().split_whitespace().next().unwrap_or("");
-        let shown = if first_word.chars().all(|c| c.is_ascii_digit()) {
-            "***".to_string()
-        } else {
-            format!("{first_word} ***")
-        };
-        hits.push(hit(
-            "address",
-            (m.start(), m.end()),
-            shown,
-            Severity::Medium,
-            "a street address with a house number locates the caller",
-        ));
-    }
-}
-
-fn find_names(text: &str, hits: &mut Vec<PiiHit>) {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| {
-        // What a caller says before their own name (`pii.name_intros`).
-        Regex::new(&format!(
-            r"(?i:{})[\s,]+(\p{{Lu}}\p{{Ll}}+(?:[ -]\p{{Lu}}\p{{Ll}}+){{0,2}})",
-            alternation(lang::words(|l| &l.pii.name_intros)),
-        ))
-        .expect("built-in name pattern compiles")
-    });
-    if !re.is_match(text) {
-        return;
-    }
-    for caps in re.captures_iter(text) {
-        let name = caps.get(1).expect("group 1");
-        let first = name.as_str().chars().next().unwrap_or('*');
-        hits.push(hit(
-            "person_name",
-            (name.start(), name.end()),
-            format!("{first}***"),
-            Severity::Low,
-            "the caller's name",
-        ));
-    }
 }
 
 /// Luhn checksum over a digit string.
