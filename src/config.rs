@@ -208,7 +208,17 @@ impl ConfigFile {
             path: path.to_path_buf(),
             source,
         })?;
-        let file: Self = toml::from_str(&text).map_err(|source| ConfigError::Syntax {
+        Self::parse(path, &text)
+    }
+
+    /// A config file's text parsed and validated; `path` only names it in errors. No I/O: the
+    /// `settings` fuzz target drives this.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        let invalid = |source| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            source: Box::new(source),
+        };
+        let file: Self = toml::from_str(text).map_err(|source| ConfigError::Syntax {
             path: path.to_path_buf(),
             source,
         })?;

@@ -13,7 +13,7 @@ use crate::escape;
 use crate::exit_codes::ExitCode;
 use crate::model::{Finding, InputError, SCHEMA};
 use crate::text::facts::{self, Claim};
-use crate::text::parse::{parse_input, InputFormat, ParsedInput};
+use crate::text::parse::{parse_input, InputFormat, ParseError, ParsedInput};
 use crate::text::redact;
 use crate::text::rules::RuleSet;
 use crate::text::scan::{scan_with_claims, ScanOptions};
@@ -83,6 +83,25 @@ fn to_input_coordinates(findings: &mut [Finding], claims: &mut [Claim], parsed: 
     }
 }
 
+/// One transcript's text parsed in `format` and scanned: its findings (personal data masked unless
+/// `options.show_pii`) and claims, in input coordinates (lines and byte offsets of `text`). No
+/// I/O: this is what `scan` runs per input and what the `transcript` fuzz target drives.
+pub fn scan_text(
+    text: &str,
+    format: InputFormat,
+    rules: &RuleSet,
+    options: &ScanOptions,
+) -> Result<(Vec<Finding>, Vec<Claim>), ParseError> {
+    let mut parsed = parse_input(text, format)?;
+    let (mut findings, mut claims) = scan_with_claims(rules, &parsed.transcript, options);
+    findings.push(conversation::analyze_text(&parsed.transcript));
+    if !options.show_pii {
+        redact::mask_transcript_findings(&mut parsed.transcript, &mut findings);
+    }
+    to_input_coordinates(&mut findings, &mut claims, &parsed);
+    Ok((findings, claims))
+}
+
 /// `callqa scan`: scans every input, prints the findings, returns the exit code.
 pub fn run(config: &ScanConfig) -> anyhow::Result<ExitCode> {
     let rules = RuleSet::with_extra(load_packs(&config.rules_files)?)?;
@@ -110,17 +129,10 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<ExitCode> {
         let format = config
             .format
             .unwrap_or_else(|| InputFormat::from_extension(&name));
-        let parsed = read_input(input)
-            .and_then(|text| parse_input(&text, format).map_err(|e| e.to_string()));
-        match parsed {
-            Ok(mut parsed) => {
-                let (mut findings, mut claims) =
-                    scan_with_claims(&rules, &parsed.transcript, &options);
-                findings.push(conversation::analyze_text(&parsed.transcript));
-                if !config.show_pii {
-                    redact::mask_transcript_findings(&mut parsed.transcript, &mut findings);
-                }
-                to_input_coordinates(&mut findings, &mut claims, &parsed);
+        let scanned = read_input(input)
+            .and_then(|text| scan_text(&text, format, &rules, &options).map_err(|e| e.to_string()));
+        match scanned {
+            Ok((findings, claims)) => {
                 let source = SourceFindings {
                     source: name.clone(),
                     findings,

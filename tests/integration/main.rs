@@ -8,8 +8,10 @@ mod util;
 mod asr;
 mod decode;
 
-// Text: `callqa scan` and `callqa rules` on the labelled set, the staged-call score.
+// Text: `callqa scan` and `callqa rules` on the labelled set, the staged-call score, and the
+// fuzz targets' functions on their regression corpus and mutated inputs.
 mod claims;
+mod harnesses;
 mod scan;
 mod staged;
 

@@ -147,3 +147,50 @@ pub fn roc_auc(positives: &[f64], negatives: &[f64]) -> f64 {
     }
     wins / (positives.len() * negatives.len()).max(1) as f64
 }
+
+/// Deterministic xorshift generator for the mutation loop (no external crate needed).
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// One random damage: flipped bytes, a cut, inserted junk, a zeroed or repeated stretch.
+pub fn mutate(bytes: &mut Vec<u8>, rng: &mut Rng) {
+    let len = bytes.len();
+    match rng.below(5) {
+        0 => {
+            for _ in 0..1 + rng.below(16) {
+                let at = rng.below(len);
+                bytes[at] ^= 1 << rng.below(8);
+            }
+        }
+        1 => bytes.truncate(rng.below(len)),
+        2 => {
+            let at = rng.below(len);
+            let junk: Vec<u8> = (0..1 + rng.below(64)).map(|_| rng.next() as u8).collect();
+            bytes.splice(at..at, junk);
+        }
+        3 => {
+            let at = rng.below(len);
+            let end = (at + 1 + rng.below(256)).min(len);
+            bytes[at..end].fill(0);
+        }
+        _ => {
+            let at = rng.below(len);
+            let end = (at + 1 + rng.below(512)).min(len);
+            let copy = bytes[at..end].to_vec();
+            let to = rng.below(len);
+            bytes.splice(to..to, copy);
+        }
+    }
+}

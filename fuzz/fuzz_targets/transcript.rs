@@ -1,0 +1,52 @@
+//! Fuzz target: arbitrary text through the transcript parsers (plain text, speaker lines, SRT,
+//! VTT, callqa JSON) and the whole scan (personal data, phrase rules, claims against facts,
+//! masking, conversation metrics). Any panic is a bug; a parse error is the right answer.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use callqa::commands::scan::scan_text;
+use callqa::text::facts::FactSet;
+use callqa::text::parse::InputFormat;
+use callqa::text::rules::RuleSet;
+use callqa::text::scan::ScanOptions;
+use libfuzzer_sys::fuzz_target;
+
+/// Input layouts; the first input byte picks one.
+const FORMATS: [InputFormat; 6] = [
+    InputFormat::Auto,
+    InputFormat::Text,
+    InputFormat::SpeakerLines,
+    InputFormat::Srt,
+    InputFormat::Vtt,
+    InputFormat::Json,
+];
+
+/// Facts that the claims parser binds prices, days and percentages to.
+const FACTS: &str = include_str!("../../samples/facts.toml");
+
+fn rules() -> &'static RuleSet {
+    static RULES: OnceLock<RuleSet> = OnceLock::new();
+    RULES.get_or_init(RuleSet::builtin)
+}
+
+fn facts() -> &'static FactSet {
+    static FACT_SET: OnceLock<FactSet> = OnceLock::new();
+    FACT_SET.get_or_init(|| FactSet::parse("samples/facts.toml", FACTS).expect("sample facts load"))
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&pick, bytes)) = data.split_first() else {
+        return;
+    };
+    let format = FORMATS[usize::from(pick) % FORMATS.len()];
+    let text = String::from_utf8_lossy(bytes);
+    for show_pii in [false, true] {
+        let options = ScanOptions {
+            languages: &[],
+            show_pii,
+            facts: Some(facts()),
+        };
+        let _ = scan_text(&text, format, rules(), &options);
+    }
+});
