@@ -7,9 +7,9 @@ use crate::model::{BackgroundVoices, TimeRange};
 
 use super::background;
 use super::dropouts;
-use super::features::{Frame, FrameExtractor};
+use super::features::{db_to_power, Frame, FrameExtractor};
 use super::noise;
-use super::vad::{self, detect, to_time_ranges};
+use super::vad::{self, detect, to_time_ranges, REF_STEP};
 
 /// What the voice activity analysis of one channel found.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -37,15 +37,22 @@ pub struct ActivityStats {
 /// stretch at a time, so its memory (about 100 bytes a frame while it runs) stays bounded.
 const STRETCH_FRAMES: usize = 120_000;
 
+/// Frames searched for a quiet place to end a stretch: at most its last 10 s.
+const CUT_SEARCH_FRAMES: usize = 1000;
+/// A stretch ends where the 300 ms around the cut (the speech-region merge gap) are quietest:
+/// in a pause as a rule, so that the boundary rarely splits a segment or a speech region.
+const CUT_WINDOW_FRAMES: usize = 30;
+
 /// Streaming voice activity analyser: keeps 16 bytes per 10 ms frame of the current stretch
 /// (at most [`STRETCH_FRAMES`]) and, across stretches, only sums and per-segment results.
 ///
 /// A recording up to one stretch long is analysed in one offline pass. A longer one is analysed
-/// stretch by stretch: each stretch's foreground/background split uses the foreground level of
-/// every segment seen so far (the whole recording's at the last stretch), noise and speech levels
-/// are summed over the stretches, and a segment crossing a stretch boundary is seen as two, a
-/// dropout crossing one is missed, and speech regions on both sides of a boundary merge across it
-/// as they would inside a stretch.
+/// stretch by stretch, each ending in the quietest whole second of its last 10 s (see
+/// `quiet_cut`): each stretch's foreground/background split uses the foreground level of every
+/// segment seen so far (the whole recording's at the last stretch), noise and speech levels are
+/// summed over the stretches, the noise reference near a boundary sees one side only, a segment
+/// crossing a boundary is seen as two, a dropout crossing one is missed, and speech regions on
+/// both sides of a boundary merge across it as they would inside a stretch.
 pub struct ActivityAnalyzer {
     extractor: FrameExtractor,
     stretch_frames: usize,
@@ -86,8 +93,9 @@ impl ActivityAnalyzer {
     pub fn push(&mut self, samples: &[f32]) {
         self.extractor.push(samples);
         // Keep one frame beyond the stretch, so that the last stretch is never empty.
-        while self.extractor.ready() > self.stretch_frames {
-            let frames = self.extractor.take(self.stretch_frames);
+        while self.extractor.ready().len() > self.stretch_frames {
+            let cut = quiet_cut(&self.extractor.ready()[..self.stretch_frames]);
+            let frames = self.extractor.take(cut);
             self.analyze_stretch(&frames);
         }
     }
@@ -148,6 +156,34 @@ impl ActivityAnalyzer {
             ),
         }
     }
+}
+
+/// Where to end a stretch of `frames` (a frame count): the whole second (a multiple of the
+/// detector's noise-reference step, so that its grid runs on across stretches as in one pass)
+/// within the last [`CUT_SEARCH_FRAMES`] (at most the last half) whose surrounding 300 ms hold
+/// the least power; the earliest such second on a tie.
+fn quiet_cut(frames: &[Frame]) -> usize {
+    let n = frames.len();
+    let half = CUT_WINDOW_FRAMES / 2;
+    let lowest = (n - CUT_SEARCH_FRAMES.min(n / 2)).max(half);
+    let power = |f: &Frame| {
+        if f.flat {
+            0.0
+        } else {
+            db_to_power(f.power_db())
+        }
+    };
+    let around = |cut: usize| {
+        frames[cut - half..cut + half]
+            .iter()
+            .map(power)
+            .sum::<f64>()
+    };
+    (lowest.div_ceil(REF_STEP) * REF_STEP..=n.saturating_sub(half))
+        .step_by(REF_STEP)
+        .map(|cut| (cut, around(cut)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(n, |(cut, _)| cut)
 }
 
 #[cfg(test)]

@@ -224,8 +224,8 @@ impl FrameExtractor {
     }
 
     /// Frames summarised and not yet taken.
-    pub fn ready(&self) -> usize {
-        self.frames.len()
+    pub fn ready(&self) -> &[Frame] {
+        &self.frames
     }
 
     /// Takes the first `count` frames not yet taken (all of them when fewer are ready; a trailing

@@ -96,7 +96,7 @@ impl Activity {
 /// Frames over which the noise reference percentile is taken (10 s).
 const REF_WINDOW: usize = 1000;
 /// Frames between recomputations of the noise reference (1 s).
-const REF_STEP: usize = 100;
+pub const REF_STEP: usize = 100;
 /// Percentile of the frame powers taken as the noise reference.
 const REF_QUANTILE: f64 = 0.10;
 /// Upper percentile of the quiet frames, whose distance to the reference measures how much the noise swings.

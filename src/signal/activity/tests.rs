@@ -161,7 +161,7 @@ fn stretch_by_stretch_agrees_with_one_pass() {
     let mut analyzer = ActivityAnalyzer::with_stretch(RATE, 700);
     for block in x.chunks(4096) {
         analyzer.push(block);
-        assert!(analyzer.extractor.ready() <= 700 + 4096 / 160 + 1);
+        assert!(analyzer.extractor.ready().len() <= 700 + 4096 / 160 + 1);
     }
     let parts = analyzer.finish(false);
     eprintln!("whole: {whole:?}\nstretches: {parts:?}");
@@ -182,6 +182,23 @@ fn stretch_by_stretch_agrees_with_one_pass() {
     );
     let regions = |s: &ActivityStats| s.speech_regions.len() as f64;
     assert!((regions(&whole) - regions(&parts)).abs() <= 1.0);
+}
+
+/// A stretch ends at the whole second whose surrounding 300 ms are quietest: here the one pause
+/// in the last 10 s of steady loud noise.
+#[test]
+fn a_stretch_ends_in_a_pause() {
+    let rate = RATE as usize;
+    let mut x = synth::white(17, 30 * rate, -20.0);
+    x[24 * rate + 4 * rate / 5..25 * rate + rate / 5].fill(0.0);
+    let frames = |x: &[f32]| {
+        let mut extractor = FrameExtractor::new(RATE);
+        extractor.push(x);
+        extractor.take(3000)
+    };
+    assert_eq!(quiet_cut(&frames(&x)), 2500);
+    // Digital silence throughout: the earliest candidate second, 10 s before the end.
+    assert_eq!(quiet_cut(&frames(&vec![0.0; 30 * rate])), 2000);
 }
 
 /// Stretches are cut by frame count, not by the blocks fed: any block size gives the same result.
@@ -234,7 +251,7 @@ fn ten_hours_keep_at_most_one_stretch_of_frames() {
     for _ in 0..600 {
         for block in minute.chunks(4096) {
             analyzer.push(block);
-            most = most.max(analyzer.extractor.ready());
+            most = most.max(analyzer.extractor.ready().len());
         }
     }
     let bursts = 600 * 20;
