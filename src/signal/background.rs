@@ -82,35 +82,49 @@ pub fn without_talk(voices: &BackgroundVoices, talk: &[TimeRange]) -> Background
     }
 }
 
-/// Background voices of one channel.
-pub fn assess(frames: &[Frame], activity: &Activity) -> BackgroundVoices {
+/// One stretch of frames' candidate background stretches: frame ranges in the whole recording
+/// (`offset` is the stretch's first frame) and their peak levels, dB above the noise.
+pub fn stretches(
+    frames: &[Frame],
+    activity: &Activity,
+    offset: usize,
+) -> Vec<((usize, usize), f64)> {
     let padded: Vec<(usize, usize)> = activity
         .foreground
         .iter()
         .map(|&(a, b)| (a.saturating_sub(PAD), b + PAD))
         .collect();
-    let stretches = &outside(&activity.background, &padded);
-    let total: usize = stretches.iter().map(|&(a, b)| b - a).sum();
-    let Some(foreground_db) = activity.foreground_level_db else {
+    outside(&activity.background, &padded)
+        .into_iter()
+        .map(|(a, b)| {
+            let level = activity.segment_level_db(frames, (a, b));
+            ((offset + a, offset + b), level)
+        })
+        .collect()
+}
+
+/// Background voices from the candidate stretches of a whole recording and the main speaker's
+/// typical peak level (dB above the noise; None without a main speaker).
+pub fn judge(stretches: &[((usize, usize), f64)], foreground_db: Option<f64>) -> BackgroundVoices {
+    let total: usize = stretches.iter().map(|&((a, b), _)| b - a).sum();
+    let Some(foreground_db) = foreground_db else {
         return BackgroundVoices::default();
     };
     if stretches.len() < MIN_STRETCHES || total < MIN_TOTAL {
         return BackgroundVoices::default();
     }
-    let mut levels: Vec<f64> = stretches
-        .iter()
-        .map(|&s| activity.segment_level_db(frames, s))
-        .collect();
+    let mut levels: Vec<f64> = stretches.iter().map(|&(_, level)| level).collect();
     levels.sort_by(f64::total_cmp);
     let median = quantile::at_fraction(&levels, 1, 2).expect("MIN_STRETCHES > 0");
     let depth_db = foreground_db - median;
     if depth_db > MAX_DEPTH_DB {
         return BackgroundVoices::default();
     }
+    let ranges: Vec<(usize, usize)> = stretches.iter().map(|&(range, _)| range).collect();
     BackgroundVoices {
         detected: true,
         level_db_below_foreground: Some(depth_db),
-        time_ranges: to_time_ranges(stretches),
+        time_ranges: to_time_ranges(&ranges),
     }
 }
 

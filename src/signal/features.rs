@@ -1,6 +1,7 @@
-//! Compact per-frame summaries (one every 10 ms) that the voice activity analysis keeps for its offline pass.
+//! Compact per-frame summaries (one every 10 ms) that the voice activity analysis keeps for its
+//! offline pass over each stretch (at most 20 minutes) of a recording.
 //!
-//! Each frame stores, as centi-dB in `i16` (16 bytes a frame, about 11 MB for two hours):
+//! Each frame stores, as centi-dB in `i16` (16 bytes a frame, about 1.9 MB for a 20-minute stretch):
 //! the full-band power of its 10 ms hop, the power of four speech sub-bands (200-500, 500-1000,
 //! 1000-2000, 2000-4000 Hz, cut at 0.95 × Nyquist) from the shared 20 ms Hann [`Stft`] frame that
 //! ends with the hop, the spectral
@@ -222,9 +223,16 @@ impl FrameExtractor {
         });
     }
 
-    /// The frames summarised so far (a trailing partial hop is dropped).
-    pub fn finish(self) -> Vec<Frame> {
-        self.frames
+    /// Frames summarised and not yet taken.
+    pub fn ready(&self) -> &[Frame] {
+        &self.frames
+    }
+
+    /// Takes the first `count` frames not yet taken (all of them when fewer are ready; a trailing
+    /// partial hop is never ready).
+    pub fn take(&mut self, count: usize) -> Vec<Frame> {
+        let count = count.min(self.frames.len());
+        self.frames.drain(..count).collect()
     }
 }
 
@@ -250,7 +258,7 @@ mod tests {
     fn frames(x: &[f32], rate: u32) -> Vec<Frame> {
         let mut extractor = FrameExtractor::new(rate);
         extractor.push(x);
-        extractor.finish()
+        extractor.take(usize::MAX)
     }
 
     #[test]

@@ -67,33 +67,97 @@ impl NoiseLevels {
     }
 }
 
-/// Measures noise and speech levels given the detector's split of the frames.
-pub fn measure(frames: &[Frame], activity: &Activity) -> NoiseLevels {
-    let in_speech = activity.near_speech();
-    let noise_frames: Vec<usize> = (0..frames.len())
-        .filter(|&t| !in_speech[t] && !frames[t].flat)
-        .collect();
-    let noise_power =
-        noise_floor(frames, activity, &noise_frames).filter(|&p| p > MEASURABLE_NOISE);
-    let active_power = active_power(frames, activity, noise_power.unwrap_or(0.0));
-    let mean_of = |f: &dyn Fn(&Frame) -> f32| {
-        (!noise_frames.is_empty() && noise_power.is_some()).then(|| {
-            noise_frames
-                .iter()
-                .map(|&t| f64::from(f(&frames[t])))
-                .sum::<f64>()
-                / noise_frames.len() as f64
-        })
-    };
-    NoiseLevels {
-        noise_power,
-        active_power,
-        flatness: mean_of(&|f| f.flatness_db()).map(db::db_to_power),
-        high_share: mean_of(&|f| f.high_share_db()).map(db::db_to_power),
-        swing_db: noise_power.and_then(|_| {
-            level_swing_db(frames, &speech_or_voices(activity))
-                .or_else(|| level_swing_db(frames, &activity.in_regions()))
-        }),
+/// The sums behind [`NoiseLevels`], added up stretch by stretch of a long recording (each
+/// stretch with its own detector outcome), so that no per-frame data outlives its stretch.
+/// Powers are linear (full scale = 1.0), dB figures summed as dB, counts in frames.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NoiseSums {
+    /// Frames away from speech-like segments and not digital silence: count, summed power,
+    /// summed flatness dB, summed high-frequency share dB.
+    noise_frames: usize,
+    noise_power: f64,
+    noise_flatness_db: f64,
+    noise_high_share_db: f64,
+    /// Frames that are not digital silence, and their summed full-band noise reference (power).
+    live_frames: usize,
+    live_reference: f64,
+    /// Frames of the (widened) foreground segments, and their summed power.
+    speech_frames: usize,
+    speech_power: f64,
+    /// Squared deviations (dB²) of the 50 ms noise levels and their count: away from any
+    /// speech-like segment, and (the fallback) outside the speech regions only.
+    swing_away: (f64, usize),
+    swing_outside: (f64, usize),
+}
+
+impl NoiseSums {
+    /// Adds one stretch of frames with the detector's outcome over it.
+    pub fn add(&mut self, frames: &[Frame], activity: &Activity) {
+        let in_speech = activity.near_speech();
+        for (t, frame) in frames.iter().enumerate() {
+            if frame.flat {
+                continue;
+            }
+            self.live_frames += 1;
+            self.live_reference += activity.full_ref[t];
+            if !in_speech[t] {
+                self.noise_frames += 1;
+                self.noise_power += db_to_power(frame.power_db());
+                self.noise_flatness_db += f64::from(frame.flatness_db());
+                self.noise_high_share_db += f64::from(frame.high_share_db());
+            }
+        }
+        let mut widened = vec![false; frames.len()];
+        for &(a, b) in &activity.foreground {
+            widened[a.saturating_sub(LEVEL_PAD)..(b + LEVEL_PAD).min(frames.len())].fill(true);
+        }
+        for (frame, _) in frames.iter().zip(&widened).filter(|(_, &w)| w) {
+            self.speech_frames += 1;
+            self.speech_power += db_to_power(frame.power_db());
+        }
+        add_swing(&mut self.swing_away, frames, &speech_or_voices(activity));
+        add_swing(&mut self.swing_outside, frames, &activity.in_regions());
+    }
+
+    /// Whether the noise floor is measurable from what was added so far.
+    pub fn measurable(&self) -> bool {
+        self.noise_power().is_some()
+    }
+
+    /// Mean power of the non-speech frames, or the percentile reference when they are too few;
+    /// None when unmeasurable.
+    fn noise_power(&self) -> Option<f64> {
+        let floor = if self.noise_frames >= MIN_NOISE_FRAMES {
+            Some(self.noise_power / self.noise_frames as f64)
+        } else {
+            (self.live_frames > 0).then(|| {
+                self.live_reference / self.live_frames as f64
+                    * db::db_to_power(PERCENTILE_OFFSET_DB)
+            })
+        };
+        floor.filter(|&p| p > MEASURABLE_NOISE)
+    }
+
+    /// The levels from everything added.
+    pub fn levels(&self) -> NoiseLevels {
+        let noise_power = self.noise_power();
+        let active_power = (self.speech_frames > 0).then(|| {
+            let mean = self.speech_power / self.speech_frames as f64;
+            (mean - noise_power.unwrap_or(0.0)).max(0.01 * mean)
+        });
+        let mean_of = |sum: f64| {
+            (self.noise_frames > 0 && noise_power.is_some())
+                .then(|| db::db_to_power(sum / self.noise_frames as f64))
+        };
+        let swing = |(sum, count): (f64, usize)| (count > 0).then(|| (sum / count as f64).sqrt());
+        NoiseLevels {
+            noise_power,
+            active_power,
+            flatness: mean_of(self.noise_flatness_db),
+            high_share: mean_of(self.noise_high_share_db),
+            swing_db: noise_power
+                .and_then(|_| swing(self.swing_away).or_else(|| swing(self.swing_outside))),
+        }
     }
 }
 
@@ -110,48 +174,12 @@ fn speech_or_voices(activity: &Activity) -> Vec<bool> {
     mask
 }
 
-/// Mean power of the non-speech frames, or the percentile reference when they are too few.
-fn noise_floor(frames: &[Frame], activity: &Activity, noise_frames: &[usize]) -> Option<f64> {
-    let mean_power = |set: &[usize]| {
-        set.iter()
-            .map(|&t| db_to_power(frames[t].power_db()))
-            .sum::<f64>()
-            / set.len() as f64
-    };
-    if noise_frames.len() >= MIN_NOISE_FRAMES {
-        return Some(mean_power(noise_frames));
-    }
-    let live: Vec<f64> = (0..frames.len())
-        .filter(|&t| !frames[t].flat)
-        .map(|t| activity.full_ref[t])
-        .collect();
-    (!live.is_empty()).then(|| {
-        live.iter().sum::<f64>() / live.len() as f64 * db::db_to_power(PERCENTILE_OFFSET_DB)
-    })
-}
-
-/// Mean power of the foreground speech frames with the noise removed.
-fn active_power(frames: &[Frame], activity: &Activity, noise: f64) -> Option<f64> {
-    let mut in_speech = vec![false; frames.len()];
-    for &(a, b) in &activity.foreground {
-        in_speech[a.saturating_sub(LEVEL_PAD)..(b + LEVEL_PAD).min(frames.len())].fill(true);
-    }
-    let speech: Vec<f64> = (0..frames.len())
-        .filter(|&t| in_speech[t])
-        .map(|t| db_to_power(frames[t].power_db()))
-        .collect();
-    if speech.is_empty() {
-        return None;
-    }
-    let mean = speech.iter().sum::<f64>() / speech.len() as f64;
-    Some((mean - noise).max(0.01 * mean))
-}
-
-/// Standard deviation of 50 ms speech-band levels around their 0.5 s running mean over noise stretches, dB.
-fn level_swing_db(frames: &[Frame], in_speech: &[bool]) -> Option<f64> {
+/// Adds the squared deviations (dB²) of 50 ms speech-band levels around their 0.5 s running mean
+/// over the noise stretches (at least 0.5 s outside `in_speech`, no digital silence) to `sums`
+/// (sum, count); their root mean is the swing.
+fn add_swing(sums: &mut (f64, usize), frames: &[Frame], in_speech: &[bool]) {
     const SHORT: usize = 5;
     const LONG: usize = 50;
-    let mut deviations = Vec::new();
     let mut t = 0;
     while t < frames.len() {
         let start = t;
@@ -171,13 +199,14 @@ fn level_swing_db(frames: &[Frame], in_speech: &[bool]) -> Option<f64> {
             let per_long = LONG / SHORT;
             for block in short.chunks_exact(per_long) {
                 let mean = block.iter().sum::<f64>() / per_long as f64;
-                deviations.extend(block.iter().map(|v| (v - mean).powi(2)));
+                for v in block {
+                    sums.0 += (v - mean).powi(2);
+                    sums.1 += 1;
+                }
             }
         }
         t += 1;
     }
-    (!deviations.is_empty())
-        .then(|| (deviations.iter().sum::<f64>() / deviations.len() as f64).sqrt())
 }
 
 /// The noise label: none, hum, babble, hiss or broadband.

@@ -96,7 +96,7 @@ impl Activity {
 /// Frames over which the noise reference percentile is taken (10 s).
 const REF_WINDOW: usize = 1000;
 /// Frames between recomputations of the noise reference (1 s).
-const REF_STEP: usize = 100;
+pub const REF_STEP: usize = 100;
 /// Percentile of the frame powers taken as the noise reference.
 const REF_QUANTILE: f64 = 0.10;
 /// Upper percentile of the quiet frames, whose distance to the reference measures how much the noise swings.
@@ -132,8 +132,13 @@ const PAD: usize = 10;
 /// Speech regions closer than this are merged.
 const MERGE_GAP: usize = 30;
 
-/// Runs the detector over the frame summaries.
-pub fn detect(frames: &[Frame]) -> Activity {
+/// Runs the detector over the frame summaries, with the foreground level (dB above the noise)
+/// chosen by `foreground_level` from the segments' (peak level dB, length in frames) pairs: the
+/// [`weighted_median`] of the stretch's own, or of every stretch of a long recording so far.
+pub fn detect(
+    frames: &[Frame],
+    foreground_level: impl FnOnce(&[(f64, usize)]) -> Option<f64>,
+) -> Activity {
     let n = frames.len();
     let flat: Vec<bool> = frames.iter().map(|f| f.flat).collect();
     let (band_refs, band_spreads): (Vec<Vec<f32>>, Vec<Vec<f32>>) = (0..BANDS)
@@ -162,7 +167,12 @@ pub fn detect(frames: &[Frame]) -> Activity {
         .iter()
         .map(|&s| activity.segment_level_db(frames, s))
         .collect();
-    activity.foreground_level_db = weighted_median(&segments, &levels);
+    let pairs: Vec<(f64, usize)> = levels
+        .iter()
+        .zip(&segments)
+        .map(|(&l, &(a, b))| (l, b - a))
+        .collect();
+    activity.foreground_level_db = foreground_level(&pairs);
     if let Some(level) = activity.foreground_level_db {
         let gate = level - BACKGROUND_GATE_DB;
         for (&segment, &l) in segments.iter().zip(&levels) {
@@ -327,12 +337,11 @@ fn join_segments(raw: &[bool]) -> (Ranges, Ranges) {
     (bounds(long), bounds(short))
 }
 
-/// The duration-weighted median of the segment levels, dB.
-fn weighted_median(segments: &[(usize, usize)], levels: &[f64]) -> Option<f64> {
-    let mut pairs: Vec<(f64, usize)> = levels
+/// The duration-weighted median of segment levels, dB, from (level dB, length in frames) pairs.
+pub fn weighted_median(segments: &[(f64, usize)]) -> Option<f64> {
+    let mut pairs: Vec<(f64, usize)> = segments
         .iter()
-        .zip(segments)
-        .map(|(&l, &(a, b))| (l, b - a))
+        .copied()
         .filter(|(l, _)| l.is_finite() && *l > f64::from(FLOOR_DB))
         .collect();
     pairs.sort_by(|x, y| x.0.total_cmp(&y.0));
@@ -348,13 +357,18 @@ fn weighted_median(segments: &[(usize, usize)], levels: &[f64]) -> Option<f64> {
 fn pad_and_merge(segments: &[(usize, usize)], n: usize) -> Vec<(usize, usize)> {
     let mut regions: Vec<(usize, usize)> = Vec::new();
     for &(a, b) in segments {
-        let (a, b) = (a.saturating_sub(PAD), (b + PAD).min(n));
-        match regions.last_mut() {
-            Some(last) if a <= last.1 + MERGE_GAP => last.1 = last.1.max(b),
-            _ => regions.push((a, b)),
-        }
+        append_region(&mut regions, (a.saturating_sub(PAD), (b + PAD).min(n)));
     }
     regions
+}
+
+/// Appends a speech region (frames, starting at or after the last one's start) to time-ordered
+/// `regions`, merging it into the last one when the gap between them is under 300 ms.
+pub fn append_region(regions: &mut Vec<(usize, usize)>, (a, b): (usize, usize)) {
+    match regions.last_mut() {
+        Some(last) if a <= last.1 + MERGE_GAP => last.1 = last.1.max(b),
+        _ => regions.push((a, b)),
+    }
 }
 
 /// Frame ranges as time ranges in seconds.

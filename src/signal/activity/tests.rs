@@ -145,6 +145,134 @@ fn chunked_input_gives_the_same_result_as_whole() {
     assert!(whole.snr_db.is_some());
 }
 
+/// A recording longer than one stretch, analysed stretch by stretch, gives nearly what one
+/// offline pass over it gives (the split of speech and noise differs only near the boundaries).
+#[test]
+fn stretch_by_stretch_agrees_with_one_pass() {
+    let clean = speech(12, 40.0);
+    let mut x = synth::mix(
+        &clean.samples,
+        &synth::pink(13, RATE, clean.samples.len(), -45.0),
+    );
+    let cut = mid_speech_cut_after(&clean, 20 * RATE as usize);
+    x[cut..cut + 960].fill(0.0);
+    let whole = analyze(&x, RATE);
+    // 7 s stretches: six boundaries inside the 40 s.
+    let mut analyzer = ActivityAnalyzer::with_stretch(RATE, 700);
+    for block in x.chunks(4096) {
+        analyzer.push(block);
+        assert!(analyzer.extractor.ready().len() <= 700 + 4096 / 160 + 1);
+    }
+    let parts = analyzer.finish(false);
+    eprintln!("whole: {whole:?}\nstretches: {parts:?}");
+    let close = |a: Option<f64>, b: Option<f64>, tolerance: f64| match (a, b) {
+        (Some(a), Some(b)) => (a - b).abs() <= tolerance,
+        (a, b) => a == b,
+    };
+    assert!((whole.speech_fraction - parts.speech_fraction).abs() < 0.03);
+    assert!(close(whole.noise_floor_dbfs, parts.noise_floor_dbfs, 0.5));
+    assert!(close(whole.active_level_dbfs, parts.active_level_dbfs, 0.5));
+    assert!(close(whole.snr_db, parts.snr_db, 1.0));
+    assert_eq!(whole.noise_label, parts.noise_label);
+    assert_eq!(whole.dropouts.len(), 1, "{:?}", whole.dropouts);
+    assert_eq!(whole.dropouts, parts.dropouts);
+    assert_eq!(
+        whole.background_voices.detected,
+        parts.background_voices.detected
+    );
+    let regions = |s: &ActivityStats| s.speech_regions.len() as f64;
+    assert!((regions(&whole) - regions(&parts)).abs() <= 1.0);
+}
+
+/// A stretch ends at the whole second whose surrounding 300 ms are quietest: here the one pause
+/// in the last 10 s of steady loud noise.
+#[test]
+fn a_stretch_ends_in_a_pause() {
+    let rate = RATE as usize;
+    let mut x = synth::white(17, 30 * rate, -20.0);
+    x[24 * rate + 4 * rate / 5..25 * rate + rate / 5].fill(0.0);
+    let frames = |x: &[f32]| {
+        let mut extractor = FrameExtractor::new(RATE);
+        extractor.push(x);
+        extractor.take(3000)
+    };
+    assert_eq!(quiet_cut(&frames(&x)), 2500);
+    // Digital silence throughout: the earliest candidate second, 10 s before the end.
+    assert_eq!(quiet_cut(&frames(&vec![0.0; 30 * rate])), 2000);
+}
+
+/// Stretches are cut by frame count, not by the blocks fed: any block size gives the same result.
+#[test]
+fn stretch_by_stretch_is_independent_of_block_size() {
+    let clean = speech(15, 30.0);
+    let x = synth::mix(
+        &clean.samples,
+        &synth::pink(16, RATE, clean.samples.len(), -40.0),
+    );
+    let run = |block: usize| {
+        let mut analyzer = ActivityAnalyzer::with_stretch(RATE, 500);
+        for chunk in x.chunks(block) {
+            analyzer.push(chunk);
+        }
+        analyzer.finish(false)
+    };
+    let whole = run(x.len());
+    assert!(!whole.speech_regions.is_empty());
+    for block in [37, 160, 4096, 80_001] {
+        assert_eq!(run(block), whole, "block of {block} samples");
+    }
+}
+
+/// Ten hours of speech-like noise bursts (at 1 kHz, the lowest rate, to keep the test fast):
+/// the frames held never exceed one stretch, and what is kept across stretches grows with the
+/// number of bursts (a few entries each), not with the number of frames.
+#[test]
+fn ten_hours_keep_at_most_one_stretch_of_frames() {
+    let rate = 1000;
+    let minute: Vec<f32> = {
+        let noise = synth::white(14, 60 * rate, -20.0);
+        // A steady tone in the pauses (white noise at 1 kHz has too few bins per band to be steady).
+        let quiet = synth::hum(rate as u32, 60 * rate, 100.0, -60.0);
+        // A 0.3-1.5 s burst every 3 s: 20 a minute.
+        (0..60 * rate)
+            .map(|i| {
+                let (second, within) = (i / (3 * rate), i % (3 * rate));
+                let burst = 300 + (second * 137) % 1200;
+                if within < burst {
+                    noise[i]
+                } else {
+                    quiet[i]
+                }
+            })
+            .collect()
+    };
+    let mut analyzer = ActivityAnalyzer::new(rate as u32);
+    let mut most = 0;
+    for _ in 0..600 {
+        for block in minute.chunks(4096) {
+            analyzer.push(block);
+            most = most.max(analyzer.extractor.ready().len());
+        }
+    }
+    let bursts = 600 * 20;
+    let kept = (
+        analyzer.segments.len(),
+        analyzer.regions.len(),
+        analyzer.dropouts.len(),
+        analyzer.background.len(),
+    );
+    eprintln!("most frames held {most}; segments, regions, dropout candidates, background stretches: {kept:?}");
+    assert!(most <= STRETCH_FRAMES + 4096 / 10 + 1, "{most}");
+    assert!(kept.0 <= 2 * bursts && kept.1 <= 2 * bursts, "{kept:?}");
+    assert!(kept.2 <= 2 * bursts && kept.3 <= 2 * bursts, "{kept:?}");
+    let stats = analyzer.finish(false);
+    assert!(
+        stats.speech_fraction > 0.2 && stats.speech_fraction < 0.7,
+        "{stats:?}"
+    );
+    assert!(stats.noise_floor_dbfs.is_some());
+}
+
 #[test]
 fn degenerate_inputs_give_finite_figures() {
     let clipped: Vec<f32> = speech(6, 3.0)
@@ -196,6 +324,11 @@ fn noise_labels_name_the_kind_of_noise() {
 
 /// A spot inside a word where the 10 ms before and after a 60 ms gap are near the active level.
 fn mid_speech_cut(clean: &Speech) -> usize {
+    mid_speech_cut_after(clean, RATE as usize / 100)
+}
+
+/// The first sample at or after `from` where a 60 ms cut falls inside loud speech.
+fn mid_speech_cut_after(clean: &Speech, from: usize) -> usize {
     let hop = RATE as usize / 100;
     let active = clean.active_power();
     let loud = |start: usize| {
@@ -206,7 +339,7 @@ fn mid_speech_cut(clean: &Speech) -> usize {
             / hop as f64;
         p > active * 0.5
     };
-    (hop..clean.samples.len() - 8 * hop)
+    (from.max(hop)..clean.samples.len() - 8 * hop)
         .step_by(hop / 2)
         .find(|&t| loud(t - hop) && loud(t + 6 * hop))
         .expect("a loud stretch")
