@@ -4,7 +4,9 @@
 //!
 //! Pattern syntax, word by word over folded text (see [`super::normalize`]):
 //! `word` exact word, `stem*` any word starting with the stem (inflection), `a|b*` alternatives,
-//! `[word]` optional word, `..` up to three arbitrary words. Filler words are ignored.
+//! `[word]` optional word, `..` up to three arbitrary words, `..N` up to N (1 to 8) arbitrary words
+//! (a bounded gap for paraphrase families: "is it .. convenient ..2 talk"). Filler words are
+//! ignored.
 //! The `regex` crate runs in linear time, so no pattern can be catastrophic.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -321,8 +323,8 @@ fn check_kind_and_category(def: &RuleDef) -> Result<String, String> {
 
 /// One word slot of a pattern.
 enum PatternWord {
-    /// `..`: up to three arbitrary words.
-    Gap,
+    /// `..` (up to three arbitrary words) or `..N` (up to N).
+    Gap(usize),
     /// `[a|b]`: one of the alternatives or nothing.
     Optional(Vec<Alternative>),
     /// `a|b*`: one of the alternatives.
@@ -337,7 +339,8 @@ struct Alternative {
 
 fn parse_pattern(pattern: &str) -> Result<Vec<PatternWord>, String> {
     let tokens: Vec<&str> = pattern.split_whitespace().collect();
-    if tokens.first() == Some(&"..") || tokens.last() == Some(&"..") {
+    let is_gap = |t: &&str| t.starts_with("..");
+    if tokens.first().is_some_and(is_gap) || tokens.last().is_some_and(is_gap) {
         return Err(format!(
             "pattern {pattern:?}: `..` must stand between words"
         ));
@@ -345,8 +348,8 @@ fn parse_pattern(pattern: &str) -> Result<Vec<PatternWord>, String> {
     let words = tokens
         .into_iter()
         .map(|token| {
-            Ok(if token == ".." {
-                PatternWord::Gap
+            Ok(if let Some(n) = token.strip_prefix("..") {
+                PatternWord::Gap(gap_len(pattern, n)?)
             } else if let Some(inner) = token.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
                 PatternWord::Optional(parse_alternatives(pattern, inner)?)
             } else {
@@ -358,6 +361,22 @@ fn parse_pattern(pattern: &str) -> Result<Vec<PatternWord>, String> {
         return Err(format!("pattern {pattern:?} has no required word"));
     }
     Ok(words)
+}
+
+/// Longest bounded gap `..N` a pattern may ask for: longer gaps would join unrelated clauses.
+const MAX_GAP_WORDS: usize = 8;
+
+/// The word count of a gap token's tail: empty for `..` (3), else a number from 1 to 8.
+fn gap_len(pattern: &str, n: &str) -> Result<usize, String> {
+    if n.is_empty() {
+        return Ok(3);
+    }
+    match n.parse::<usize>() {
+        Ok(n) if (1..=MAX_GAP_WORDS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "pattern {pattern:?}: bad gap `..{n}` (`..` or `..N` with N from 1 to {MAX_GAP_WORDS})"
+        )),
+    }
 }
 
 fn parse_alternatives(pattern: &str, token: &str) -> Result<Vec<Alternative>, String> {
@@ -393,7 +412,7 @@ fn regex_of(words: &[PatternWord]) -> String {
     let mut out = String::from(" ");
     for word in words {
         match word {
-            PatternWord::Gap => out.push_str("(?:[^ ]+ ){0,3}"),
+            PatternWord::Gap(n) => out.push_str(&format!("(?:[^ ]+ ){{0,{n}}}")),
             PatternWord::Optional(alts) => out.push_str(&format!("(?:{} )?", alternation(alts))),
             PatternWord::Required(alts) => out.push_str(&format!("{} ", alternation(alts))),
         }
@@ -703,6 +722,18 @@ mod tests {
         assert!(re.is_match(norm.text()));
         let re = compile_pattern("que te preocup*").unwrap().regex;
         assert!(re.is_match(Normalized::new("¿Qué te preocupa?").text()));
+    }
+
+    #[test]
+    fn bounded_gaps_span_up_to_their_word_count() {
+        let re = compile_pattern("is it ..5 convenient").unwrap().regex;
+        let hit = |t: &str| re.is_match(Normalized::new(t).text());
+        assert!(hit("is it convenient"));
+        assert!(hit("is it by any chance right now convenient"));
+        assert!(!hit("is it by any chance right now quite convenient"));
+        for bad in ["a ..0 b", "a ..9 b", "a ..x b", "..2 a", "a ..2"] {
+            assert!(compile_pattern(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod decode;
 
 // Text: `callqa scan` and `callqa rules` on the labelled set, the staged-call score.
 mod claims;
+mod paraphrase;
 mod scan;
 mod staged;
 
