@@ -465,9 +465,9 @@ pub const MAX_PATTERN_BYTES: usize = 4096;
 /// Memory one compiled pattern may take (bytes; the regex crate's size limit).
 const MAX_COMPILED_PATTERN_BYTES: usize = 1 << 20;
 
-/// Translates one pattern into a regex over folded text (leading and trailing space included)
-/// and the anchors that prefilter it.
-fn compile_pattern(pattern: &str) -> Result<CompiledPattern, String> {
+/// A pattern's word slots, after the length check (a pattern past the limit is refused before
+/// anything else).
+fn checked_words(pattern: &str) -> Result<Vec<PatternWord>, String> {
     if pattern.len() > MAX_PATTERN_BYTES {
         return Err(format!(
             "a pattern of {} bytes is over the limit of {MAX_PATTERN_BYTES}: split it into \
@@ -475,7 +475,19 @@ fn compile_pattern(pattern: &str) -> Result<CompiledPattern, String> {
             pattern.len()
         ));
     }
-    let words = parse_pattern(pattern)?;
+    parse_pattern(pattern)
+}
+
+/// The regex source of one pattern over folded text (a space at each end), for other lexicons
+/// written in the pack syntax (the manipulation cues of `super::cues`).
+pub(crate) fn pattern_source(pattern: &str) -> Result<String, String> {
+    checked_words(pattern).map(|words| regex_of(&words))
+}
+
+/// Translates one pattern into a regex over folded text (leading and trailing space included)
+/// and the anchors that prefilter it.
+fn compile_pattern(pattern: &str) -> Result<CompiledPattern, String> {
+    let words = checked_words(pattern)?;
     let regex = regex::RegexBuilder::new(&regex_of(&words))
         .size_limit(MAX_COMPILED_PATTERN_BYTES)
         .build()
