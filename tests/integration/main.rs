@@ -11,6 +11,7 @@ mod decode;
 // Text: `callqa scan` and `callqa rules` on the labelled set, the staged-call score.
 mod claims;
 mod paraphrase;
+mod pressure;
 mod scan;
 mod staged;
 

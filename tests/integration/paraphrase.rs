@@ -16,7 +16,7 @@ use crate::realdev::realdev;
 use crate::util::{json, repo, run};
 
 /// The finding kinds of phrase rules and of the manipulation cue layer.
-const PHRASE_KINDS: &[&str] = &[
+pub const PHRASE_KINDS: &[&str] = &[
     "outdated_phrase",
     "manipulation",
     "service_error",
@@ -49,26 +49,23 @@ fn read_set(lang: &str) -> Vec<SetLine> {
         .collect()
 }
 
-/// The phrase findings of scanning `lines` as one plain-text transcript in `lang`: (1-based line,
-/// kind, rule, excerpt).
-fn scan_lines(
-    dir: &Path,
-    name: &str,
-    lang: &str,
-    lines: &[String],
-) -> Vec<(usize, String, String, String)> {
+/// A phrase finding: (1-based line, kind, rule, excerpt).
+pub type PhraseFinding = (usize, String, String, String);
+
+/// The phrase findings of scanning `lines` as one plain-text transcript in `lang`.
+pub fn scan_lines(dir: &Path, name: &str, lang: &str, lines: &[String]) -> Vec<PhraseFinding> {
     let path = dir.join(name);
     std::fs::write(&path, lines.join("\n")).unwrap();
+    scan_file(&path, &["--input-format", "text", "--lang", lang])
+}
+
+/// The phrase findings of `callqa scan --json FILE` with `options`.
+pub fn scan_file(path: &Path, options: &[&str]) -> Vec<PhraseFinding> {
     let path = path.display().to_string();
-    let report = json(&run(&[
-        "scan",
-        "--json",
-        "--input-format",
-        "text",
-        "--lang",
-        lang,
-        &path,
-    ]));
+    let mut args = vec!["scan", "--json"];
+    args.extend_from_slice(options);
+    args.push(&path);
+    let report = json(&run(&args));
     let findings = report["sources"][0]["findings"].as_array().unwrap().clone();
     findings
         .iter()
@@ -85,7 +82,7 @@ fn scan_lines(
 }
 
 /// The text lines of a SpokenWOZ `*.turns.txt` (`[start-end] A: words`), speakers dropped.
-fn turn_lines(text: &str) -> Vec<String> {
+pub fn turn_lines(text: &str) -> Vec<String> {
     text.lines()
         .map(|l| {
             let body = l.split_once("] ").map_or(l, |(_, rest)| rest);
@@ -97,7 +94,7 @@ fn turn_lines(text: &str) -> Vec<String> {
 }
 
 /// Files in `dir` whose names satisfy `keep`, sorted.
-fn files(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+pub fn files(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|entries| {
             entries
