@@ -7,7 +7,7 @@
 
 use std::sync::OnceLock;
 
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 use super::normalize::Normalized;
 use super::rules::{line_of, pattern_source, ExampleFailure};
@@ -55,33 +55,40 @@ impl CueKind {
     }
 }
 
-/// One language's lexicon: per cue kind, its patterns joined into one regex over folded text.
+/// One language's lexicon: per cue kind, its patterns joined into one regex over folded text, and
+/// the same regexes as one set that tells in a single pass which kinds occur at all (most lines
+/// hold no cue, and then only that pass runs).
 struct Lexicon {
     code: String,
     kinds: Vec<(CueKind, Regex)>,
+    any: RegexSet,
 }
 
 /// Compiles one language's cue lists; an error names the list and the pattern.
 fn compile(code: &str, cues: &ManipulationCues) -> Result<Lexicon, String> {
     let mut kinds = Vec::new();
+    let mut sources = Vec::new();
     for kind in CueKind::ALL {
-        let sources = kind
+        let err = |e: String| format!("{code}: manipulation_cues.{}: {e}", kind.name());
+        let patterns = kind
             .list(cues)
             .patterns
             .iter()
             .map(|p| pattern_source(p).map(|s| format!("(?:{s})")))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| format!("{code}: cues.{}: {e}", kind.name()))?;
-        if sources.is_empty() {
+            .map_err(err)?;
+        if patterns.is_empty() {
             continue;
         }
-        let regex = Regex::new(&sources.join("|"))
-            .map_err(|e| format!("{code}: cues.{}: {e}", kind.name()))?;
-        kinds.push((kind, regex));
+        let source = patterns.join("|");
+        kinds.push((kind, Regex::new(&source).map_err(|e| err(e.to_string()))?));
+        sources.push(source);
     }
+    let any = RegexSet::new(&sources).map_err(|e| format!("{code}: manipulation_cues: {e}"))?;
     Ok(Lexicon {
         code: code.to_string(),
         kinds,
+        any,
     })
 }
 
@@ -113,7 +120,8 @@ pub fn find(languages: &[String], norm: &Normalized) -> Vec<CueHit> {
     let text = norm.text();
     let mut hits = Vec::new();
     for lexicon in lexicons().iter().filter(|l| languages.contains(&l.code)) {
-        for (kind, regex) in &lexicon.kinds {
+        for i in lexicon.any.matches(text).iter() {
+            let (kind, regex) = &lexicon.kinds[i];
             hits.extend(regex.find_iter(text).map(|m| CueHit {
                 kind: *kind,
                 start: m.start() + 1,
