@@ -1,4 +1,5 @@
-//! `callqa rules list|test`: the phrase rules in force, and the self-test of rule packs' examples.
+//! `callqa rules list|test`: the phrase rules in force, and the self-test of rule packs' examples
+//! (with no files: the built-in packs and the manipulation cue lexicons).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,6 +9,7 @@ use super::output::{enum_name, ignore_broken_pipe, Paint};
 use crate::config::{RulesConfig, Terminal};
 use crate::escape;
 use crate::exit_codes::ExitCode;
+use crate::text::cues;
 use crate::text::rules::{builtin_rules, Rule, RuleSet};
 
 /// `callqa rules list|test` (severities coloured with `terminal.color`; `rules test -q` prints
@@ -63,11 +65,16 @@ fn test_rules(files: &[PathBuf], quiet: bool) -> anyhow::Result<ExitCode> {
         load_packs(files)?
     };
     RuleSet::from_rules(rules.clone())?;
-    let failures: Vec<_> = rules.iter().flat_map(Rule::self_test).collect();
-    let examples: usize = rules
+    let mut failures: Vec<_> = rules.iter().flat_map(Rule::self_test).collect();
+    let mut examples: usize = rules
         .iter()
         .map(|r| r.examples.len() + r.counter_examples.len())
         .sum();
+    if files.is_empty() {
+        let (cue_failures, cue_examples) = cues::self_test();
+        failures.extend(cue_failures);
+        examples += cue_examples;
+    }
     for failure in &failures {
         println!("FAIL {}", escape::terminal(&failure.to_string()));
     }

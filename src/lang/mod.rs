@@ -33,6 +33,7 @@ pub struct Language {
     pub facts: Facts,
     pub pii: Pii,
     pub guess: Guess,
+    pub manipulation_cues: ManipulationCues,
 }
 
 /// `text/normalize.rs`.
@@ -231,6 +232,32 @@ pub struct Guess {
     pub marker_words: Vec<String>,
 }
 
+/// `text/cues.rs`: the manipulation cue lexicon, one list per cue kind (`[manipulation_cues.*]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManipulationCues {
+    /// Deadlines and rush: "final notice", "act now", "expires today".
+    pub urgency: ManipulationCueList,
+    /// Threats: suspension, disconnection, legal action, arrest.
+    pub threat: ManipulationCueList,
+    /// Speaking for an authority or a brand: tax office, police, the bank's security service.
+    pub authority: ManipulationCueList,
+    /// Offers too good to be true: pre-approved, guaranteed, you have won, a free gift.
+    pub too_good: ManipulationCueList,
+    /// Pressure to act on the call itself: "press one now", "call back immediately".
+    pub call_to_action: ManipulationCueList,
+}
+
+/// One cue kind's patterns (the phrase-pack syntax: `stem*`, `a|b`, `[optional]`, `..` / `..N`
+/// gaps) and the sentences that must and must not raise it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManipulationCueList {
+    pub patterns: Vec<String>,
+    pub examples: Vec<String>,
+    pub counter_examples: Vec<String>,
+}
+
 static LANGUAGES: LazyLock<Vec<Language>> = LazyLock::new(|| {
     FILES
         .iter()
@@ -255,6 +282,14 @@ fn parse(file: &str, text: &str) -> Result<Language, String> {
 /// Every shipped language, in file order.
 pub fn all() -> &'static [Language] {
     &LANGUAGES
+}
+
+/// A shipped language's file: its name and TOML text (for messages that point into it).
+pub fn file(code: &str) -> Option<(&'static str, &'static str)> {
+    FILES
+        .iter()
+        .find(|(name, _)| name.strip_suffix(".toml") == Some(code))
+        .copied()
 }
 
 /// One language by its ISO 639-1 code.
@@ -349,6 +384,26 @@ mod tests {
             ("pii.cues.email", s(&l.pii.cues.email)),
             ("pii.cues.address", s(&l.pii.cues.address)),
             ("guess.marker_words", s(&l.guess.marker_words)),
+            (
+                "manipulation_cues.urgency",
+                s(&l.manipulation_cues.urgency.patterns),
+            ),
+            (
+                "manipulation_cues.threat",
+                s(&l.manipulation_cues.threat.patterns),
+            ),
+            (
+                "manipulation_cues.authority",
+                s(&l.manipulation_cues.authority.patterns),
+            ),
+            (
+                "manipulation_cues.too_good",
+                s(&l.manipulation_cues.too_good.patterns),
+            ),
+            (
+                "manipulation_cues.call_to_action",
+                s(&l.manipulation_cues.call_to_action.patterns),
+            ),
         ];
         let numbers = &l.numbers;
         for (name, groups) in [

@@ -4,6 +4,7 @@
 //! [`claims`] + [`facts::inconsistencies`] across recordings or files, [`parse::parse_input`]
 //! for pasted text. Nothing here reads files: callers pass text in.
 
+pub mod cues;
 pub mod facts;
 pub mod normalize;
 pub mod numbers;

@@ -4,7 +4,9 @@
 //!
 //! Pattern syntax, word by word over folded text (see [`super::normalize`]):
 //! `word` exact word, `stem*` any word starting with the stem (inflection), `a|b*` alternatives,
-//! `[word]` optional word, `..` up to three arbitrary words. Filler words are ignored.
+//! `[word]` optional word, `..` up to three arbitrary words, `..N` up to N (1 to 8) arbitrary words
+//! (a bounded gap for paraphrase families: "is it .. convenient ..2 talk"). Filler words are
+//! ignored.
 //! The `regex` crate runs in linear time, so no pattern can be catastrophic.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -321,8 +323,8 @@ fn check_kind_and_category(def: &RuleDef) -> Result<String, String> {
 
 /// One word slot of a pattern.
 enum PatternWord {
-    /// `..`: up to three arbitrary words.
-    Gap,
+    /// `..` (up to three arbitrary words) or `..N` (up to N).
+    Gap(usize),
     /// `[a|b]`: one of the alternatives or nothing.
     Optional(Vec<Alternative>),
     /// `a|b*`: one of the alternatives.
@@ -337,7 +339,8 @@ struct Alternative {
 
 fn parse_pattern(pattern: &str) -> Result<Vec<PatternWord>, String> {
     let tokens: Vec<&str> = pattern.split_whitespace().collect();
-    if tokens.first() == Some(&"..") || tokens.last() == Some(&"..") {
+    let is_gap = |t: &&str| t.starts_with("..");
+    if tokens.first().is_some_and(is_gap) || tokens.last().is_some_and(is_gap) {
         return Err(format!(
             "pattern {pattern:?}: `..` must stand between words"
         ));
@@ -345,8 +348,8 @@ fn parse_pattern(pattern: &str) -> Result<Vec<PatternWord>, String> {
     let words = tokens
         .into_iter()
         .map(|token| {
-            Ok(if token == ".." {
-                PatternWord::Gap
+            Ok(if let Some(n) = token.strip_prefix("..") {
+                PatternWord::Gap(gap_len(pattern, n)?)
             } else if let Some(inner) = token.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
                 PatternWord::Optional(parse_alternatives(pattern, inner)?)
             } else {
@@ -358,6 +361,22 @@ fn parse_pattern(pattern: &str) -> Result<Vec<PatternWord>, String> {
         return Err(format!("pattern {pattern:?} has no required word"));
     }
     Ok(words)
+}
+
+/// Longest bounded gap `..N` a pattern may ask for: longer gaps would join unrelated clauses.
+const MAX_GAP_WORDS: usize = 8;
+
+/// The word count of a gap token's tail: empty for `..` (3), else a number from 1 to 8.
+fn gap_len(pattern: &str, n: &str) -> Result<usize, String> {
+    if n.is_empty() {
+        return Ok(3);
+    }
+    match n.parse::<usize>() {
+        Ok(n) if (1..=MAX_GAP_WORDS).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "pattern {pattern:?}: bad gap `..{n}` (`..` or `..N` with N from 1 to {MAX_GAP_WORDS})"
+        )),
+    }
 }
 
 fn parse_alternatives(pattern: &str, token: &str) -> Result<Vec<Alternative>, String> {
@@ -393,7 +412,7 @@ fn regex_of(words: &[PatternWord]) -> String {
     let mut out = String::from(" ");
     for word in words {
         match word {
-            PatternWord::Gap => out.push_str("(?:[^ ]+ ){0,3}"),
+            PatternWord::Gap(n) => out.push_str(&format!("(?:[^ ]+ ){{0,{n}}}")),
             PatternWord::Optional(alts) => out.push_str(&format!("(?:{} )?", alternation(alts))),
             PatternWord::Required(alts) => out.push_str(&format!("{} ", alternation(alts))),
         }
@@ -446,9 +465,9 @@ pub const MAX_PATTERN_BYTES: usize = 4096;
 /// Memory one compiled pattern may take (bytes; the regex crate's size limit).
 const MAX_COMPILED_PATTERN_BYTES: usize = 1 << 20;
 
-/// Translates one pattern into a regex over folded text (leading and trailing space included)
-/// and the anchors that prefilter it.
-fn compile_pattern(pattern: &str) -> Result<CompiledPattern, String> {
+/// A pattern's word slots, after the length check (a pattern past the limit is refused before
+/// anything else).
+fn checked_words(pattern: &str) -> Result<Vec<PatternWord>, String> {
     if pattern.len() > MAX_PATTERN_BYTES {
         return Err(format!(
             "a pattern of {} bytes is over the limit of {MAX_PATTERN_BYTES}: split it into \
@@ -456,7 +475,19 @@ fn compile_pattern(pattern: &str) -> Result<CompiledPattern, String> {
             pattern.len()
         ));
     }
-    let words = parse_pattern(pattern)?;
+    parse_pattern(pattern)
+}
+
+/// The regex source of one pattern over folded text (a space at each end), for other lexicons
+/// written in the pack syntax (the manipulation cues of `super::cues`).
+pub(crate) fn pattern_source(pattern: &str) -> Result<String, String> {
+    checked_words(pattern).map(|words| regex_of(&words))
+}
+
+/// Translates one pattern into a regex over folded text (leading and trailing space included)
+/// and the anchors that prefilter it.
+fn compile_pattern(pattern: &str) -> Result<CompiledPattern, String> {
+    let words = checked_words(pattern)?;
     let regex = regex::RegexBuilder::new(&regex_of(&words))
         .size_limit(MAX_COMPILED_PATTERN_BYTES)
         .build()
@@ -703,6 +734,18 @@ mod tests {
         assert!(re.is_match(norm.text()));
         let re = compile_pattern("que te preocup*").unwrap().regex;
         assert!(re.is_match(Normalized::new("¿Qué te preocupa?").text()));
+    }
+
+    #[test]
+    fn bounded_gaps_span_up_to_their_word_count() {
+        let re = compile_pattern("is it ..5 convenient").unwrap().regex;
+        let hit = |t: &str| re.is_match(Normalized::new(t).text());
+        assert!(hit("is it convenient"));
+        assert!(hit("is it by any chance right now convenient"));
+        assert!(!hit("is it by any chance right now quite convenient"));
+        for bad in ["a ..0 b", "a ..9 b", "a ..x b", "..2 a", "a ..2"] {
+            assert!(compile_pattern(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
-//! One pass over a transcript: personal data, phrase rules, missing required phrases and fact
-//! claims, turned into `Finding`s with masked excerpts, byte spans, lines and time ranges.
+//! One pass over a transcript: personal data, phrase rules, the manipulation cue layer, missing
+//! required phrases and fact claims, turned into `Finding`s with masked excerpts, byte spans, lines
+//! and time ranges.
 
+use super::cues;
 use super::facts::{self, Claim, FactSet};
 use super::normalize::Normalized;
 use super::pii::{find_pii, find_pii_across, number_at_edge, Context, PiiHit};
@@ -157,6 +159,7 @@ pub fn scan_with_claims(
     let mut findings = Vec::new();
     let mut claims = Vec::new();
     let mut required_said = Vec::with_capacity(transcript.segments.len());
+    let mut found_cues: Vec<cues::FoundCue> = Vec::new();
     let mut previous: Option<Normalized> = None;
     let mut previous_pii: Vec<PiiHit> = Vec::new();
     let mut spare: Option<Normalized> = None;
@@ -204,12 +207,26 @@ pub fn scan_with_claims(
             }
         }
         findings[first..].sort_by_key(reading_order);
+        if agent_turns[i] {
+            found_cues.extend(cues::find(&languages, &norm).into_iter().map(|hit| {
+                let span = norm.original_span(hit.start, hit.end, &seg.text);
+                cues::FoundCue {
+                    kind: hit.kind,
+                    segment: i,
+                    span,
+                    text: cue_words(seg, span, &scan.pii, options.show_pii),
+                }
+            }));
+        }
         required_said.push(required_categories(rules, &scan.phrases));
         spare = previous.replace(norm);
         previous_pii = scan.pii;
     }
     if !findings.is_sorted_by_key(reading_order) {
         findings.sort_by_key(reading_order);
+    }
+    if let Some(f) = cue_finding(transcript, &found_cues, options) {
+        insert_in_order(&mut findings, vec![f]);
     }
     if agent.is_some() {
         let missing = missing_required(
@@ -223,6 +240,37 @@ pub fn scan_with_claims(
         insert_in_order(&mut findings, missing);
     }
     (findings, claims)
+}
+
+/// A cue's words as said, or its masked excerpt where it overlaps personal data.
+fn cue_words(seg: &Segment, span: (usize, usize), pii: &[PiiHit], show_pii: bool) -> String {
+    if !show_pii && pii.iter().any(|h| h.start < span.1 && h.end > span.0) {
+        excerpt(&seg.text, span, pii, false)
+    } else {
+        seg.text[span.0..span.1].to_string()
+    }
+}
+
+/// The transcript's one `manipulation` finding from the cue layer ([`cues::finding`]), placed at
+/// its first cue.
+fn cue_finding(
+    transcript: &Transcript,
+    found: &[cues::FoundCue],
+    options: &ScanOptions,
+) -> Option<Finding> {
+    let mut f = cues::finding(found)?;
+    let first = &found[0];
+    let seg = &transcript.segments[first.segment];
+    locate(
+        &mut f,
+        seg,
+        first.segment,
+        first.span,
+        &words_in_span(seg, first.span),
+        &segment_pii(transcript, first.segment, true),
+        options.show_pii,
+    );
+    Some(f)
 }
 
 /// Findings are listed by line, then by where they start in it.

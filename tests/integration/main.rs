@@ -12,6 +12,8 @@ mod decode;
 // fuzz targets' functions on their regression corpus and mutated inputs.
 mod claims;
 mod harnesses;
+mod paraphrase;
+mod pressure;
 mod scan;
 mod staged;
 

@@ -30,7 +30,7 @@ use callqa::model::{FindingKind, Recording};
 use callqa::pipeline::{judge_conversation, measure_file};
 
 /// The realdev folder, or `None` after printing why the test is skipped.
-fn realdev() -> Option<PathBuf> {
+pub fn realdev() -> Option<PathBuf> {
     let dir = match std::env::var_os("CALLQA_REALDEV") {
         Some(dir) => PathBuf::from(dir),
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/realdev"),
