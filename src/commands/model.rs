@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use crate::asr::fetch::{fetch as fetch_f16, fetch_quantized};
-use crate::asr::model::{import_ct2_as, known_model, list_installed, models_dir};
+use crate::asr::model::{
+    import_ct2_as, known_model, list_installed, locate, models_dir, ModelSource,
+};
 use crate::asr::quantize::Quantization;
 use crate::config::Terminal;
 use crate::exit_codes::ExitCode;
@@ -48,10 +50,15 @@ pub fn import(
     Ok(ExitCode::Success)
 }
 
-/// `callqa model list`: installed models, their shape and whether they match a pinned build.
+/// `callqa model list`: installed models, their shape, whether they match a pinned build, and
+/// which one `analyze` uses without `--model`.
 pub fn list() -> anyhow::Result<ExitCode> {
     let dir = models_dir();
     let installed = list_installed(&dir)?;
+    let in_use = match locate(None, std::env::var_os("CALLQA_MODEL").map(Into::into), &dir) {
+        Ok(ModelSource::File(path)) => Some(path),
+        _ => None,
+    };
     if installed.is_empty() {
         println!("no models in {} (run `callqa model fetch`)", dir.display());
     }
@@ -74,7 +81,12 @@ pub fn list() -> anyhow::Result<ExitCode> {
                     .unwrap_or_default()
             ),
         };
-        println!("{}: {status}", model.path.display());
+        let used = if in_use.as_ref() == Some(&model.path) {
+            " (used by analyze)"
+        } else {
+            ""
+        };
+        println!("{}: {status}{used}", model.path.display());
     }
     Ok(ExitCode::Success)
 }
