@@ -111,7 +111,9 @@ pub fn tensor_bytes(ty: u32, elements: usize) -> Option<usize> {
     let q = Quantization::ALL
         .into_iter()
         .find(|q| q.ggml_type() == ty)?;
-    (elements % BLOCK_VALUES == 0).then(|| elements / BLOCK_VALUES * q.block_bytes())
+    elements
+        .is_multiple_of(BLOCK_VALUES)
+        .then(|| elements / BLOCK_VALUES * q.block_bytes())
 }
 
 /// Why a file could not be quantized.
@@ -426,8 +428,11 @@ mod tests {
         ]
     }
 
-    /// Walks a ggml file's tensors: (name, dims, type, data bytes).
-    fn read_tensors(bytes: &[u8]) -> (Vec<i32>, Vec<(String, Vec<usize>, u32, Vec<u8>)>) {
+    /// One stored tensor: name, dims, ggml type, data bytes.
+    type StoredTensor = (String, Vec<usize>, u32, Vec<u8>);
+
+    /// Walks a ggml file: its 11 hyper-parameters and its tensors.
+    fn read_tensors(bytes: &[u8]) -> (Vec<i32>, Vec<StoredTensor>) {
         let i32_at = |at: usize| i32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
         let header: Vec<i32> = (0..11).map(|i| i32_at(4 + 4 * i)).collect();
         let mut at = 48 + 8 + 6 * 4;
