@@ -29,8 +29,8 @@ const MIN_NEW_SPEECH_S: f64 = 10.0;
 /// Language probability (0..1) of the first window at which detection stops there, skipping the
 /// other windows (an encoder pass each). When one window is not enough whisper spreads its
 /// probability over related languages (Russian / Czech ...), so a wrong single-window answer comes
-/// with a split probability; 0.8 leaves the extra windows to those unclear cases (README "Speech
-/// recognition" lists what the first windows of the samples scored).
+/// with a split probability; 0.8 leaves the extra windows to those unclear cases (README "Limits",
+/// language detection: what the first windows of the real-speech clips scored).
 const EARLY_STOP_PROBABILITY: f32 = 0.8;
 const RATE_HZ: usize = 16_000;
 
