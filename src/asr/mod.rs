@@ -7,6 +7,7 @@ pub mod fetch;
 pub mod filter;
 pub mod gate;
 pub mod model;
+pub mod quantize;
 pub mod run;
 pub mod speakers;
 pub mod transcribe;
@@ -19,6 +20,7 @@ use crate::audio::DecodeError;
 use convert::ConvertError;
 use ct2::Ct2Error;
 use model::ModelError;
+use quantize::QuantizeError;
 
 /// The whisper.cpp version compiled into this binary (e.g. `1.7.6`).
 pub fn whisper_version() -> &'static str {
@@ -134,6 +136,18 @@ pub enum AsrError {
     ConvertedHash {
         actual: String,
         pinned: &'static str,
+    },
+    #[error("cannot quantize {}", path.display())]
+    Quantize {
+        path: PathBuf,
+        #[source]
+        source: QuantizeError,
+    },
+    #[error("there is no pinned {quantization} build of `{model}` (quantized builds: {known}); quantize your own with `callqa model import DIR -o FILE --quantize {quantization}`")]
+    NoQuantizedBuild {
+        model: &'static str,
+        quantization: &'static str,
+        known: String,
     },
     #[error("cannot install the speech model (`callqa analyze --no-transcribe` gives the acoustic report without it)")]
     Install(#[source] Box<AsrError>),

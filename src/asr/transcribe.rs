@@ -26,6 +26,12 @@ const MIN_LANGUAGE_WINDOW_S: f64 = 2.0;
 /// A further language window of a channel must start this much later than the ones already taken,
 /// seconds: a window that mostly repeats another costs a full encoder pass and adds no evidence.
 const MIN_NEW_SPEECH_S: f64 = 10.0;
+/// Language probability (0..1) of the first window at which detection stops there, skipping the
+/// other windows (an encoder pass each). When one window is not enough whisper spreads its
+/// probability over related languages (Russian / Czech ...), so a wrong single-window answer comes
+/// with a split probability; 0.8 leaves the extra windows to those unclear cases (README "Limits",
+/// language detection: what the first windows of the real-speech clips scored).
+const EARLY_STOP_PROBABILITY: f32 = 0.8;
 const RATE_HZ: usize = 16_000;
 
 /// How the recogniser decodes.
@@ -368,7 +374,8 @@ fn segment_words(
 
 /// Sums whisper's language probabilities over up to four 30 s windows of speech taken across the
 /// recording (start, middle, end, from every channel) and picks the most probable language; one
-/// window alone mistakes Russian for Czech here.
+/// window alone mistakes Russian for Czech here. Stops after the first window when that one is
+/// clear (see [`language_settled`]).
 fn detect_language(
     state: &mut WhisperState,
     channels: &[&CompactAudio],
@@ -379,7 +386,12 @@ fn detect_language(
         return Err(AsrError::TooLittleSpeech);
     }
     let mut summed: Vec<f32> = Vec::new();
+    let mut used = 0;
     for window in &windows {
+        if language_settled(&summed, used) {
+            break;
+        }
+        used += 1;
         state
             .pcm_to_mel(window, threads.max(1))
             .map_err(AsrError::Mel)?;
@@ -399,8 +411,15 @@ fn detect_language(
     let code = whisper_rs::get_lang_str(best as i32).ok_or(AsrError::UnknownLanguageId)?;
     Ok(Language {
         code: code.to_string(),
-        probability: Some(total / windows.len() as f32),
+        probability: Some(total / used as f32),
     })
+}
+
+/// Whether the language probabilities summed over the `windows` seen so far settle the language:
+/// after the first window only, when its most probable language has [`EARLY_STOP_PROBABILITY`] or
+/// more. Later windows always all run (their sum weighs every part of the call).
+fn language_settled(summed: &[f32], windows: usize) -> bool {
+    windows == 1 && summed.iter().any(|&p| p >= EARLY_STOP_PROBABILITY)
 }
 
 /// Up to [`LANGUAGE_WINDOWS`] 30 s windows spread over the channels' kept speech (start, middle,
@@ -442,6 +461,24 @@ mod tests {
             workers_within(3 * base, 705),
             1,
             "a bigger model leaves room for fewer"
+        );
+    }
+
+    #[test]
+    fn language_detection_stops_after_a_clear_first_window_only() {
+        assert!(!language_settled(&[], 0), "nothing seen yet");
+        assert!(language_settled(&[0.02, 0.93, 0.05], 1));
+        assert!(
+            language_settled(&[0.2, 0.8], 1),
+            "the threshold itself is clear"
+        );
+        assert!(
+            !language_settled(&[0.45, 0.40, 0.15], 1),
+            "an unclear window asks for more"
+        );
+        assert!(
+            !language_settled(&[0.5, 1.9], 2),
+            "once more windows ran, all of them run"
         );
     }
 

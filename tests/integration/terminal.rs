@@ -286,7 +286,8 @@ clitest!(
         let listed = stdout(&out);
         assert!(
             listed.contains(&dir.join("ggml-tiny.en.bin").display().to_string())
-                && listed.contains("DAMAGED"),
+                && listed.contains("DAMAGED")
+                && listed.contains("(used by analyze)"),
             "{listed}"
         );
         // A checkout's models/ (the working directory's) still comes first when it holds a model.
