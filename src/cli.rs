@@ -10,7 +10,7 @@ use crate::asr::quantize::Quantization;
 use crate::config::{
     AgentChannel, AnalyzeConfig, AsrConfig, ColorChoice, ConfigFile, MergeConfig, OutputFormat,
     RedactAudio, RedactWith, ReportConfig, RulesConfig, ScanConfig, ScanInput, Terminal,
-    DEFAULT_MAX_ASR_FACTOR,
+    DEFAULT_MAX_ASR_FACTOR, DEFAULT_MIN_ASR_BUDGET_S,
 };
 use crate::exit_codes::{ExitCode, ANALYZE_HELP, SCAN_HELP};
 use crate::model::Level;
@@ -399,9 +399,10 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub fast: bool,
     /// Cut the transcription of a recording after this many times its duration (wall clock),
-    /// with a warning in the report: a watchdog for whisper stuck in fallbacks.
-    #[arg(long, default_value_t = DEFAULT_MAX_ASR_FACTOR, value_name = "FACTOR")]
-    pub max_asr_factor: f64,
+    /// with a warning in the report: a watchdog for whisper stuck in fallbacks. Default: 30, and
+    /// never before 10 minutes.
+    #[arg(long, value_name = "FACTOR")]
+    pub max_asr_factor: Option<f64>,
     /// Also write a .txt, .srt and .vtt transcript per recording into this folder.
     #[arg(long)]
     pub transcripts: Option<PathBuf>,
@@ -553,6 +554,7 @@ impl AnalyzeArgs {
             None => ConfigFile::default(),
         };
         let jobs = jobs_for(self.jobs, cores())?;
+        let (max_asr_factor, min_asr_budget_s) = asr_watchdog(self.max_asr_factor)?;
         if self.vendor.as_deref().is_some_and(|v| v.trim().is_empty()) {
             bail!("--vendor needs a non-empty name");
         }
@@ -614,7 +616,8 @@ impl AnalyzeArgs {
                 },
                 fast: self.fast,
                 transcripts_dir: self.transcripts,
-                max_asr_factor: check_asr_factor(self.max_asr_factor)?,
+                max_asr_factor,
+                min_asr_budget_s,
             },
             verdict: file.verdict,
             vendor: self.vendor.map(|v| v.trim().to_string()),
@@ -654,12 +657,17 @@ fn jobs_for(asked: Option<usize>, cores: usize) -> anyhow::Result<usize> {
     }
 }
 
-/// `--max-asr-factor`: a finite number above 0, at most 1000.
-fn check_asr_factor(factor: f64) -> anyhow::Result<f64> {
+/// `--max-asr-factor`: a finite number above 0, at most 1000. Returns the factor and the
+/// watchdog's floor in seconds: the default factor comes with [`DEFAULT_MIN_ASR_BUDGET_S`], a
+/// factor the user gave with none.
+fn asr_watchdog(factor: Option<f64>) -> anyhow::Result<(f64, f64)> {
+    let Some(factor) = factor else {
+        return Ok((DEFAULT_MAX_ASR_FACTOR, DEFAULT_MIN_ASR_BUDGET_S));
+    };
     if !(factor > 0.0 && factor <= 1000.0) {
         bail!("--max-asr-factor must be a number above 0 and at most 1000 (got {factor}); the default is {DEFAULT_MAX_ASR_FACTOR}");
     }
-    Ok(factor)
+    Ok((factor, 0.0))
 }
 
 /// `auto` -> detect; otherwise a two- or three-letter lowercase language code.
@@ -677,6 +685,21 @@ fn parse_language(lang: &str) -> anyhow::Result<Option<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_watchdog_has_a_floor_a_given_factor_has_none() {
+        let (factor, floor) = asr_watchdog(None).unwrap();
+        let config = AsrConfig {
+            max_asr_factor: factor,
+            min_asr_budget_s: floor,
+            ..AsrConfig::default()
+        };
+        assert_eq!(config.asr_budget_s(4.0), DEFAULT_MIN_ASR_BUDGET_S);
+        assert_eq!(config.asr_budget_s(3600.0), 30.0 * 3600.0);
+        assert_eq!(asr_watchdog(Some(0.05)).unwrap(), (0.05, 0.0));
+        assert!(asr_watchdog(Some(f64::NAN)).is_err());
+        assert!(asr_watchdog(Some(0.0)).is_err());
+    }
 
     #[test]
     fn jobs_are_capped_at_a_multiple_of_the_cores() {

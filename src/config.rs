@@ -388,12 +388,26 @@ pub struct AsrConfig {
     /// `--max-asr-factor`: transcription of a recording is cut after this many times its
     /// duration (wall-clock seconds per second of audio).
     pub max_asr_factor: f64,
+    /// The watchdog never cuts before this many seconds: [`DEFAULT_MIN_ASR_BUDGET_S`] with the
+    /// default factor (a short clip on a busy machine is not stuck), 0 when the user set a factor.
+    pub min_asr_budget_s: f64,
+}
+
+impl AsrConfig {
+    /// Wall-clock seconds the transcription of a recording of `duration_s` seconds may take.
+    pub fn asr_budget_s(&self, duration_s: f64) -> f64 {
+        (self.max_asr_factor * duration_s).max(self.min_asr_budget_s)
+    }
 }
 
 /// Default `--max-asr-factor`: generous. Whisper `base` alone runs at 0.3-2x real time on 2
 /// busy cores, but several runs sharing them went past 10x; whisper stuck in its 8 temperature
 /// fallbacks does about 8 times the work.
 pub const DEFAULT_MAX_ASR_FACTOR: f64 = 30.0;
+
+/// Shortest transcription budget with the default factor, seconds: a 4 s clip got 120 s, which
+/// five whisper runs sharing two cores overran without being stuck.
+pub const DEFAULT_MIN_ASR_BUDGET_S: f64 = 600.0;
 
 impl Default for AsrConfig {
     fn default() -> Self {
@@ -405,6 +419,7 @@ impl Default for AsrConfig {
             fast: false,
             transcripts_dir: None,
             max_asr_factor: DEFAULT_MAX_ASR_FACTOR,
+            min_asr_budget_s: DEFAULT_MIN_ASR_BUDGET_S,
         }
     }
 }

@@ -558,9 +558,9 @@ fn transcribe_into(recording: &mut Recording, path: &Path, engine: &Engine, run:
         Ok((transcript, cut)) => {
             if cut && !crate::interrupt::requested() {
                 recording.warnings.push(format!(
-                    "transcription cut after {:.0} s ({} x the {:.1} s of audio, --max-asr-factor): \
+                    "transcription cut after {:.0} s (--max-asr-factor {}, {:.1} s of audio): \
                      the transcript and the text findings cover only the part decoded by then",
-                    config.asr.max_asr_factor * recording.duration_s,
+                    config.asr.asr_budget_s(recording.duration_s),
                     config.asr.max_asr_factor,
                     recording.duration_s
                 ));

@@ -55,9 +55,9 @@ pub type ProgressFn = Arc<dyn Fn(f64) + Send + Sync>;
 
 /// Transcribes `recording` (already measured: its channels carry the VAD's speech regions),
 /// telling `progress` the seconds of the recording done so far (channels one after the other).
-/// Decoding stops once it has run `config.max_asr_factor` times the recording's duration (or on
-/// Ctrl-C); the second value says whether it was cut so, the transcript then holding what was
-/// decoded by then.
+/// Decoding stops once it has run `config.asr_budget_s` seconds (`--max-asr-factor` times the
+/// recording's duration, at least the floor) or on Ctrl-C; the second value says whether it was
+/// cut so, the transcript then holding what was decoded by then.
 pub fn transcribe_recording(
     engine: &Engine,
     path: &Path,
@@ -66,7 +66,7 @@ pub fn transcribe_recording(
     threads: usize,
     progress: ProgressFn,
 ) -> Result<(Transcript, bool), AsrError> {
-    let budget = Duration::from_secs_f64(config.max_asr_factor * recording.duration_s);
+    let budget = Duration::from_secs_f64(config.asr_budget_s(recording.duration_s));
     let deadline = Instant::now().checked_add(budget);
     let (channels, dual_mono) = gated_channels(path, recording)?;
     let channels: Vec<CompactAudio> = if dual_mono {
