@@ -12,16 +12,6 @@ use callqa::text::rules::RuleSet;
 use callqa::text::scan::ScanOptions;
 use libfuzzer_sys::fuzz_target;
 
-/// Input layouts; the first input byte picks one.
-const FORMATS: [InputFormat; 6] = [
-    InputFormat::Auto,
-    InputFormat::Text,
-    InputFormat::SpeakerLines,
-    InputFormat::Srt,
-    InputFormat::Vtt,
-    InputFormat::Json,
-];
-
 /// Facts that the claims parser binds prices, days and percentages to.
 const FACTS: &str = include_str!("../../samples/facts.toml");
 
@@ -39,7 +29,8 @@ fuzz_target!(|data: &[u8]| {
     let Some((&pick, bytes)) = data.split_first() else {
         return;
     };
-    let format = FORMATS[usize::from(pick) % FORMATS.len()];
+    // The first byte picks the layout.
+    let format = InputFormat::ALL[usize::from(pick) % InputFormat::ALL.len()];
     let text = String::from_utf8_lossy(bytes);
     for show_pii in [false, true] {
         let options = ScanOptions {

@@ -73,13 +73,8 @@ fn unheard_speech(
     let heard: Vec<(f64, f64)> = transcript
         .segments
         .iter()
-        .flat_map(|s| -> Vec<(f64, f64)> {
-            if s.words.is_empty() {
-                s.start_s.zip(s.end_s).into_iter().collect()
-            } else {
-                s.words.iter().map(|w| (w.start_s, w.end_s)).collect()
-            }
-        })
+        .flat_map(redact::timed_pieces)
+        .map(|(_, start, end)| (start, end))
         .collect();
     let mut anchors = redact::cue_times(transcript);
     anchors.extend(hidden.iter().map(|(_, end)| *end));

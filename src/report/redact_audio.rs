@@ -27,25 +27,37 @@ pub enum Fill {
 /// or end before they start are skipped.
 pub fn sample_ranges(spans_s: &[(f64, f64)], rate_hz: u32, pad_s: f64) -> Vec<Range<u64>> {
     let rate = f64::from(rate_hz);
-    let mut ranges: Vec<Range<u64>> = spans_s
+    let frames: Vec<(u64, u64)> = spans_s
         .iter()
         .filter(|(start, end)| start.is_finite() && end.is_finite() && end >= start)
         .map(|&(start, end)| {
             let from = ((start - pad_s).max(0.0) * rate).floor() as u64;
             let to = ((end + pad_s).max(0.0) * rate).ceil() as u64;
-            from..to
+            (from, to)
         })
-        .filter(|r| r.start < r.end)
+        .filter(|(from, to)| from < to)
         .collect();
-    ranges.sort_by_key(|r| r.start);
-    let mut merged: Vec<Range<u64>> = Vec::with_capacity(ranges.len());
-    for range in ranges {
-        match merged.last_mut() {
-            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
-            _ => merged.push(range),
+    merge_overlapping(frames)
+        .into_iter()
+        .map(|(from, to)| from..to)
+        .collect()
+}
+
+/// Ranges (start, end) sorted by start and merged where they touch or overlap.
+fn merge_overlapping<T: PartialOrd + Copy>(mut list: Vec<(T, T)>) -> Vec<(T, T)> {
+    list.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+    let mut out: Vec<(T, T)> = Vec::with_capacity(list.len());
+    for (start, end) in list {
+        match out.last_mut() {
+            Some(last) if start <= last.1 => {
+                if end > last.1 {
+                    last.1 = end;
+                }
+            }
+            _ => out.push((start, end)),
         }
     }
-    merged
+    out
 }
 
 /// Shortest stretch of speech without a transcribed word that counts as unheard, seconds.
@@ -69,10 +81,12 @@ pub fn unheard_after_cues(
     heard_s: &[(f64, f64)],
     anchors_s: &[f64],
 ) -> Vec<(f64, f64)> {
-    let heard = merged(
+    let heard = merge_overlapping(
         heard_s
             .iter()
-            .map(|&(start, end)| (start - HEARD_PAD_S, end + HEARD_PAD_S)),
+            .filter(|(s, e)| s.is_finite() && e.is_finite() && e >= s)
+            .map(|&(start, end)| (start - HEARD_PAD_S, end + HEARD_PAD_S))
+            .collect(),
     );
     let mut unheard = Vec::new();
     for &(start, end) in speech_s.iter().filter(|(s, e)| s.is_finite() && e >= s) {
@@ -94,22 +108,6 @@ pub fn unheard_after_cues(
                 .any(|&a| a <= start + HEARD_PAD_S && start - a <= UNHEARD_REACH_S)
     });
     unheard
-}
-
-/// Time ranges sorted and merged where they overlap; non-finite ones dropped.
-fn merged(ranges: impl Iterator<Item = (f64, f64)>) -> Vec<(f64, f64)> {
-    let mut list: Vec<(f64, f64)> = ranges
-        .filter(|(s, e)| s.is_finite() && e.is_finite() && e >= s)
-        .collect();
-    list.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut out: Vec<(f64, f64)> = Vec::with_capacity(list.len());
-    for (start, end) in list {
-        match out.last_mut() {
-            Some(last) if start <= last.1 => last.1 = last.1.max(end),
-            _ => out.push((start, end)),
-        }
-    }
-    out
 }
 
 /// Replaces, in a block of per-channel samples whose first frame is frame `start` of the

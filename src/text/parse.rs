@@ -23,6 +23,16 @@ pub enum InputFormat {
 }
 
 impl InputFormat {
+    /// Every layout, `Auto` first (the fuzz target and the mutation tests pick from these).
+    pub const ALL: [InputFormat; 6] = [
+        InputFormat::Auto,
+        InputFormat::Text,
+        InputFormat::SpeakerLines,
+        InputFormat::Srt,
+        InputFormat::Vtt,
+        InputFormat::Json,
+    ];
+
     /// The format a file name suggests (`.srt`, `.vtt`, `.json`), else `Auto`.
     pub fn from_extension(name: &str) -> Self {
         let lower = name.to_lowercase();

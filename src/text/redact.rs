@@ -132,17 +132,7 @@ pub fn masked_times(transcript: &Transcript, findings: &[Finding]) -> Vec<(f64, 
 pub fn cue_times(transcript: &Transcript) -> Vec<f64> {
     let mut tokens: Vec<(String, f64)> = Vec::new();
     for segment in &transcript.segments {
-        let timed: Vec<(&str, Option<f64>)> = if segment.words.is_empty() {
-            vec![(segment.text.as_str(), segment.end_s)]
-        } else {
-            segment
-                .words
-                .iter()
-                .map(|w| (w.text.as_str(), Some(w.end_s)))
-                .collect()
-        };
-        for (text, end) in timed {
-            let Some(end) = end else { continue };
+        for (text, _, end) in timed_pieces(segment) {
             for token in Normalized::fold(text, false).split_whitespace() {
                 tokens.push((token.to_string(), end));
             }
@@ -164,6 +154,25 @@ pub fn cue_times(transcript: &Transcript) -> Vec<f64> {
     }
     times.dedup();
     times
+}
+
+/// A segment's words with their times (text, start, end seconds), or the whole segment as one
+/// piece when whisper gave no word timing (nothing when it has no times at all).
+pub fn timed_pieces(segment: &Segment) -> Vec<(&str, f64, f64)> {
+    if segment.words.is_empty() {
+        segment
+            .start_s
+            .zip(segment.end_s)
+            .map(|(start, end)| (segment.text.as_str(), start, end))
+            .into_iter()
+            .collect()
+    } else {
+        segment
+            .words
+            .iter()
+            .map(|w| (w.text.as_str(), w.start_s, w.end_s))
+            .collect()
+    }
 }
 
 /// Every language's personal-data cues, folded, split into words.

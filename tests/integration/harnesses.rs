@@ -163,20 +163,12 @@ fn mutated_transcripts_never_panic() {
     let mut paths = files_in("tests/text-set/en", &[".txt", ".srt", ".vtt"]);
     paths.extend(files_in("tests/text-set/pii", &[".txt"]));
     paths.extend(files_in("tests/fixtures/fuzz/transcript", &[""]));
-    const FORMATS: [InputFormat; 6] = [
-        InputFormat::Auto,
-        InputFormat::Text,
-        InputFormat::SpeakerLines,
-        InputFormat::Srt,
-        InputFormat::Vtt,
-        InputFormat::Json,
-    ];
     let mut pick = 0;
     mutated(&read_all(paths), 0x7e57_5ca1_0000_0001, |_, bytes| {
         pick += 1;
         scan_both_ways(
             &String::from_utf8_lossy(bytes),
-            FORMATS[pick % FORMATS.len()],
+            InputFormat::ALL[pick % InputFormat::ALL.len()],
         )
     });
 }

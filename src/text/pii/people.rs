@@ -54,6 +54,7 @@ fn words(text: &str) -> Vec<Word> {
 struct Gazetteer {
     given: HashSet<String>,
     titles: HashSet<String>,
+    /// Folded, each with a space in front (matched as whole words at the end of a text).
     self_intros: Vec<String>,
 }
 
@@ -76,7 +77,7 @@ fn gazetteer() -> &'static Gazetteer {
             given,
             titles: lang::words(|l| &l.pii.names.titles).map(fold).collect(),
             self_intros: lang::words(|l| &l.pii.names.self_intros)
-                .map(fold)
+                .map(|w| format!(" {}", fold(w)))
                 .collect(),
         }
     })
@@ -140,20 +141,14 @@ fn name_start(
     g: &Gazetteer,
 ) -> Option<(usize, &'static str)> {
     let word = words[i];
-    if i + 1 >= words.len() {
+    // Both shapes need a surname next: checked first, so most words are never folded.
+    if !words.get(i + 1).is_some_and(|next| is_surname(text, next)) {
         return None;
     }
     let folded = Normalized::fold(&text[word.start..word.end], false);
-    if word.capital
-        && g.given.contains(&folded)
-        && joined(text, words, i)
-        && is_surname(text, &words[i + 1])
-    {
+    if word.capital && g.given.contains(&folded) && joined(text, words, i) {
         Some((i, "a person's full name"))
-    } else if g.titles.contains(&folded)
-        && after_title(text, words, i)
-        && is_surname(text, &words[i + 1])
-    {
+    } else if g.titles.contains(&folded) && after_title(text, words, i) {
         Some((i + 1, "a person's name after a title"))
     } else {
         None
@@ -162,14 +157,17 @@ fn name_start(
 
 /// Whether words `i` and `i + 1` are separated by spaces only.
 fn joined(text: &str, words: &[Word], i: usize) -> bool {
-    let gap = &text[words[i].end..words[i + 1].start];
-    !gap.is_empty() && gap.chars().all(char::is_whitespace)
+    only_spaces(&text[words[i].end..words[i + 1].start])
 }
 
 /// Whether words `i` (a title) and `i + 1` are separated by spaces, or a dot and spaces.
 fn after_title(text: &str, words: &[Word], i: usize) -> bool {
     let gap = &text[words[i].end..words[i + 1].start];
-    let gap = gap.strip_prefix('.').unwrap_or(gap);
+    only_spaces(gap.strip_prefix('.').unwrap_or(gap))
+}
+
+/// A gap of one or more whitespace characters and nothing else.
+fn only_spaces(gap: &str) -> bool {
     !gap.is_empty() && gap.chars().all(char::is_whitespace)
 }
 
@@ -186,9 +184,7 @@ fn after_self_intro(text: &str, at: usize, g: &Gazetteer) -> bool {
         from += 1;
     }
     let before = format!(" {}", Normalized::fold(&text[from..at], false));
-    g.self_intros
-        .iter()
-        .any(|intro| before.ends_with(&format!(" {intro}")))
+    g.self_intros.iter().any(|intro| before.ends_with(intro))
 }
 
 fn name_hit(text: &str, span: (usize, usize), reason: &'static str) -> PiiHit {
