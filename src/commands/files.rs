@@ -37,18 +37,34 @@ fn read_config_text(path: &Path, what: &str) -> anyhow::Result<String> {
 
 /// UTF-8 text from bytes, or why not: empty, binary, or not UTF-8 (with the line of the bad byte).
 pub(crate) fn decode_text(bytes: Vec<u8>) -> Result<String, String> {
-    if bytes[..bytes.len().min(BINARY_SNIFF_BYTES)].contains(&0) {
+    if looks_binary(&bytes) {
         return Err("looks like a binary file, not text".into());
     }
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-        format!("line {line}: not UTF-8 text (invalid byte at offset {at}); convert it to UTF-8")
-    })?;
+    let text = utf8_text(bytes, 0, 0)?;
     if text.trim_start_matches('\u{feff}').trim().is_empty() {
         return Err("is empty: nothing to scan".into());
     }
     Ok(text)
+}
+
+/// Whether the start of a file holds a NUL byte: binary, not text.
+pub(crate) fn looks_binary(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(BINARY_SNIFF_BYTES)].contains(&0)
+}
+
+/// UTF-8 text from bytes that follow `lines_before` lines and `offset_before` bytes of a file,
+/// or a message naming the line and offset of the first bad byte.
+pub(crate) fn utf8_text(
+    bytes: Vec<u8>,
+    lines_before: usize,
+    offset_before: usize,
+) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = lines_before + e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        let at = offset_before + at;
+        format!("line {line}: not UTF-8 text (invalid byte at offset {at}); convert it to UTF-8")
+    })
 }
 
 /// Reads extra rule packs (`--rules FILE`), each error naming its file and line.

@@ -6,6 +6,7 @@ mod files;
 pub mod merge;
 pub mod model;
 mod output;
+mod pieces;
 mod provenance;
 mod redact_audio;
 pub mod report;

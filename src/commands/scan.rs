@@ -1,22 +1,24 @@
 //! `callqa scan`: read transcripts from files or stdin, run the pure text analysis, print findings
 //! (human or JSON) and pick the exit code.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Write};
 
 use serde::Serialize;
 
-use super::files::{decode_text, load_facts, load_packs};
+use super::files::{load_facts, load_packs};
 use super::output::{enum_name, ignore_broken_pipe, write_record, Paint};
+use super::pieces::{Pieces, PIECE_BYTES};
 use crate::config::{OutputFormat, ScanConfig, ScanInput, Terminal};
 use crate::conversation;
 use crate::escape;
 use crate::exit_codes::ExitCode;
-use crate::model::{Finding, InputError, SCHEMA};
+use crate::model::{Finding, FindingKind, InputError, SCHEMA};
 use crate::text::facts::{self, Claim};
-use crate::text::parse::{parse_input, InputFormat, ParseError, ParsedInput};
+use crate::text::parse::{parse_input, parse_piece, InputFormat, ParseError};
 use crate::text::redact;
 use crate::text::rules::RuleSet;
-use crate::text::scan::{scan_with_claims, ScanOptions};
+use crate::text::scan::ScanOptions;
+use crate::text::stream::PieceScan;
 
 #[derive(Debug, Serialize)]
 struct SourceFindings {
@@ -55,51 +57,84 @@ enum ScanRecord<'a> {
     },
 }
 
-fn read_input(input: &ScanInput) -> Result<String, String> {
-    let mut bytes = Vec::new();
-    let read = match input {
-        ScanInput::Stdin => std::io::stdin().lock().read_to_end(&mut bytes).map(|_| ()),
-        ScanInput::File(path) => std::fs::read(path).map(|b| bytes = b),
-    };
-    read.map_err(|e| format!("cannot read: {e}"))?;
-    decode_text(bytes)
-}
-
-/// Moves findings from segment coordinates to input coordinates (input line, byte offsets in the input).
-fn to_input_coordinates(findings: &mut [Finding], claims: &mut [Claim], parsed: &ParsedInput) {
-    let source_of = |line: Option<usize>| line.and_then(|l| parsed.sources.get(l - 1));
-    for f in findings.iter_mut() {
-        if let Some(src) = source_of(f.line) {
-            if let (Some(offset), Some([s, e])) = (src.offset, f.span) {
-                f.span = Some([s + offset, e + offset]);
-            }
-            f.line = Some(src.line);
-        }
-    }
-    for c in claims.iter_mut() {
-        if let Some(src) = source_of(Some(c.line)) {
-            c.line = src.line;
-        }
-    }
-}
-
 /// One transcript's text parsed in `format` and scanned: its findings (personal data masked unless
 /// `options.show_pii`) and claims, in input coordinates (lines and byte offsets of `text`). No
-/// I/O: this is what `scan` runs per input and what the `transcript` fuzz target drives.
+/// I/O: this is what the `transcript` fuzz target drives; `scan` reads its inputs with
+/// [`scan_reader`], which gives the same for any text shorter than a piece.
 pub fn scan_text(
     text: &str,
     format: InputFormat,
     rules: &RuleSet,
     options: &ScanOptions,
 ) -> Result<(Vec<Finding>, Vec<Claim>), ParseError> {
-    let mut parsed = parse_input(text, format)?;
-    let (mut findings, mut claims) = scan_with_claims(rules, &parsed.transcript, options);
-    findings.push(conversation::analyze_text(&parsed.transcript));
-    if !options.show_pii {
-        redact::mask_transcript_findings(&mut parsed.transcript, &mut findings);
+    let parsed = parse_input(text, format)?;
+    let mut scan = PieceScan::new(rules, &parsed.transcript, options);
+    let staged = conversation::analyze_text(&parsed.transcript);
+    scan.feed(parsed, vec![staged]);
+    Ok(scan.finish())
+}
+
+/// A transcript read and scanned in pieces of about `piece_bytes` (see [`pieces`](super::pieces)):
+/// what [`scan_text`] gives for the whole text, with memory bounded by a piece and the findings.
+/// Where the input is longer than a piece, the agent and the language are judged on the first
+/// piece, and so is the staged-call finding (its details say on how many segments).
+pub fn scan_reader(
+    reader: impl BufRead,
+    format: InputFormat,
+    rules: &RuleSet,
+    options: &ScanOptions,
+    piece_bytes: usize,
+) -> Result<(Vec<Finding>, Vec<Claim>), String> {
+    let mut pieces = Pieces::new(reader, format, piece_bytes);
+    let mut scan: Option<PieceScan> = None;
+    let (mut first_segments, mut count) = (0, 0);
+    while let Some(piece) = pieces.next_piece()? {
+        let parsed =
+            parse_piece(&piece.text, pieces.format(), &piece.start).map_err(|e| e.to_string())?;
+        drop(piece);
+        pieces.continue_speaker(
+            parsed
+                .transcript
+                .segments
+                .last()
+                .and_then(|s| s.speaker.clone()),
+        );
+        count += 1;
+        match scan.as_mut() {
+            Some(scan) => scan.feed(parsed, Vec::new()),
+            None => {
+                first_segments = parsed.transcript.segments.len();
+                let staged = conversation::analyze_text(&parsed.transcript);
+                let mut first = PieceScan::new(rules, &parsed.transcript, options);
+                first.feed(parsed, vec![staged]);
+                scan = Some(first);
+            }
+        }
     }
-    to_input_coordinates(&mut findings, &mut claims, &parsed);
+    let Some(scan) = scan else {
+        return Err("is empty: nothing to scan".into());
+    };
+    let (mut findings, claims) = scan.finish();
+    if count > 1 {
+        let staged = findings.iter_mut().rev();
+        if let Some(f) = staged
+            .into_iter()
+            .find(|f| f.kind == FindingKind::StagedDialogue)
+        {
+            f.details
+                .insert("judged_on_first_segments".into(), first_segments.into());
+        }
+    }
     Ok((findings, claims))
+}
+
+fn open_input(input: &ScanInput) -> Result<Box<dyn BufRead>, String> {
+    Ok(match input {
+        ScanInput::Stdin => Box::new(std::io::stdin().lock()),
+        ScanInput::File(path) => Box::new(std::io::BufReader::new(
+            std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?,
+        )),
+    })
 }
 
 /// `callqa scan`: scans every input, prints the findings, returns the exit code.
@@ -129,8 +164,8 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<ExitCode> {
         let format = config
             .format
             .unwrap_or_else(|| InputFormat::from_extension(&name));
-        let scanned = read_input(input)
-            .and_then(|text| scan_text(&text, format, &rules, &options).map_err(|e| e.to_string()));
+        let scanned = open_input(input)
+            .and_then(|reader| scan_reader(reader, format, &rules, &options, PIECE_BYTES));
         match scanned {
             Ok((findings, claims)) => {
                 let source = SourceFindings {
@@ -286,4 +321,137 @@ fn write_human(
             summary.join(", ")
         }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::facts::FactSet;
+
+    /// Every labelled transcript of a folder of tests/text-set, one after another, after an
+    /// agent's first line (a piece judges the agent on the first piece, the whole on every line).
+    fn joined(folder: &str) -> String {
+        let mut files: Vec<_> = std::fs::read_dir(format!("tests/text-set/{folder}"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        let calls = files.iter().map(|p| std::fs::read_to_string(p).unwrap());
+        std::iter::once("Agent: Good morning.\n".to_string())
+            .chain(calls)
+            .collect()
+    }
+
+    /// The same lines as SRT cues, two seconds each.
+    fn as_srt(text: &str) -> String {
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .enumerate()
+            .map(|(i, l)| {
+                let (a, b) = (2 * i, 2 * i + 2);
+                format!(
+                    "{}\n00:{:02}:{:02},000 --> 00:{:02}:{:02},000\n{l}\n\n",
+                    i + 1,
+                    a / 60 % 60,
+                    a % 60,
+                    b / 60 % 60,
+                    b % 60
+                )
+            })
+            .collect()
+    }
+
+    fn without_staged(findings: Vec<Finding>) -> Vec<String> {
+        findings
+            .into_iter()
+            .filter(|f| f.kind != FindingKind::StagedDialogue)
+            .map(|f| serde_json::to_string(&f).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn pieces_give_the_findings_and_claims_of_the_whole() {
+        let rules = RuleSet::builtin();
+        let facts = FactSet::parse(
+            "facts",
+            &std::fs::read_to_string("samples/facts.toml").unwrap(),
+        )
+        .unwrap();
+        let languages = ["en", "ru", "es"].map(String::from);
+        for show_pii in [false, true] {
+            let options = ScanOptions {
+                languages: &languages,
+                show_pii,
+                facts: Some(&facts),
+            };
+            for folder in ["en", "es", "ru", "pii"] {
+                let lines = joined(folder);
+                for (text, format) in [
+                    (as_srt(&lines), InputFormat::Srt),
+                    (lines, InputFormat::Auto),
+                ] {
+                    let (whole, whole_claims) = scan_text(&text, format, &rules, &options).unwrap();
+                    assert!(whole.len() > 10, "{folder}: too few findings to compare");
+                    for piece_bytes in [150, 1000, 4000] {
+                        let (pieces, claims) =
+                            scan_reader(text.as_bytes(), format, &rules, &options, piece_bytes)
+                                .unwrap();
+                        let staged = pieces
+                            .iter()
+                            .filter(|f| f.kind == FindingKind::StagedDialogue);
+                        assert_eq!(staged.count(), 1);
+                        assert_eq!(
+                            without_staged(pieces),
+                            without_staged(whole.clone()),
+                            "{folder} {format:?} in pieces of {piece_bytes} bytes, show_pii {show_pii}"
+                        );
+                        let json = |c: &[Claim]| serde_json::to_string(c).unwrap();
+                        assert_eq!(json(&claims), json(&whole_claims));
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_card_said_across_a_piece_boundary_is_found_and_masked() {
+        let rules = RuleSet::builtin();
+        let options = ScanOptions::default();
+        let filler = "Agent: Thank you for waiting, let me check that for you.\n".repeat(20);
+        let text =
+            format!("{filler}Client: my card is 4111 1111\nClient: 1111 1111 thanks\n{filler}");
+        for piece_bytes in [1, filler.len(), filler.len() + 30] {
+            let (findings, _) = scan_reader(
+                text.as_bytes(),
+                InputFormat::Auto,
+                &rules,
+                &options,
+                piece_bytes,
+            )
+            .unwrap();
+            let cards: Vec<_> = findings
+                .iter()
+                .filter(|f| f.category == "card_number")
+                .collect();
+            assert_eq!(cards.len(), 2, "pieces of {piece_bytes}: {findings:#?}");
+            let shown = serde_json::to_string(&findings).unwrap();
+            assert!(
+                !shown.contains("4111 1111") && !shown.contains("1111 1111"),
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_reader_reports_empty_binary_and_bad_utf8_input_with_its_line() {
+        let rules = RuleSet::builtin();
+        let options = ScanOptions::default();
+        let scan = |bytes: &[u8], piece| {
+            scan_reader(bytes, InputFormat::Auto, &rules, &options, piece).unwrap_err()
+        };
+        assert!(scan(b" \n\n \n", 1).contains("empty"));
+        assert!(scan(b"abc\0def\n", 1).contains("binary"));
+        let bad = scan(b"Agent: hello\nClient: fine\nAgent: caf\xe9\n", 1);
+        assert!(bad.starts_with("line 3: not UTF-8"), "{bad}");
+    }
 }

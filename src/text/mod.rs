@@ -14,6 +14,7 @@ pub mod quantity;
 pub mod redact;
 pub mod rules;
 pub mod scan;
+pub mod stream;
 
 pub use facts::{Claim, FactSet};
 pub use rules::{RuleSet, TextError};

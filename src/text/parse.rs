@@ -90,16 +90,47 @@ fn lines_with_offsets(text: &str) -> impl Iterator<Item = (usize, usize, &str)> 
 /// Parses `text` in `format` (detected from the content when `Auto`).
 pub fn parse_input(text: &str, format: InputFormat) -> Result<ParsedInput, ParseError> {
     let stripped = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let bom = text.len() - stripped.len();
-    let mut parsed = match detect(stripped, format) {
-        InputFormat::Json => parse_json(stripped),
-        InputFormat::Srt => parse_cues(stripped, false),
-        InputFormat::Vtt => parse_cues(stripped, true),
-        InputFormat::SpeakerLines => Ok(parse_lines(stripped, true)),
-        InputFormat::Text | InputFormat::Auto => Ok(parse_lines(stripped, false)),
-    }?;
+    let start = PieceStart {
+        offset: text.len() - stripped.len(),
+        ..PieceStart::default()
+    };
+    parse_piece(stripped, detect_format(stripped, format), &start)
+}
+
+/// Where a piece of a long input starts: the lines and bytes before it, and the speaker of the
+/// last segment before it (a line without a "Speaker:" prefix continues that speaker).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PieceStart {
+    /// Lines before the piece (0 for the first).
+    pub line: usize,
+    /// Bytes before the piece.
+    pub offset: usize,
+    pub speaker: Option<String>,
+}
+
+/// Parses one piece of an input in an already decided `format` (see [`detect_format`]): the
+/// whole input, or a run of whole lines cut where a segment ends (after a blank line for SRT and
+/// WebVTT). Lines and offsets count from the start of the input.
+pub fn parse_piece(
+    text: &str,
+    format: InputFormat,
+    start: &PieceStart,
+) -> Result<ParsedInput, ParseError> {
+    let first = start.line == 0;
+    let mut parsed = match format {
+        InputFormat::Json => parse_json(text),
+        InputFormat::Srt => parse_cues(text, false, false),
+        InputFormat::Vtt => parse_cues(text, true, first),
+        InputFormat::SpeakerLines => Ok(parse_lines(text, Some(start.speaker.clone()))),
+        InputFormat::Text | InputFormat::Auto => Ok(parse_lines(text, None)),
+    }
+    .map_err(|e| ParseError {
+        line: e.line + start.line,
+        ..e
+    })?;
     for source in &mut parsed.sources {
-        source.offset = source.offset.map(|o| o + bom);
+        source.line += start.line;
+        source.offset = source.offset.map(|o| o + start.offset);
     }
     Ok(parsed)
 }
@@ -144,7 +175,10 @@ fn speaker_prefix(line: &str) -> Option<(&str, usize)> {
     Some((name, line.len() - text.len()))
 }
 
-fn detect(text: &str, format: InputFormat) -> InputFormat {
+/// The layout of an input (`format`, or the one its start shows when `Auto`), judged on its
+/// first lines: a leading `{`, `WEBVTT`, an SRT cue, or "Speaker:" prefixes on most of the
+/// first 50 lines.
+pub fn detect_format(text: &str, format: InputFormat) -> InputFormat {
     if format != InputFormat::Auto {
         return format;
     }
@@ -177,7 +211,9 @@ fn detect(text: &str, format: InputFormat) -> InputFormat {
     }
 }
 
-fn parse_lines(text: &str, with_speakers: bool) -> ParsedInput {
+/// One segment per non-empty line; with `speakers` (the speaker before the text, if any),
+/// "Speaker:" prefixes are read and a line without one continues the previous speaker.
+fn parse_lines(text: &str, speakers: Option<Option<String>>) -> ParsedInput {
     // One segment per non-empty line: sized once, not regrown (a long text's segments are the
     // largest thing a scan holds).
     let lines = text.bytes().filter(|b| *b == b'\n').count() + 1;
@@ -186,7 +222,8 @@ fn parse_lines(text: &str, with_speakers: bool) -> ParsedInput {
         ..Transcript::default()
     };
     let mut sources = Vec::with_capacity(lines);
-    let mut speaker: Option<String> = None;
+    let with_speakers = speakers.is_some();
+    let mut speaker: Option<String> = speakers.flatten();
     for (line, offset, content) in lines_with_offsets(text) {
         if content.trim().is_empty() {
             continue;
@@ -293,12 +330,14 @@ fn strip_tags(s: &str) -> String {
 }
 
 /// SRT (index, timing, text) or WebVTT (header, optional id, timing, text) cues.
-fn parse_cues(text: &str, vtt: bool) -> Result<ParsedInput, ParseError> {
+/// SRT (`vtt` false) or WebVTT cues; `header`: the text starts the file, so a WebVTT one must
+/// open with `WEBVTT`.
+fn parse_cues(text: &str, vtt: bool, header: bool) -> Result<ParsedInput, ParseError> {
     let lines: Vec<(usize, usize, &str)> = lines_with_offsets(text).collect();
     let mut transcript = Transcript::default();
     let mut sources = Vec::new();
     let mut i = 0;
-    if vtt {
+    if header {
         match lines.first() {
             Some((_, _, l)) if l.trim_start_matches('\u{feff}').starts_with("WEBVTT") => i = 1,
             _ => {

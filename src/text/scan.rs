@@ -60,26 +60,6 @@ fn is_agent(segment: &Segment, agent: Option<&str>) -> bool {
     }
 }
 
-/// [`is_agent`] for each segment, worked out once per distinct speaker label.
-fn agent_segments(transcript: &Transcript, agent: Option<&str>) -> Vec<bool> {
-    let mut known: Vec<(Option<&str>, bool)> = Vec::new();
-    transcript
-        .segments
-        .iter()
-        .map(|seg| {
-            let speaker = seg.speaker.as_deref();
-            match known.iter().find(|(s, _)| *s == speaker) {
-                Some(&(_, is)) => is,
-                None => {
-                    let is = is_agent(seg, agent);
-                    known.push((speaker, is));
-                    is
-                }
-            }
-        })
-        .collect()
-}
-
 /// A best guess of the language of a text: ru (Cyrillic), es (Spanish marks and words) or en.
 pub fn guess_language(transcript: &Transcript) -> String {
     let (mut cyrillic, mut latin, mut spanish) = (0usize, 0usize, 0usize);
@@ -153,95 +133,255 @@ pub fn scan_with_claims(
     transcript: &Transcript,
     options: &ScanOptions,
 ) -> (Vec<Finding>, Vec<Claim>) {
-    let languages = resolve_languages(transcript, options);
-    let agent = agent_speaker(transcript);
-    let agent_turns = agent_segments(transcript, agent);
-    let mut findings = Vec::new();
-    let mut claims = Vec::new();
-    let mut required_said = Vec::with_capacity(transcript.segments.len());
-    let mut found_cues: Vec<cues::FoundCue> = Vec::new();
-    let mut previous: Option<Normalized> = None;
-    let mut previous_pii: Vec<PiiHit> = Vec::new();
-    let mut spare: Option<Normalized> = None;
-    for (i, seg) in transcript.segments.iter().enumerate() {
-        let norm = match spare.take() {
-            Some(mut reused) => {
-                reused.refill(&seg.text);
-                reused
-            }
-            None => Normalized::new(&seg.text),
-        };
-        let mut scan = scan_segment(
+    let mut scan = TranscriptScan::new(rules, transcript, options);
+    scan.feed(&transcript.segments);
+    let done = scan.finish();
+    let mut findings = done.findings;
+    insert_in_order(&mut findings, done.placed_late);
+    (findings, done.claims)
+}
+
+/// What a [`TranscriptScan`] holds when the transcript has been fed whole.
+pub struct ScanResult {
+    /// Findings not yet taken with [`TranscriptScan::take_settled`], in reading order.
+    pub findings: Vec<Finding>,
+    /// Findings decided only at the end (the manipulation-cue finding, missing required phrases)
+    /// about lines that may already have been taken: insert them with [`insert_in_order`].
+    pub placed_late: Vec<Finding>,
+    /// Claims not yet taken with [`TranscriptScan::take_claims`].
+    pub claims: Vec<Claim>,
+}
+
+/// The scan of one transcript as a streaming accumulator: feed its segments in order, in as many
+/// pieces as suits (a piece boundary changes nothing), take the findings that no later segment
+/// can precede, and finish. Memory follows the findings and a few kept segments, not the
+/// transcript. Segment indices (`line` = index + 1) count across pieces.
+pub struct TranscriptScan<'r> {
+    rules: &'r RuleSet,
+    options: ScanOptions<'r>,
+    languages: Vec<String>,
+    agent: Option<String>,
+    /// [`is_agent`] per distinct speaker label seen so far.
+    known_speakers: Vec<(Option<String>, bool)>,
+    /// Segments fed so far.
+    fed: usize,
+    /// The last segment fed, its folded text and personal data: a value said across a piece
+    /// boundary is found as across any two segments.
+    previous: Option<(Normalized, Vec<PiiHit>)>,
+    /// The last segment of the previous piece.
+    carried: Option<Segment>,
+    spare: Option<Normalized>,
+    findings: Vec<Finding>,
+    claims: Vec<Claim>,
+    found_cues: Vec<cues::FoundCue>,
+    turns: AgentTurns,
+    /// Segments that a finding decided at the end will be placed on.
+    anchors: Vec<Anchor>,
+}
+
+impl<'r> TranscriptScan<'r> {
+    /// A scan whose languages and agent are judged on `head` (the whole transcript, or its first
+    /// piece when it streams): the transcript's language, else a guess from its first 200
+    /// segments; the speaker named like an agent, else the first speaker.
+    pub fn new(rules: &'r RuleSet, head: &Transcript, options: &ScanOptions<'r>) -> Self {
+        Self {
             rules,
-            &languages,
-            seg,
-            &norm,
-            previous.as_ref(),
-            agent_turns[i],
-            options.facts,
-        );
-        if let Some(prev_norm) = previous.as_ref() {
-            let before = &transcript.segments[i - 1];
-            if before.speaker == seg.speaker
-                && number_at_edge(prev_norm, true)
-                && number_at_edge(&norm, false)
-            {
-                let split = split_pii(before, i - 1, seg, &previous_pii, &mut scan.pii, options);
-                insert_in_order(&mut findings, split);
-            }
+            options: *options,
+            languages: resolve_languages(head, options),
+            agent: agent_speaker(head).map(str::to_string),
+            known_speakers: Vec::new(),
+            fed: 0,
+            previous: None,
+            carried: None,
+            spare: None,
+            findings: Vec::new(),
+            claims: Vec::new(),
+            found_cues: Vec::new(),
+            turns: AgentTurns::default(),
+            anchors: Vec::new(),
         }
-        let first = findings.len();
-        emit_segment_findings(rules, seg, i, &scan, options, &mut findings);
-        if let Some(facts) = options.facts {
+    }
+
+    /// Scans the next segments of the transcript.
+    pub fn feed(&mut self, segments: &[Segment]) {
+        let base = self.fed;
+        let carried = match segments.last() {
+            Some(last) => self.carried.replace(last.clone()),
+            None => return,
+        };
+        for (j, seg) in segments.iter().enumerate() {
+            let i = base + j;
+            let agent_turn = self.is_agent_turn(seg);
+            let norm = match self.spare.take() {
+                Some(mut reused) => {
+                    reused.refill(&seg.text);
+                    reused
+                }
+                None => Normalized::new(&seg.text),
+            };
+            let previous_norm = self.previous.as_ref().map(|(n, _)| n);
+            let mut scan = scan_segment(
+                self.rules,
+                &self.languages,
+                seg,
+                &norm,
+                previous_norm,
+                agent_turn,
+                self.options.facts,
+            );
+            let before = match j {
+                0 => carried.as_ref(),
+                _ => Some(&segments[j - 1]),
+            };
+            if let (Some(before), Some((prev_norm, prev_pii))) = (before, &self.previous) {
+                if before.speaker == seg.speaker
+                    && number_at_edge(prev_norm, true)
+                    && number_at_edge(&norm, false)
+                {
+                    let split =
+                        split_pii(before, i - 1, seg, prev_pii, &mut scan.pii, &self.options);
+                    insert_in_order(&mut self.findings, split);
+                }
+            }
+            self.scan_findings(seg, i, &scan);
+            if agent_turn {
+                self.note_cues(seg, i, &norm, &scan.pii);
+            }
+            let said = required_categories(self.rules, &scan.phrases);
+            self.turns.add(i, agent_turn, &seg.text, said);
+            self.fed = i + 1;
+            let last = self.previous.replace((norm, scan.pii));
+            self.spare = last.map(|(n, _)| n);
+        }
+        self.keep_anchors(base, segments, carried);
+    }
+
+    /// Whether a segment is the agent's, worked out once per distinct speaker label.
+    fn is_agent_turn(&mut self, seg: &Segment) -> bool {
+        let speaker = seg.speaker.as_deref();
+        if let Some(&(_, is)) = self
+            .known_speakers
+            .iter()
+            .find(|(s, _)| s.as_deref() == speaker)
+        {
+            return is;
+        }
+        let is = is_agent(seg, self.agent.as_deref());
+        self.known_speakers.push((seg.speaker.clone(), is));
+        is
+    }
+
+    /// Personal data, phrase rules and misinformation of one segment, in reading order.
+    fn scan_findings(&mut self, seg: &Segment, i: usize, scan: &SegmentScan) {
+        let first = self.findings.len();
+        emit_segment_findings(self.rules, seg, i, scan, &self.options, &mut self.findings);
+        if let Some(facts) = self.options.facts {
             for raw in &scan.claims {
                 let [start, end] = raw.evidence();
                 let words = words_in_span(seg, (start, end));
-                let claim = make_claim(facts, seg, i, raw, &words, &scan.pii, options.show_pii);
-                findings.extend(facts::misinformation(&facts.facts[raw.fact], &claim).map(
-                    |mut f| {
-                        mark_if_misheard(&mut f, &words);
-                        f
-                    },
-                ));
-                claims.push(claim);
+                let claim =
+                    make_claim(facts, seg, i, raw, &words, &scan.pii, self.options.show_pii);
+                self.findings
+                    .extend(
+                        facts::misinformation(&facts.facts[raw.fact], &claim).map(|mut f| {
+                            mark_if_misheard(&mut f, &words);
+                            f
+                        }),
+                    );
+                self.claims.push(claim);
             }
         }
-        findings[first..].sort_by_key(reading_order);
-        if agent_turns[i] {
-            found_cues.extend(cues::find(&languages, &norm).into_iter().map(|hit| {
+        self.findings[first..].sort_by_key(reading_order);
+    }
+
+    fn note_cues(&mut self, seg: &Segment, i: usize, norm: &Normalized, pii: &[PiiHit]) {
+        let show_pii = self.options.show_pii;
+        self.found_cues
+            .extend(cues::find(&self.languages, norm).into_iter().map(|hit| {
                 let span = norm.original_span(hit.start, hit.end, &seg.text);
                 cues::FoundCue {
                     kind: hit.kind,
                     segment: i,
                     span,
-                    text: cue_words(seg, span, &scan.pii, options.show_pii),
+                    text: cue_words(seg, span, pii, show_pii),
                 }
             }));
-        }
-        required_said.push(required_categories(rules, &scan.phrases));
-        spare = previous.replace(norm);
-        previous_pii = scan.pii;
     }
-    if !findings.is_sorted_by_key(reading_order) {
-        findings.sort_by_key(reading_order);
-    }
-    if let Some(f) = cue_finding(transcript, &found_cues, options) {
-        insert_in_order(&mut findings, vec![f]);
-    }
-    if agent.is_some() {
-        let missing = missing_required(
-            rules,
-            &languages,
-            transcript,
-            &agent_turns,
-            &required_said,
-            options,
-        );
-        insert_in_order(&mut findings, missing);
-    }
-    (findings, claims)
-}
 
+    /// Copies the segments of this piece that a finding decided at the end may be placed on.
+    fn keep_anchors(&mut self, base: usize, segments: &[Segment], carried: Option<Segment>) {
+        let wanted = self.anchor_indices();
+        self.anchors.retain(|a| wanted.contains(&a.index));
+        for index in wanted {
+            let Some(j) = index.checked_sub(base).filter(|&j| j < segments.len()) else {
+                continue;
+            };
+            if self.anchors.iter().any(|a| a.index == index) {
+                continue;
+            }
+            let before = match j {
+                0 => carried.clone(),
+                _ => Some(segments[j - 1].clone()),
+            };
+            self.anchors.push(Anchor {
+                index,
+                segment: segments[j].clone(),
+                before,
+                agent_turn: index != 0 || self.turns.first_is_agent,
+            });
+        }
+    }
+
+    /// Indices of the segments a finding decided at the end may be placed on: the first cue,
+    /// the first segment, the start of the opening window and of the closing window.
+    pub fn anchor_indices(&self) -> Vec<usize> {
+        let mut wanted: Vec<usize> = self
+            .found_cues
+            .first()
+            .map(|c| c.segment)
+            .into_iter()
+            .collect();
+        wanted.extend(self.turns.anchor_indices());
+        wanted.sort_unstable();
+        wanted.dedup();
+        wanted
+    }
+
+    /// Removes and returns the findings that no later segment can precede (all but those on the
+    /// last segment fed, which a number said on into the next segment may still add to).
+    pub fn take_settled(&mut self) -> Vec<Finding> {
+        let last_line = self.fed;
+        let cut = self
+            .findings
+            .partition_point(|f| f.line.is_some_and(|l| l < last_line));
+        self.findings.drain(..cut).collect()
+    }
+
+    /// Removes and returns the claims found so far.
+    pub fn take_claims(&mut self) -> Vec<Claim> {
+        std::mem::take(&mut self.claims)
+    }
+
+    /// The findings that need the whole transcript (the manipulation-cue finding, missing
+    /// required phrases) and whatever was not taken yet. Call it once, after the last piece.
+    pub fn finish(&mut self) -> ScanResult {
+        if !self.findings.is_sorted_by_key(reading_order) {
+            self.findings.sort_by_key(reading_order);
+        }
+        let mut placed_late = Vec::new();
+        if let Some(f) = self.cue_finding() {
+            placed_late.push(f);
+        }
+        if self.agent.is_some() {
+            placed_late.extend(self.missing_required());
+        }
+        ScanResult {
+            findings: std::mem::take(&mut self.findings),
+            placed_late,
+            claims: std::mem::take(&mut self.claims),
+        }
+    }
+}
 /// A cue's words as said, or its masked excerpt where it overlaps personal data.
 fn cue_words(seg: &Segment, span: (usize, usize), pii: &[PiiHit], show_pii: bool) -> String {
     if !show_pii && pii.iter().any(|h| h.start < span.1 && h.end > span.0) {
@@ -253,26 +393,6 @@ fn cue_words(seg: &Segment, span: (usize, usize), pii: &[PiiHit], show_pii: bool
 
 /// The transcript's one `manipulation` finding from the cue layer ([`cues::finding`]), placed at
 /// its first cue.
-fn cue_finding(
-    transcript: &Transcript,
-    found: &[cues::FoundCue],
-    options: &ScanOptions,
-) -> Option<Finding> {
-    let mut f = cues::finding(found)?;
-    let first = &found[0];
-    let seg = &transcript.segments[first.segment];
-    locate(
-        &mut f,
-        seg,
-        first.segment,
-        first.span,
-        &words_in_span(seg, first.span),
-        &segment_pii(transcript, first.segment, true),
-        options.show_pii,
-    );
-    Some(f)
-}
-
 /// Findings are listed by line, then by where they start in it.
 fn reading_order(f: &Finding) -> (Option<usize>, Option<usize>) {
     (f.line, f.span.map(|s| s[0]))
@@ -281,7 +401,7 @@ fn reading_order(f: &Finding) -> (Option<usize>, Option<usize>) {
 /// Inserts `extra` into `findings` (already in [`reading_order`]), each after the findings that
 /// sort equal to it: the order a stable sort of `findings` followed by `extra` gives, without
 /// moving every finding through a merge.
-fn insert_in_order(findings: &mut Vec<Finding>, mut extra: Vec<Finding>) {
+pub fn insert_in_order(findings: &mut Vec<Finding>, mut extra: Vec<Finding>) {
     extra.sort_by_key(reading_order);
     for f in extra {
         let key = reading_order(&f);
@@ -578,147 +698,236 @@ fn required_categories(rules: &RuleSet, phrases: &[PhraseHit]) -> u8 {
         .fold(0, |bits, i| bits | 1 << i)
 }
 
-/// Personal data of one segment, looked up again for the excerpt of a missing-phrase finding.
-fn segment_pii(transcript: &Transcript, index: usize, agent_turn: bool) -> Vec<PiiHit> {
-    let seg = &transcript.segments[index];
-    let here = Normalized::new(&seg.text);
-    let before = index
-        .checked_sub(1)
-        .map(|i| Normalized::new(&transcript.segments[i].text));
-    find_pii(&seg.text, &Context::new(&here, before.as_ref()), agent_turn)
+/// A segment kept so that a finding decided at the end (the manipulation-cue finding, a missing
+/// required phrase) can be placed on it: the segment, the one before it (for the personal data
+/// masked in the excerpt) and whether it is the agent's.
+#[derive(Debug, Clone)]
+struct Anchor {
+    index: usize,
+    segment: Segment,
+    before: Option<Segment>,
+    agent_turn: bool,
+}
+
+impl Anchor {
+    /// The segment's personal data, looked up again for the excerpt.
+    fn pii(&self, agent_turn: bool) -> Vec<PiiHit> {
+        let here = Normalized::new(&self.segment.text);
+        let before = self.before.as_ref().map(|s| Normalized::new(&s.text));
+        find_pii(
+            &self.segment.text,
+            &Context::new(&here, before.as_ref()),
+            agent_turn,
+        )
+    }
 }
 
 /// Fewest segments (lines) a whole call has: an opening, an exchange and a closing.
 const WHOLE_CALL_MIN_SEGMENTS: usize = 4;
 
-/// Whether the transcript looks like a whole call rather than a pasted fragment of a few lines:
-/// at least 4 lines, the other party speaks, and the agent has an opening turn and a later closing
-/// turn (two separate turns), so that both windows exist. (Terse whole calls of 5 short lines are
-/// real: "Слушаю." ... "Угу." is exactly what the rules are for.)
-fn looks_like_whole_call(transcript: &Transcript, agent_turns: &[bool]) -> bool {
-    transcript.segments.len() >= WHOLE_CALL_MIN_SEGMENTS
-        && agent_turns.contains(&false)
-        && agent_runs(agent_turns).len() >= 2
+/// Most bytes of the agent's words kept for one required-phrase window; the closing window drops
+/// its oldest words first (no real call comes near: this bounds a hostile monologue).
+const MAX_WINDOW_BYTES: usize = 1 << 20;
+
+/// The agent's words in a run of turns, and the segment where the run starts.
+#[derive(Debug, Clone, Default)]
+struct TurnWindow {
+    start: Option<usize>,
+    text: String,
+    parts: usize,
 }
 
-/// Maximal runs of consecutive agent segments, as index ranges.
-fn agent_runs(agent_turns: &[bool]) -> Vec<std::ops::Range<usize>> {
-    let mut turns: Vec<std::ops::Range<usize>> = Vec::new();
-    for (i, _) in agent_turns.iter().enumerate().filter(|(_, a)| **a) {
-        match turns.last_mut() {
-            Some(t) if t.end == i => t.end = i + 1,
-            _ => turns.push(i..i + 1),
+impl TurnWindow {
+    fn starting_at(index: usize) -> Self {
+        Self {
+            start: Some(index),
+            ..Self::default()
         }
     }
-    turns
+
+    /// Appends one segment's text, as `join(" ")` would.
+    fn push(&mut self, text: &str) {
+        if self.parts > 0 {
+            self.text.push(' ');
+        }
+        self.text.push_str(text);
+        self.parts += 1;
+    }
+
+    /// Drops the oldest words beyond [`MAX_WINDOW_BYTES`].
+    fn keep_tail(&mut self) {
+        if self.text.len() > MAX_WINDOW_BYTES {
+            let cut = ceil_boundary(&self.text, self.text.len() - MAX_WINDOW_BYTES / 2);
+            self.text.drain(..cut);
+        }
+    }
 }
 
-fn missing_required(
-    rules: &RuleSet,
-    languages: &[String],
-    transcript: &Transcript,
-    agent_turns: &[bool],
-    required_said: &[u8],
-    options: &ScanOptions,
-) -> Vec<Finding> {
-    let turns = agent_runs(agent_turns);
-    if turns.is_empty() || !looks_like_whole_call(transcript, agent_turns) {
-        return Vec::new();
+/// The agent's turns (maximal runs of agent segments) as the required-phrase check needs them,
+/// kept while the transcript streams by: the first two (the opening window), the last two (the
+/// closing window) and the categories said anywhere.
+#[derive(Debug, Default)]
+struct AgentTurns {
+    segments: usize,
+    other_party_spoke: bool,
+    first_is_agent: bool,
+    runs: usize,
+    in_run: bool,
+    opening: TurnWindow,
+    /// The run before the last, and the last.
+    closing: [TurnWindow; 2],
+    said_anywhere: u8,
+}
+
+impl AgentTurns {
+    fn add(&mut self, index: usize, agent_turn: bool, text: &str, said: u8) {
+        if self.segments == 0 {
+            self.first_is_agent = agent_turn;
+        }
+        self.segments += 1;
+        if !agent_turn {
+            self.other_party_spoke = true;
+            self.in_run = false;
+            return;
+        }
+        self.said_anywhere |= said;
+        if !self.in_run {
+            self.in_run = true;
+            self.runs += 1;
+            if self.runs == 1 {
+                self.opening = TurnWindow::starting_at(index);
+            }
+            self.closing.rotate_left(1);
+            self.closing[1] = TurnWindow::starting_at(index);
+        }
+        if self.runs <= 2 && self.opening.text.len() <= MAX_WINDOW_BYTES {
+            self.opening.push(text);
+        }
+        self.closing[1].push(text);
+        self.closing[1].keep_tail();
     }
-    let opening = turns[0].start..turns[1.min(turns.len() - 1)].end;
-    let closing = turns[turns.len().saturating_sub(2)].start..turns[turns.len() - 1].end;
-    let said_in = |window: &std::ops::Range<usize>| {
-        let joined = window
-            .clone()
-            .filter(|&i| agent_turns[i])
-            .map(|i| transcript.segments[i].text.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
-        required_categories(
-            rules,
-            &rules.find(languages, &Normalized::new(&joined), true),
-        )
-    };
-    let (opening_said, closing_said) = (said_in(&opening), said_in(&closing));
-    let mut out = Vec::new();
-    for (bit, category) in REQUIRED_CATEGORIES.iter().enumerate() {
-        let required: Vec<usize> = rules
-            .rules()
+
+    /// Whether the transcript looks like a whole call rather than a pasted fragment of a few
+    /// lines: at least 4 lines, the other party speaks, and the agent has an opening turn and a
+    /// later closing turn (two separate turns), so that both windows exist. (Terse whole calls of
+    /// 5 short lines are real: "Слушаю." ... "Угу." is exactly what the rules are for.)
+    fn look_like_whole_call(&self) -> bool {
+        self.segments >= WHOLE_CALL_MIN_SEGMENTS && self.other_party_spoke && self.runs >= 2
+    }
+
+    /// The words of the closing window (the last two turns).
+    fn closing_text(&self) -> String {
+        let [before, last] = &self.closing;
+        match (before.parts, last.parts) {
+            (0, _) => last.text.clone(),
+            (_, 0) => before.text.clone(),
+            _ => format!("{} {}", before.text, last.text),
+        }
+    }
+
+    fn closing_start(&self) -> Option<usize> {
+        self.closing[0].start.or(self.closing[1].start)
+    }
+
+    fn anchor_indices(&self) -> Vec<usize> {
+        let mut wanted = vec![0];
+        wanted.extend(self.opening.start);
+        wanted.extend(self.closing.iter().filter_map(|w| w.start));
+        wanted
+    }
+}
+
+impl TranscriptScan<'_> {
+    fn anchor(&self, index: usize) -> &Anchor {
+        self.anchors
             .iter()
-            .enumerate()
-            .filter(|(_, r)| {
+            .find(|a| a.index == index)
+            .expect("every anchor index is kept while it is wanted")
+    }
+
+    /// The one manipulation finding of the cues, placed at the first cue.
+    fn cue_finding(&self) -> Option<Finding> {
+        let mut f = cues::finding(&self.found_cues)?;
+        let first = &self.found_cues[0];
+        let at = self.anchor(first.segment);
+        locate(
+            &mut f,
+            &at.segment,
+            first.segment,
+            first.span,
+            &words_in_span(&at.segment, first.span),
+            &at.pii(true),
+            self.options.show_pii,
+        );
+        Some(f)
+    }
+
+    fn missing_required(&self) -> Vec<Finding> {
+        let turns = &self.turns;
+        if turns.runs == 0 || !turns.look_like_whole_call() {
+            return Vec::new();
+        }
+        let said_in = |text: &str| {
+            let found = self
+                .rules
+                .find(&self.languages, &Normalized::new(text), true);
+            required_categories(self.rules, &found)
+        };
+        let opening_said = said_in(&turns.opening.text);
+        let closing_said = said_in(&turns.closing_text());
+        let mut out = Vec::new();
+        for (bit, category) in REQUIRED_CATEGORIES.iter().enumerate() {
+            let Some(example_rule) = self.rules.rules().iter().position(|r| {
                 r.kind == FindingKind::MissingRequiredPhrase
                     && r.category == *category
-                    && r.languages.iter().any(|l| languages.contains(l))
-            })
-            .map(|(i, _)| i)
-            .collect();
-        let Some(&example_rule) = required.first() else {
-            continue;
-        };
-        let (scope, said) = match rules.rules()[example_rule].scope {
-            Some(TurnScope::FirstTurn) => (opening.clone(), opening_said & (1 << bit) != 0),
-            Some(TurnScope::LastTurns) => (closing.clone(), closing_said & (1 << bit) != 0),
-            _ => {
-                let all = 0..transcript.segments.len();
-                let said = all
-                    .clone()
-                    .any(|i| agent_turns[i] && required_said[i] & (1 << bit) != 0);
-                (all, said)
+                    && r.languages.iter().any(|l| self.languages.contains(l))
+            }) else {
+                continue;
+            };
+            let (start, said) = match self.rules.rules()[example_rule].scope {
+                Some(TurnScope::FirstTurn) => (turns.opening.start, opening_said),
+                Some(TurnScope::LastTurns) => (turns.closing_start(), closing_said),
+                _ => (Some(0), turns.said_anywhere),
+            };
+            if let (Some(start), false) = (start, said & (1 << bit) != 0) {
+                out.push(self.missing_finding(example_rule, self.anchor(start)));
             }
-        };
-        if !said {
-            out.push(missing_finding(
-                rules,
-                example_rule,
-                transcript,
-                scope.start,
-                agent_turns[scope.start],
-                options,
-            ));
         }
+        out
     }
-    out
-}
 
-fn missing_finding(
-    rules: &RuleSet,
-    rule_index: usize,
-    transcript: &Transcript,
-    segment: usize,
-    agent_turn: bool,
-    options: &ScanOptions,
-) -> Finding {
-    let rule = &rules.rules()[rule_index];
-    let where_ = match rule.scope {
-        Some(TurnScope::FirstTurn) => "in the agent's opening turns",
-        Some(TurnScope::LastTurns) => "in the agent's last turns",
-        _ => "anywhere in the agent's speech",
-    };
-    let mut f = Finding::new(
-        FindingKind::MissingRequiredPhrase,
-        rule.category.clone(),
-        rule.severity,
-        format!(
-            "no {} {where_}: {}",
-            rule.category.replace('_', " "),
-            rule.rationale
-        ),
-    );
-    f.rule = Some(rule.id.clone());
-    let seg = &transcript.segments[segment];
-    let head = ceil_boundary(&seg.text, seg.text.len().min(80));
-    locate(
-        &mut f,
-        seg,
-        segment,
-        (0, head),
-        &words_in_span(seg, (0, head)),
-        &segment_pii(transcript, segment, agent_turn),
-        options.show_pii,
-    );
-    f.span = None;
-    f
+    fn missing_finding(&self, rule_index: usize, at: &Anchor) -> Finding {
+        let rule = &self.rules.rules()[rule_index];
+        let where_ = match rule.scope {
+            Some(TurnScope::FirstTurn) => "in the agent's opening turns",
+            Some(TurnScope::LastTurns) => "in the agent's last turns",
+            _ => "anywhere in the agent's speech",
+        };
+        let mut f = Finding::new(
+            FindingKind::MissingRequiredPhrase,
+            rule.category.clone(),
+            rule.severity,
+            format!(
+                "no {} {where_}: {}",
+                rule.category.replace('_', " "),
+                rule.rationale
+            ),
+        );
+        f.rule = Some(rule.id.clone());
+        let seg = &at.segment;
+        let head = ceil_boundary(&seg.text, seg.text.len().min(80));
+        locate(
+            &mut f,
+            seg,
+            at.index,
+            (0, head),
+            &words_in_span(seg, (0, head)),
+            &at.pii(at.agent_turn),
+            self.options.show_pii,
+        );
+        f.span = None;
+        f
+    }
 }
 
 #[cfg(test)]
