@@ -48,13 +48,15 @@ enum Cue {
     /// Words that make any 8-17 digit number an account number.
     AccountNumber,
     Routing,
+    /// Words for an e-mail address: a written address whose `@` whisper lost follows one.
+    Email,
 }
 
 /// One list of every language file's `[pii.cues]`.
 type CueList = fn(&lang::Cues) -> &[String];
 
 /// Cue words (word starts) per group: each group's list in the language files' `[pii.cues]`.
-const CUE_LISTS: [(Cue, CueList); 11] = [
+const CUE_LISTS: [(Cue, CueList); 12] = [
     (Cue::Card, |c| &c.card),
     (Cue::Cvv, |c| &c.cvv),
     (Cue::Expiry, |c| &c.expiry),
@@ -66,6 +68,7 @@ const CUE_LISTS: [(Cue, CueList); 11] = [
     (Cue::Account, |c| &c.account),
     (Cue::AccountNumber, |c| &c.account_number),
     (Cue::Routing, |c| &c.routing),
+    (Cue::Email, |c| &c.email),
 ];
 
 /// All cue words in one automaton over folded text (" stem" matches a word start).
@@ -155,6 +158,9 @@ pub fn find_pii(text: &str, ctx: &Context, speaker_is_agent: bool) -> Vec<PiiHit
     let mut hits = Vec::new();
     find_emails(text, &mut hits);
     find_spoken_emails(text, ctx.here, &mut hits);
+    if ctx.has(Cue::Email) {
+        find_emails_without_at(text, &mut hits);
+    }
     let has_digits = text.bytes().any(|b| b.is_ascii_digit());
     if has_digits {
         find_ibans(text, &mut hits);
@@ -320,6 +326,35 @@ fn find_spoken_emails(text: &str, norm: &Normalized, hits: &mut Vec<PiiHit>) {
             mask_email(user, &domain),
             Severity::Medium,
             "an e-mail address spelled out identifies the caller",
+        ));
+    }
+}
+
+/// An e-mail address written without its `@`, as whisper writes a spoken one it half heard
+/// ("my email is john.milaretemampo.com"): after an e-mail cue, a name of at least two dotted
+/// labels before a common top-level domain. A single label ("gmail.com", "brightline.com") is a
+/// site, not an address, and is left alone; so is anything with an `@` (found above).
+fn find_emails_without_at(text: &str, hits: &mut Vec<PiiHit>) {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = regex(
+        &RE,
+        r"(?i)\b[a-z0-9][a-z0-9_-]*(?:\.[a-z0-9_-]+)+\.(?:com|net|org|edu|gov|info|biz|io|ru|es|mx|ar|co|de|uk|us)\b",
+    );
+    for m in re.find_iter(text) {
+        let before_at = text[..m.start()].ends_with('@') || text[m.end()..].starts_with('@');
+        if before_at || m.as_str().contains("..") {
+            continue;
+        }
+        let (tld_at, first) = (
+            m.as_str().rfind('.').unwrap_or(0),
+            m.as_str().chars().next(),
+        );
+        hits.push(hit(
+            "email",
+            (m.start(), m.end()),
+            format!("{}***{}", first.unwrap_or('*'), &m.as_str()[tld_at..]),
+            Severity::Medium,
+            "an e-mail address as heard (the @ lost in transcription) identifies the caller",
         ));
     }
 }
@@ -1062,6 +1097,11 @@ mod tests {
     #[test]
     fn emails_phones_and_ids() {
         assert_eq!(scan("write to john.doe@gmail.com")[0].1, "j***@gmail.com");
+        let heard = scan("My email is john.milaretemampo.com. Thanks.");
+        assert_eq!(heard, [("email", "j***.com".to_string())]);
+        assert_eq!(scan("el correo es maria.lopez.gmail.com")[0].0, "email");
+        assert!(scan("my email is on brightline.com").is_empty());
+        assert!(scan("see john.smith.com for details").is_empty());
         assert_eq!(scan("мой номер +7 916 123-45-67")[0].0, "phone");
         assert_eq!(scan("mi DNI es 12345678Z")[0].0, "national_id");
         assert!(scan("mi DNI es 12345678A").is_empty());
