@@ -26,6 +26,8 @@ pub struct Pieces<R> {
     next_start: PieceStart,
     seen_text: bool,
     done: bool,
+    /// The input's size in bytes, when known (a file): a whole-document read is sized once.
+    size_hint: Option<usize>,
 }
 
 /// One piece: its text (a UTF-8 byte-order mark at the input's start removed) and where it starts.
@@ -45,7 +47,14 @@ impl<R: BufRead> Pieces<R> {
             next_start: PieceStart::default(),
             seen_text: false,
             done: false,
+            size_hint: None,
         }
+    }
+
+    /// Tells the reader the input's size in bytes (a file's length).
+    pub fn with_size_hint(mut self, bytes: Option<u64>) -> Self {
+        self.size_hint = bytes.and_then(|b| usize::try_from(b).ok());
+        self
     }
 
     /// The input's layout, known once the first piece has been read.
@@ -60,27 +69,31 @@ impl<R: BufRead> Pieces<R> {
             return Ok(None);
         }
         let mut bytes = Vec::new();
-        let mut line = Vec::new();
         loop {
-            line.clear();
+            let line_start = bytes.len();
             let read = self
                 .reader
-                .read_until(b'\n', &mut line)
+                .read_until(b'\n', &mut bytes)
                 .map_err(|e| format!("cannot read: {e}"))?;
-            bytes.extend_from_slice(&line);
             if read == 0 {
                 self.done = true;
                 break;
             }
-            if bytes.len() >= self.piece_bytes && self.cut_after(&bytes, &line)? {
+            if bytes.len() >= self.piece_bytes && self.cut_after(&bytes, line_start)? {
                 break;
+            }
+            if self.format == Some(InputFormat::Json) {
+                if let Some(size) = self.size_hint {
+                    bytes.reserve_exact(size.saturating_sub(bytes.len()));
+                }
             }
         }
         self.finish_piece(bytes)
     }
 
-    /// Whether the piece may end after `line`; decides the format on the first piece.
-    fn cut_after(&mut self, bytes: &[u8], line: &[u8]) -> Result<bool, String> {
+    /// Whether the piece may end after its last line (from `line_start`); decides the format on
+    /// the first piece.
+    fn cut_after(&mut self, bytes: &[u8], line_start: usize) -> Result<bool, String> {
         let format = match self.format {
             Some(f) => f,
             None if self.next_start.line == 0 => {
@@ -91,7 +104,7 @@ impl<R: BufRead> Pieces<R> {
             }
             None => self.requested,
         };
-        let line = String::from_utf8_lossy(line);
+        let line = String::from_utf8_lossy(&bytes[line_start..]);
         Ok(match format {
             InputFormat::Json => false,
             InputFormat::Srt | InputFormat::Vtt => line.trim().is_empty(),

@@ -85,7 +85,14 @@ pub fn scan_reader(
     options: &ScanOptions,
     piece_bytes: usize,
 ) -> Result<(Vec<Finding>, Vec<Claim>), String> {
-    let mut pieces = Pieces::new(reader, format, piece_bytes);
+    scan_pieces(Pieces::new(reader, format, piece_bytes), rules, options)
+}
+
+fn scan_pieces(
+    mut pieces: Pieces<impl BufRead>,
+    rules: &RuleSet,
+    options: &ScanOptions,
+) -> Result<(Vec<Finding>, Vec<Claim>), String> {
     let mut scan: Option<PieceScan> = None;
     let (mut first_segments, mut count) = (0, 0);
     while let Some(piece) = pieces.next_piece()? {
@@ -128,12 +135,15 @@ pub fn scan_reader(
     Ok((findings, claims))
 }
 
-fn open_input(input: &ScanInput) -> Result<Box<dyn BufRead>, String> {
+/// An input as a reader, with its size when it is a file.
+fn open_input(input: &ScanInput) -> Result<(Box<dyn BufRead>, Option<u64>), String> {
     Ok(match input {
-        ScanInput::Stdin => Box::new(std::io::stdin().lock()),
-        ScanInput::File(path) => Box::new(std::io::BufReader::new(
-            std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?,
-        )),
+        ScanInput::Stdin => (Box::new(std::io::stdin().lock()), None),
+        ScanInput::File(path) => {
+            let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+            let size = file.metadata().ok().map(|m| m.len());
+            (Box::new(std::io::BufReader::new(file)), size)
+        }
     })
 }
 
@@ -164,8 +174,10 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<ExitCode> {
         let format = config
             .format
             .unwrap_or_else(|| InputFormat::from_extension(&name));
-        let scanned = open_input(input)
-            .and_then(|reader| scan_reader(reader, format, &rules, &options, PIECE_BYTES));
+        let scanned = open_input(input).and_then(|(reader, size)| {
+            let pieces = Pieces::new(reader, format, PIECE_BYTES).with_size_hint(size);
+            scan_pieces(pieces, &rules, &options)
+        });
         match scanned {
             Ok((findings, claims)) => {
                 let source = SourceFindings {
