@@ -1,11 +1,12 @@
 //! Fuzz target: arbitrary text through the transcript parsers (plain text, speaker lines, SRT,
 //! VTT, callqa JSON) and the whole scan (personal data, phrase rules, claims against facts,
-//! masking, conversation metrics). Any panic is a bug; a parse error is the right answer.
+//! masking, conversation metrics), whole and read in pieces. Any panic is a bug; a parse error
+//! is the right answer.
 #![no_main]
 
 use std::sync::OnceLock;
 
-use callqa::commands::scan::scan_text;
+use callqa::commands::scan::{scan_reader, scan_text};
 use callqa::text::facts::FactSet;
 use callqa::text::parse::InputFormat;
 use callqa::text::rules::RuleSet;
@@ -40,4 +41,12 @@ fuzz_target!(|data: &[u8]| {
         };
         let _ = scan_text(&text, format, rules(), &options);
     }
+    // The same text read in pieces (as `scan` reads a file), some as small as a line.
+    let options = ScanOptions {
+        languages: &[],
+        show_pii: false,
+        facts: Some(facts()),
+    };
+    let piece_bytes = 1 + usize::from(pick) * 7 % 300;
+    let _ = scan_reader(text.as_bytes(), format, rules(), &options, piece_bytes);
 });

@@ -626,11 +626,17 @@ impl RuleSet {
 
 /// All rules of the shipped packs.
 pub fn builtin_rules() -> Result<Vec<Rule>, TextError> {
-    let mut rules = Vec::new();
-    for (name, text) in BUILTIN_PACKS {
-        rules.extend(parse_pack(name, text)?);
-    }
-    Ok(rules)
+    // Parsed once per process (most of a rule set's build time); compiled patterns are shared.
+    static PARSED: std::sync::OnceLock<Result<Vec<Rule>, TextError>> = std::sync::OnceLock::new();
+    PARSED
+        .get_or_init(|| {
+            let mut rules = Vec::new();
+            for (name, text) in BUILTIN_PACKS {
+                rules.extend(parse_pack(name, text)?);
+            }
+            Ok(rules)
+        })
+        .clone()
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use callqa::commands::report::prepare;
-use callqa::commands::scan::scan_text;
+use callqa::commands::scan::{scan_reader, scan_text};
 use callqa::config::ConfigFile;
 use callqa::report::csv::{CsvExport, FindingsCsvExport};
 use callqa::report::html::HtmlExport;
@@ -57,16 +57,25 @@ fn facts() -> &'static FactSet {
     })
 }
 
-/// What the `transcript` target does: parse in `format` and scan, masked and unmasked.
+/// What the `transcript` target does: parse in `format` and scan, masked and unmasked, and read
+/// in small pieces (whose result is not compared: a piece judges the agent on less text).
 fn scan_both_ways(text: &str, format: InputFormat) -> bool {
-    [false, true].into_iter().all(|show_pii| {
-        let options = ScanOptions {
-            languages: &[],
-            show_pii,
-            facts: Some(facts()),
-        };
-        scan_text(text, format, rules(), &options).is_ok()
-    })
+    let options = |show_pii| ScanOptions {
+        languages: &[],
+        show_pii,
+        facts: Some(facts()),
+    };
+    let piece_bytes = 1 + text.len() % 300;
+    let _ = scan_reader(
+        text.as_bytes(),
+        format,
+        rules(),
+        &options(false),
+        piece_bytes,
+    );
+    [false, true]
+        .into_iter()
+        .all(|show_pii| scan_text(text, format, rules(), &options(show_pii)).is_ok())
 }
 
 /// What the `settings` target does, by the file's kind (`.rules.toml`, `.facts.toml`, else a
