@@ -2,7 +2,8 @@
 //! while it is short, in an unnamed temporary file once it passes [`IN_MEMORY_SAMPLES`], so the
 //! memory a recording needs does not grow with its amount of speech (issue 17, "Memory budget").
 //! Samples are stored as they are (f32), so what the recogniser reads back is bit for bit what
-//! the gate kept.
+//! the gate kept. Without a writable temporary folder (`$TMPDIR`, else `/tmp`) they stay in
+//! memory.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -76,7 +77,11 @@ impl SampleStore {
     pub fn extend(&mut self, samples: &[f32]) -> io::Result<()> {
         self.memory.extend_from_slice(samples);
         if self.file.is_none() && self.memory.len() > self.spill_at {
-            self.file = Some(tempfile::tempfile()?);
+            match tempfile::tempfile() {
+                Ok(file) => self.file = Some(file),
+                // No writable temporary folder: the samples stay in memory, as before the store.
+                Err(_) => self.spill_at = usize::MAX,
+            }
         }
         if self.file.is_some() && self.memory.len() >= WRITE_BLOCK {
             self.flush()?;
