@@ -303,6 +303,45 @@ mod tests {
         std::fs::write(path, out).unwrap();
     }
 
+    /// Every sample recording's channels are one stretch each, the whole kept audio: whisper gets
+    /// exactly the samples it got before stretches existed, so their transcripts are unchanged.
+    #[test]
+    fn every_sample_recording_is_one_stretch_per_channel() {
+        let samples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples");
+        let mut files: Vec<PathBuf> = walk(&samples);
+        files.retain(|p| {
+            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+            ["wav", "mp3", "flac", "ogg", "m4a"].contains(&ext)
+        });
+        assert!(files.len() >= 15, "{files:?}");
+        let max_stretch = (MAX_STRETCH_S * 16_000.0) as usize;
+        for path in files {
+            let recording = crate::pipeline::measure_file(&path).unwrap();
+            let (channels, _) = gated_channels(&path, &recording).unwrap();
+            for audio in channels.iter().filter(|c| !c.is_empty()) {
+                assert_eq!(
+                    audio.stretches(max_stretch).unwrap(),
+                    vec![0..audio.len()],
+                    "{}",
+                    path.display()
+                );
+            }
+        }
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                out.extend(walk(&path));
+            } else {
+                out.push(path);
+            }
+        }
+        out
+    }
+
     /// Two utterances 40 s apart, transcribed with stretches shorter than the two together: the
     /// second utterance's words come from the second whisper call, and must carry times of the
     /// second utterance in the recording (not times counted from the second stretch's start).
