@@ -4,6 +4,10 @@
 //! Safety net: 10 ms frames clearly above the channel's noise floor are kept too (with the same
 //! padding), so a word the VAD missed still reaches the recogniser; silence is still dropped.
 
+use std::io;
+use std::ops::Range;
+
+use super::store::SampleStore;
 use crate::dsp::db;
 use crate::model::TimeRange;
 
@@ -22,6 +26,11 @@ pub const ENERGY_MARGIN_DB: f64 = 12.0;
 pub const ACTIVE_MARGIN_DB: f64 = 20.0;
 /// Threshold when neither level is known, and the lowest one used, dBFS.
 pub const FALLBACK_THRESHOLD_DBFS: f64 = -55.0;
+/// A kept piece longer than a whole stretch (see [`CompactAudio::stretches`]) is cut at its
+/// quietest [`CUT_WINDOW_S`] within this much before the stretch's end, seconds.
+const CUT_SEARCH_S: f64 = 30.0;
+/// Length of the quiet stretch such a cut goes through the middle of, seconds.
+const CUT_WINDOW_S: f64 = 0.2;
 
 /// Level (dBFS) above which a 10 ms frame is kept outside the VAD's regions: the lower of
 /// floor + 12 dB and active level - 20 dB (a second voice the VAD took for noise still passes),
@@ -52,13 +61,90 @@ pub struct Piece {
 }
 
 /// The speech of one channel at 16 kHz, pauses removed, with its map back to the original time.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// The samples live in a [`SampleStore`]: in memory while they are short, in a temporary file
+/// beyond that.
+#[derive(Debug, Default)]
 pub struct CompactAudio {
-    pub samples: Vec<f32>,
+    pub samples: SampleStore,
     pub pieces: Vec<Piece>,
 }
 
 impl CompactAudio {
+    /// Kept audio held in memory (tests, short buffers).
+    pub fn from_samples(samples: Vec<f32>, pieces: Vec<Piece>) -> Self {
+        Self {
+            samples: SampleStore::from_vec(samples),
+            pieces,
+        }
+    }
+
+    /// Samples of kept audio (separators included).
+    pub fn len(&self) -> usize {
+        self.samples.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty()
+    }
+
+    /// The stretches of the compact buffer the recogniser gets one at a time, as sample ranges:
+    /// whole kept pieces with the separators between them, each at most `max_len` samples long,
+    /// so the memory one recognition needs does not grow with the amount of speech. They are cut
+    /// only between pieces (pauses between speech regions), except a piece longer than `max_len`
+    /// itself, which is cut through its quietest [`CUT_WINDOW_S`] in the last [`CUT_SEARCH_S`]
+    /// before the limit. Speech shorter than `max_len` is one stretch: the whole buffer.
+    pub fn stretches(&self, max_len: usize) -> io::Result<Vec<Range<usize>>> {
+        let max_len = max_len.max(1);
+        let mut out = Vec::new();
+        let mut current: Option<Range<usize>> = None;
+        for p in &self.pieces {
+            let (start, end) = (p.compact_start, p.compact_start + p.len);
+            if let Some(range) = current.as_mut() {
+                if end - range.start <= max_len {
+                    range.end = end;
+                    continue;
+                }
+                out.push(range.clone());
+            }
+            let mut from = start;
+            while end - from > max_len {
+                let cut = self.quiet_cut(from, from + max_len)?;
+                out.push(from..cut);
+                from = cut;
+            }
+            current = Some(from..end);
+        }
+        out.extend(current);
+        Ok(out)
+    }
+
+    /// Where to cut a piece that runs past `limit` (a stretch starting at `from`): the middle of
+    /// its quietest [`CUT_WINDOW_S`] in the last [`CUT_SEARCH_S`] (at most the second half of the
+    /// stretch) before `limit`.
+    fn quiet_cut(&self, from: usize, limit: usize) -> io::Result<usize> {
+        let search = ((CUT_SEARCH_S * RATE_HZ) as usize).min((limit - from) / 2);
+        let start = limit - search;
+        let window = (CUT_WINDOW_S * RATE_HZ) as usize / FRAME;
+        let energies: Vec<f64> = self.samples.with(start..limit, |samples| {
+            samples
+                .chunks_exact(FRAME)
+                .map(|f| f.iter().map(|&x| f64::from(x) * f64::from(x)).sum())
+                .collect()
+        })?;
+        if energies.len() < window.max(1) {
+            return Ok(limit);
+        }
+        let mut sum: f64 = energies[..window].iter().sum();
+        let (mut best, mut best_sum) = (0, sum);
+        for i in window..energies.len() {
+            sum += energies[i] - energies[i - window];
+            if sum < best_sum {
+                (best, best_sum) = (i + 1 - window, sum);
+            }
+        }
+        Ok(start + (best * FRAME + window * FRAME / 2).min(search))
+    }
+
     /// Original time (seconds) of a time in the compact buffer; separator times snap to the end of
     /// the piece before them.
     pub fn to_original_s(&self, compact_s: f64) -> f64 {
@@ -104,23 +190,29 @@ impl CompactAudio {
 
     /// Level (dBFS, RMS) of the kept audio between two original times; `None` when nothing
     /// between them was kept (the channel was silent there).
-    pub fn level_dbfs(&self, start_s: f64, end_s: f64) -> Option<f64> {
+    pub fn level_dbfs(&self, start_s: f64, end_s: f64) -> io::Result<Option<f64>> {
         let (mut energy, mut count) = (0.0f64, 0usize);
-        for p in &self.pieces {
-            let piece_end_s = p.original_start_s + p.len as f64 / RATE_HZ;
-            let (from, to) = (start_s.max(p.original_start_s), end_s.min(piece_end_s));
+        let end_of = |p: &Piece| p.original_start_s + p.len as f64 / RATE_HZ;
+        let first_piece = self.pieces.partition_point(|p| end_of(p) <= start_s);
+        for p in &self.pieces[first_piece..] {
+            if p.original_start_s >= end_s {
+                break;
+            }
+            let (from, to) = (start_s.max(p.original_start_s), end_s.min(end_of(p)));
             if to <= from {
                 continue;
             }
             let offset = |t: f64| ((t - p.original_start_s) * RATE_HZ).round() as usize;
             let first = p.compact_start + offset(from).min(p.len);
             let last = p.compact_start + offset(to).min(p.len);
-            for x in &self.samples[first..last] {
-                energy += f64::from(*x) * f64::from(*x);
-            }
+            self.samples.with(first..last, |samples| {
+                for x in samples {
+                    energy += f64::from(*x) * f64::from(*x);
+                }
+            })?;
             count += last - first;
         }
-        (count > 0).then(|| db::power_db_floored(energy / count as f64, 1e-12))
+        Ok((count > 0).then(|| db::power_db_floored(energy / count as f64, 1e-12)))
     }
 
     /// Duration of the kept audio, seconds.
@@ -194,17 +286,26 @@ impl SpeechGate {
         }
     }
 
-    /// Feeds the next block of 16 kHz samples.
-    pub fn push(&mut self, samples: &[f32]) {
+    /// Keeps the samples in a store that spills at `spill_at` samples instead of the default
+    /// (tests).
+    #[cfg(test)]
+    fn spilling_at(mut self, spill_at: usize) -> Self {
+        self.out.samples = SampleStore::spilling_at(spill_at);
+        self
+    }
+
+    /// Feeds the next block of 16 kHz samples; fails only when the store's temporary file does.
+    pub fn push(&mut self, samples: &[f32]) -> io::Result<()> {
         for &sample in samples {
             self.pending.push(sample);
             if self.pending.len() == FRAME {
-                self.decide_frame();
+                self.decide_frame()?;
             }
         }
+        Ok(())
     }
 
-    fn decide_frame(&mut self) {
+    fn decide_frame(&mut self) -> io::Result<()> {
         let frame = std::mem::take(&mut self.pending);
         let start = self.position;
         let end = start + frame.len();
@@ -218,7 +319,7 @@ impl SpeechGate {
             self.keep_until = end + pad;
             let back: Vec<f32> = self.lookback.drain(..).collect();
             if !back.is_empty() {
-                self.append(start - back.len(), &back);
+                self.append(start - back.len(), &back)?;
             }
         }
         while self
@@ -234,7 +335,7 @@ impl SpeechGate {
             .is_some_and(|w| w.0 < end);
         if in_window || start < self.keep_until {
             self.lookback.clear();
-            self.append(start, &frame);
+            self.append(start, &frame)?;
         } else {
             self.lookback.extend(&frame);
             while self.lookback.len() > pad {
@@ -244,9 +345,10 @@ impl SpeechGate {
         self.position = end;
         self.pending = frame;
         self.pending.clear();
+        Ok(())
     }
 
-    fn append(&mut self, original_sample: usize, samples: &[f32]) {
+    fn append(&mut self, original_sample: usize, samples: &[f32]) -> io::Result<()> {
         let continues = self.out.pieces.last().is_some_and(|p| {
             (p.original_start_s * RATE_HZ).round() as usize + p.len == original_sample
         });
@@ -257,7 +359,7 @@ impl SpeechGate {
         } else {
             if !self.out.pieces.is_empty() {
                 let gap = (SEPARATOR_S * RATE_HZ) as usize;
-                self.out.samples.extend(std::iter::repeat_n(0.0, gap));
+                self.out.samples.extend(&vec![0.0; gap])?;
             }
             self.out.pieces.push(Piece {
                 compact_start: self.out.samples.len(),
@@ -265,14 +367,15 @@ impl SpeechGate {
                 original_start_s: original_sample as f64 / RATE_HZ,
             });
         }
-        self.out.samples.extend_from_slice(samples);
+        self.out.samples.extend(samples)
     }
 
-    pub fn finish(mut self) -> CompactAudio {
+    pub fn finish(mut self) -> io::Result<CompactAudio> {
         if !self.pending.is_empty() {
-            self.decide_frame();
+            self.decide_frame()?;
         }
-        self.out
+        self.out.samples.flush()?;
+        Ok(self.out)
     }
 }
 
@@ -312,21 +415,27 @@ mod tests {
     fn chunked_equals_whole_and_keeps_the_right_samples() {
         let audio = ramp(160_000);
         let mut whole = SpeechGate::new(&regions(), 10.0, NO_SAFETY_NET);
-        whole.push(&audio);
-        let whole = whole.finish();
+        whole.push(&audio).unwrap();
+        let whole = whole.finish().unwrap();
         let mut chunked = SpeechGate::new(&regions(), 10.0, NO_SAFETY_NET);
         for block in audio.chunks(1234) {
-            chunked.push(block);
+            chunked.push(block).unwrap();
         }
-        assert_eq!(chunked.finish(), whole);
+        let chunked = chunked.finish().unwrap();
+        assert_eq!(chunked.pieces, whole.pieces);
+        assert_eq!(
+            chunked.samples.to_vec().unwrap(),
+            whole.samples.to_vec().unwrap()
+        );
         assert_eq!(whole.pieces.len(), 2);
         assert_eq!(
             whole.pieces[0].len,
             (3.3 * RATE_HZ - 0.7 * RATE_HZ) as usize
         );
-        assert_eq!(whole.samples[0], 0.7 * 16_000.0);
+        let samples = whole.samples.to_vec().unwrap();
+        assert_eq!(samples[0], 0.7 * 16_000.0);
         let second = whole.pieces[1];
-        assert_eq!(whole.samples[second.compact_start], 5.7 * 16_000.0);
+        assert_eq!(samples[second.compact_start], 5.7 * 16_000.0);
         assert_eq!(
             second.compact_start,
             whole.pieces[0].len + (SEPARATOR_S * RATE_HZ) as usize
@@ -336,8 +445,8 @@ mod tests {
     #[test]
     fn compact_times_map_back_to_the_original_timeline() {
         let mut gate = SpeechGate::new(&regions(), 10.0, NO_SAFETY_NET);
-        gate.push(&ramp(160_000));
-        let c = gate.finish();
+        gate.push(&ramp(160_000)).unwrap();
+        let c = gate.finish().unwrap();
         assert!((c.to_original_s(0.0) - 0.7).abs() < 1e-9);
         assert!((c.to_original_s(1.0) - 1.7).abs() < 1e-9);
         let second_start = c.pieces[1].compact_start as f64 / RATE_HZ;
@@ -349,8 +458,8 @@ mod tests {
     #[test]
     fn a_word_stays_inside_the_piece_it_starts_in() {
         let mut gate = SpeechGate::new(&regions(), 10.0, NO_SAFETY_NET);
-        gate.push(&ramp(160_000));
-        let c = gate.finish();
+        gate.push(&ramp(160_000)).unwrap();
+        let c = gate.finish().unwrap();
         let first_end = c.pieces[0].len as f64 / RATE_HZ;
         let second_start = c.pieces[1].compact_start as f64 / RATE_HZ;
         let close = |(start, end): (f64, f64), expected: (f64, f64)| {
@@ -387,13 +496,17 @@ mod tests {
         // 1.0-2.0 s at 0.5 (about -6 dBFS), 6.0-7.0 s at 0.05 (-26 dBFS)
         audio[16_000..32_000].iter_mut().for_each(|x| *x = 0.5);
         audio[96_000..112_000].iter_mut().for_each(|x| *x = 0.05);
-        gate.push(&audio);
-        let c = gate.finish();
-        let loud = c.level_dbfs(1.2, 1.8).unwrap();
-        let quiet = c.level_dbfs(6.2, 6.8).unwrap();
+        gate.push(&audio).unwrap();
+        let c = gate.finish().unwrap();
+        let loud = c.level_dbfs(1.2, 1.8).unwrap().unwrap();
+        let quiet = c.level_dbfs(6.2, 6.8).unwrap().unwrap();
         assert!((loud - 20.0 * 0.5f64.log10()).abs() < 0.01, "{loud}");
         assert!((quiet - 20.0 * 0.05f64.log10()).abs() < 0.01, "{quiet}");
-        assert_eq!(c.level_dbfs(4.0, 5.0), None, "between the kept pieces");
+        assert_eq!(
+            c.level_dbfs(4.0, 5.0).unwrap(),
+            None,
+            "between the kept pieces"
+        );
     }
 
     #[test]
@@ -402,17 +515,17 @@ mod tests {
         audio[80_000..96_000].iter_mut().for_each(|x| *x = 0.3);
         let mut gate = SpeechGate::new(&[TimeRange::new(1.0, 2.0)], 10.0, -50.0);
         for block in audio.chunks(777) {
-            gate.push(block);
+            gate.push(block).unwrap();
         }
-        let c = gate.finish();
+        let c = gate.finish().unwrap();
         assert_eq!(c.pieces.len(), 2);
         let burst = c.pieces[1];
         assert!((burst.original_start_s - 4.7).abs() < 1e-9, "{burst:?}");
         assert_eq!(burst.len, (1.6 * RATE_HZ) as usize);
         let mut quiet = SpeechGate::new(&[], 10.0, -50.0);
-        quiet.push(&vec![0.0001f32; 160_000]);
+        quiet.push(&vec![0.0001f32; 160_000]).unwrap();
         assert!(
-            quiet.finish().samples.is_empty(),
+            quiet.finish().unwrap().samples.is_empty(),
             "a steady floor is not kept"
         );
     }
@@ -431,7 +544,103 @@ mod tests {
     #[test]
     fn no_regions_keep_nothing() {
         let mut gate = SpeechGate::new(&[], 10.0, NO_SAFETY_NET);
-        gate.push(&ramp(1000));
-        assert!(gate.finish().samples.is_empty());
+        gate.push(&ramp(1000)).unwrap();
+        assert!(gate.finish().unwrap().samples.is_empty());
+    }
+
+    #[test]
+    fn a_gate_that_spills_to_a_file_keeps_the_same_audio() {
+        let mut audio = ramp(160_000);
+        audio[96_000..112_000].iter_mut().for_each(|x| *x = 0.05);
+        let mut memory = SpeechGate::new(&regions(), 10.0, NO_SAFETY_NET);
+        let mut file = SpeechGate::new(&regions(), 10.0, NO_SAFETY_NET).spilling_at(5_000);
+        for block in audio.chunks(999) {
+            memory.push(block).unwrap();
+            file.push(block).unwrap();
+        }
+        let (memory, file) = (memory.finish().unwrap(), file.finish().unwrap());
+        assert!(file.samples.spilled() && !memory.samples.spilled());
+        assert_eq!(file.pieces, memory.pieces);
+        assert_eq!(
+            file.samples.to_vec().unwrap(),
+            memory.samples.to_vec().unwrap()
+        );
+        assert_eq!(
+            file.level_dbfs(6.2, 6.8).unwrap(),
+            memory.level_dbfs(6.2, 6.8).unwrap()
+        );
+    }
+
+    /// Kept audio of pieces `(original start, length)` in seconds, separators between them, every
+    /// sample 0.1 except `quiet` (seconds of the compact buffer) at 0.
+    fn compact(pieces: &[(f64, f64)], quiet: Option<(f64, f64)>) -> CompactAudio {
+        let (mut samples, mut out) = (Vec::new(), Vec::new());
+        for &(start_s, len_s) in pieces {
+            if !out.is_empty() {
+                samples.extend(vec![0.0; (SEPARATOR_S * RATE_HZ) as usize]);
+            }
+            let len = (len_s * RATE_HZ) as usize;
+            out.push(Piece {
+                compact_start: samples.len(),
+                len,
+                original_start_s: start_s,
+            });
+            samples.extend(vec![0.1f32; len]);
+        }
+        if let Some((from, to)) = quiet {
+            let at = |s: f64| (s * RATE_HZ) as usize;
+            samples[at(from)..at(to)].iter_mut().for_each(|x| *x = 0.0);
+        }
+        CompactAudio::from_samples(samples, out)
+    }
+
+    #[test]
+    fn stretches_hold_whole_pieces_up_to_the_limit() {
+        let s = |x: f64| (x * RATE_HZ) as usize;
+        let c = compact(&[(1.0, 3.0), (10.0, 4.0), (20.0, 2.0)], None);
+        assert_eq!(
+            c.stretches(s(100.0)).unwrap(),
+            vec![0..c.len()],
+            "short: one stretch"
+        );
+        let second = c.pieces[1];
+        let third = c.pieces[2];
+        assert_eq!(
+            c.stretches(s(8.0)).unwrap(),
+            vec![
+                0..second.compact_start + second.len,
+                third.compact_start..c.len()
+            ]
+        );
+        assert_eq!(
+            c.stretches(s(4.0)).unwrap(),
+            vec![
+                0..s(3.0),
+                second.compact_start..second.compact_start + second.len,
+                third.compact_start..c.len()
+            ]
+        );
+    }
+
+    #[test]
+    fn a_piece_longer_than_a_stretch_is_cut_where_it_is_quietest() {
+        let s = |x: f64| (x * RATE_HZ) as usize;
+        let c = compact(&[(0.0, 25.0)], Some((17.0, 17.3)));
+        let stretches = c.stretches(s(20.0)).unwrap();
+        assert_eq!(stretches.len(), 2, "{stretches:?}");
+        let cut = stretches[0].end;
+        assert!((s(17.05)..=s(17.25)).contains(&cut), "{cut}");
+        assert_eq!(stretches, vec![0..cut, cut..s(25.0)]);
+        // the second stretch maps back to the original time after the cut
+        assert!(
+            (c.to_original_s(cut as f64 / RATE_HZ + 1.0) - (cut as f64 / RATE_HZ + 1.0)).abs()
+                < 1e-9
+        );
+        let long = compact(&[(0.0, 65.0)], None);
+        let parts = long.stretches(s(20.0)).unwrap();
+        assert!(parts.iter().all(|r| r.len() <= s(20.0)), "{parts:?}");
+        assert_eq!(parts.first().unwrap().start, 0);
+        assert_eq!(parts.last().unwrap().end, s(65.0));
+        assert!(parts.windows(2).all(|w| w[0].end == w[1].start));
     }
 }

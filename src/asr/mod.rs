@@ -10,6 +10,7 @@ pub mod model;
 pub mod quantize;
 pub mod run;
 pub mod speakers;
+pub mod store;
 pub mod transcribe;
 
 use std::path::PathBuf;
@@ -173,6 +174,8 @@ pub enum AsrError {
     Transcribe(#[source] WhisperError),
     #[error("too little speech to detect the language")]
     TooLittleSpeech,
+    #[error("cannot keep a recording's speech in a temporary file")]
+    Scratch(#[source] std::io::Error),
     #[error("no language probabilities")]
     NoLanguageProbabilities,
     #[error("unknown language id")]

@@ -20,6 +20,12 @@ use crate::model::{Recording, Transcript};
 /// copied twice (dual mono) and are transcribed once.
 const DUAL_MONO_RATIO: f64 = 1e-4;
 
+/// Most kept speech (separators included) whisper gets in one call, seconds: 5 minutes. Its input,
+/// the padded copy it makes and the mel spectrogram take about 10 MB per minute, so this bounds
+/// what a long call adds to the peak (about 50 MB) while calls with less speech per channel stay
+/// one call, as before (README "Memory of long recordings").
+pub const MAX_STRETCH_S: f64 = 300.0;
+
 /// Finds the model (`--model`, `$CALLQA_MODEL`, models folder), fetches the default one when
 /// nothing is installed (telling `log` what happens), checks and loads it.
 pub fn prepare_engine(config: &AsrConfig, log: &mut dyn FnMut(&str)) -> Result<Engine, AsrError> {
@@ -66,6 +72,29 @@ pub fn transcribe_recording(
     threads: usize,
     progress: ProgressFn,
 ) -> Result<(Transcript, bool), AsrError> {
+    transcribe_in_stretches(
+        engine,
+        path,
+        recording,
+        config,
+        threads,
+        progress,
+        MAX_STRETCH_S,
+    )
+}
+
+/// [`transcribe_recording`] with whisper given at most `max_stretch_s` seconds of kept speech at a
+/// time (tests use short stretches on short files).
+fn transcribe_in_stretches(
+    engine: &Engine,
+    path: &Path,
+    recording: &Recording,
+    config: &AsrConfig,
+    threads: usize,
+    progress: ProgressFn,
+    max_stretch_s: f64,
+) -> Result<(Transcript, bool), AsrError> {
+    let max_stretch = (max_stretch_s * 16_000.0) as usize;
     let budget = Duration::from_secs_f64(config.asr_budget_s(recording.duration_s));
     let deadline = Instant::now().checked_add(budget);
     let (channels, dual_mono) = gated_channels(path, recording)?;
@@ -80,8 +109,7 @@ pub fn transcribe_recording(
         threads,
         deadline,
     };
-    let with_speech: Vec<&CompactAudio> =
-        channels.iter().filter(|c| !c.samples.is_empty()).collect();
+    let with_speech: Vec<&CompactAudio> = channels.iter().filter(|c| !c.is_empty()).collect();
     if with_speech.is_empty() {
         return Ok((
             Transcript {
@@ -101,23 +129,22 @@ pub fn transcribe_recording(
             continue;
         }
         let progress = Arc::clone(&progress);
-        let on_percent = move |percent: i32| {
-            progress(share_s * (index as f64 + f64::from(percent.clamp(0, 100)) / 100.0));
-        };
+        let on_share = move |share: f64| progress(share_s * (index as f64 + share));
         per_channel.push(engine.transcribe(
             &mut state,
             audio,
+            max_stretch,
             &language.code,
             &options,
-            on_percent,
+            on_share,
         )?);
     }
     let cut = options.must_stop();
     progress(recording.duration_s);
     let segments = if channels.len() == 1 {
-        label_mono(per_channel.remove(0), &channels[0])
+        label_mono(per_channel.remove(0), &channels[0]).map_err(AsrError::Scratch)?
     } else {
-        drop_bleed(&mut per_channel, &channels);
+        drop_bleed(&mut per_channel, &channels).map_err(AsrError::Scratch)?;
         let agent = match config.agent_channel {
             AgentChannel::Left => Some(0),
             AgentChannel::Right => Some(1),
@@ -171,15 +198,218 @@ fn gated_channels(
             }
         }
         for ((samples, resampler), gate) in block.iter().zip(&mut resamplers).zip(&mut gates) {
-            gate.push(&resampler.process(samples));
+            gate.push(&resampler.process(samples))
+                .map_err(AsrError::Scratch)?;
         }
     }
     for (resampler, gate) in resamplers.iter_mut().zip(&mut gates) {
-        gate.push(&resampler.finish());
+        gate.push(&resampler.finish()).map_err(AsrError::Scratch)?;
     }
     let dual_mono = info.channels == 2 && difference <= DUAL_MONO_RATIO * energy;
-    Ok((
-        gates.into_iter().map(SpeechGate::finish).collect(),
-        dual_mono,
-    ))
+    let channels = gates
+        .into_iter()
+        .map(SpeechGate::finish)
+        .collect::<Result<_, _>>()
+        .map_err(AsrError::Scratch)?;
+    Ok((channels, dual_mono))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::process::Command;
+
+    use super::*;
+
+    const RATE: usize = 16_000;
+
+    /// The model the tests use (`$CALLQA_MODEL`, else `models/ggml-base.bin`), or `None` with a
+    /// SKIPPED line.
+    fn model() -> Option<PathBuf> {
+        let path = std::env::var_os("CALLQA_MODEL").map_or_else(
+            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/ggml-base.bin"),
+            PathBuf::from,
+        );
+        if path.is_file() {
+            Some(path)
+        } else {
+            eprintln!("SKIPPED: no model at {}", path.display());
+            None
+        }
+    }
+
+    /// `text` spoken by espeak-ng as 16 kHz mono samples, or `None` (SKIPPED) without it and sox.
+    fn speak(text: &str, dir: &Path) -> Option<Vec<f32>> {
+        let (raw, wav) = (dir.join("raw.wav"), dir.join("speech.wav"));
+        let ok = Command::new("espeak-ng")
+            .args(["-v", "en-us", "-w"])
+            .arg(&raw)
+            .arg(text)
+            .status()
+            .is_ok_and(|s| s.success())
+            && Command::new("sox")
+                .arg(&raw)
+                .args(["-r", "16000", "-c", "1", "-b", "16"])
+                .arg(&wav)
+                .status()
+                .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("SKIPPED: espeak-ng and sox are needed to make test speech");
+            return None;
+        }
+        let bytes = std::fs::read(wav).ok()?;
+        Some(
+            bytes[44..]
+                .chunks_exact(2)
+                .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
+                .collect(),
+        )
+    }
+
+    /// A 16-bit mono WAV of `seconds` of faint noise with each `(at_s, speech)` placed in it.
+    fn write_call(path: &Path, seconds: f64, parts: &[(f64, &[f32])]) {
+        let mut state = 12345u32;
+        let mut samples: Vec<f32> = (0..(seconds * RATE as f64) as usize)
+            .map(|_| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                ((state >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 0.0005
+            })
+            .collect();
+        for (at_s, speech) in parts {
+            let at = (at_s * RATE as f64) as usize;
+            for (o, s) in samples[at..].iter_mut().zip(speech.iter()) {
+                *o += s * 0.5;
+            }
+        }
+        let data_len = (samples.len() * 2) as u32;
+        let mut out = Vec::new();
+        out.extend_from_slice(b"RIFF");
+        out.extend_from_slice(&(36 + data_len).to_le_bytes());
+        out.extend_from_slice(b"WAVEfmt ");
+        for v in [
+            16u32,
+            1 | (1 << 16),
+            RATE as u32,
+            RATE as u32 * 2,
+            2 | (16 << 16),
+        ] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(b"data");
+        out.extend_from_slice(&data_len.to_le_bytes());
+        for x in samples {
+            out.extend_from_slice(&((x.clamp(-1.0, 1.0) * 32767.0) as i16).to_le_bytes());
+        }
+        std::fs::write(path, out).unwrap();
+    }
+
+    /// Every sample recording's channels are one stretch each, the whole kept audio: whisper gets
+    /// exactly the samples it got before stretches existed, so their transcripts are unchanged.
+    #[test]
+    fn every_sample_recording_is_one_stretch_per_channel() {
+        let samples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples");
+        let mut files: Vec<PathBuf> = walk(&samples);
+        files.retain(|p| {
+            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+            ["wav", "mp3", "flac", "ogg", "m4a"].contains(&ext)
+        });
+        assert!(files.len() >= 15, "{files:?}");
+        let max_stretch = (MAX_STRETCH_S * 16_000.0) as usize;
+        for path in files {
+            let recording = crate::pipeline::measure_file(&path).unwrap();
+            let (channels, _) = gated_channels(&path, &recording).unwrap();
+            for audio in channels.iter().filter(|c| !c.is_empty()) {
+                assert_eq!(
+                    audio.stretches(max_stretch).unwrap(),
+                    vec![0..audio.len()],
+                    "{}",
+                    path.display()
+                );
+            }
+        }
+    }
+
+    fn walk(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                out.extend(walk(&path));
+            } else {
+                out.push(path);
+            }
+        }
+        out
+    }
+
+    /// Two utterances 40 s apart, transcribed with stretches shorter than the two together: the
+    /// second utterance's words come from the second whisper call, and must carry times of the
+    /// second utterance in the recording (not times counted from the second stretch's start).
+    #[test]
+    fn words_of_a_later_stretch_carry_their_times_in_the_recording() {
+        let Some(model) = model() else { return };
+        let dir = tempfile::tempdir().unwrap();
+        let Some(first) = speak(
+            "Good morning, my name is Anna. How can I help you?",
+            dir.path(),
+        ) else {
+            return;
+        };
+        let Some(second) = speak(
+            "Thank you for waiting. The weather today is sunny and warm.",
+            dir.path(),
+        ) else {
+            return;
+        };
+        let (first_s, second_s) = (
+            first.len() as f64 / RATE as f64,
+            second.len() as f64 / RATE as f64,
+        );
+        let path = dir.path().join("call.wav");
+        write_call(&path, 50.0, &[(1.0, &first), (40.0, &second)]);
+        let recording = crate::pipeline::measure_file(&path).unwrap();
+        let stretch_s = first_s.max(second_s) + 1.5;
+        let (channels, _) = gated_channels(&path, &recording).unwrap();
+        let stretches = channels[0]
+            .stretches((stretch_s * RATE as f64) as usize)
+            .unwrap();
+        assert!(stretches.len() >= 2, "one stretch only: {stretches:?}");
+        let engine = Engine::load(&model).unwrap();
+        let config = AsrConfig {
+            language: Some("en".into()),
+            fast: true,
+            ..AsrConfig::default()
+        };
+        let progress: ProgressFn = Arc::new(|_| {});
+        let (transcript, cut) =
+            transcribe_in_stretches(&engine, &path, &recording, &config, 2, progress, stretch_s)
+                .unwrap();
+        assert!(!cut);
+        let words: Vec<(String, f64, f64)> = transcript
+            .segments
+            .iter()
+            .flat_map(|s| &s.words)
+            .map(|w| {
+                let text: String = w.text.chars().filter(|c| c.is_alphanumeric()).collect();
+                (text.to_lowercase(), w.start_s, w.end_s)
+            })
+            .collect();
+        let within = |(_, start, end): &(String, f64, f64), from: f64, len: f64| {
+            *start >= from - 0.5 && *end <= from + len + 0.5
+        };
+        for word in &words {
+            assert!(
+                within(word, 1.0, first_s) || within(word, 40.0, second_s),
+                "{word:?} lies in neither utterance: {words:?}"
+            );
+        }
+        let heard = |key: &str, from: f64, len: f64| {
+            words.iter().any(|w| (w.0 == key) && within(w, from, len))
+        };
+        assert!(heard("morning", 1.0, first_s), "{words:?}");
+        assert!(
+            heard("weather", 40.0, second_s) || heard("sunny", 40.0, second_s),
+            "{words:?}"
+        );
+    }
 }

@@ -78,7 +78,7 @@ const ONSET_S: f64 = 0.25;
 /// louder around its start, or when another channel has the same word within [`SAME_WORD_WITHIN_S`]
 /// and is [`SAME_WORD_MARGIN_DB`] louder from half a second before the first onset to just after
 /// the second. Two people talking at once are both kept: their own channels are the louder ones.
-pub fn drop_bleed(channels: &mut [Vec<RawSegment>], audio: &[CompactAudio]) {
+pub fn drop_bleed(channels: &mut [Vec<RawSegment>], audio: &[CompactAudio]) -> std::io::Result<()> {
     let words: Vec<Vec<(String, f64)>> = channels
         .iter()
         .map(|segs| {
@@ -88,40 +88,53 @@ pub fn drop_bleed(channels: &mut [Vec<RawSegment>], audio: &[CompactAudio]) {
                 .collect()
         })
         .collect();
-    let louder = |other: usize, own: usize, from: f64, to: f64, margin: f64| match (
-        audio[other].level_dbfs(from, to),
-        audio[own].level_dbfs(from, to),
-    ) {
-        (Some(theirs), Some(ours)) => theirs - ours > margin,
-        _ => false,
+    let louder = |other: usize, own: usize, from: f64, to: f64, margin: f64| {
+        Ok::<_, std::io::Error>(
+            match (
+                audio[other].level_dbfs(from, to)?,
+                audio[own].level_dbfs(from, to)?,
+            ) {
+                (Some(theirs), Some(ours)) => theirs - ours > margin,
+                _ => false,
+            },
+        )
     };
-    let is_bleed = |own: usize, word: &Word| {
+    let is_bleed = |own: usize, word: &Word| -> std::io::Result<bool> {
         let onset = (word.start_s - ONSET_S, word.start_s + ONSET_S);
         let key = word_key(&word.text);
-        (0..audio.len()).filter(|&o| o != own).any(|other| {
-            louder(other, own, onset.0, onset.1, BLEED_MARGIN_DB)
-                || words[other]
-                    .iter()
-                    .filter(|(k, start)| {
-                        *k == key && (start - word.start_s).abs() <= SAME_WORD_WITHIN_S
-                    })
-                    .any(|(_, start)| {
-                        let from = start.min(word.start_s) - 0.5;
-                        let to = start.max(word.start_s) + ONSET_S;
-                        louder(other, own, from, to, SAME_WORD_MARGIN_DB)
-                    })
-        })
+        for other in (0..audio.len()).filter(|&o| o != own) {
+            if louder(other, own, onset.0, onset.1, BLEED_MARGIN_DB)? {
+                return Ok(true);
+            }
+            let same_word = words[other].iter().filter(|(k, start)| {
+                *k == key && (start - word.start_s).abs() <= SAME_WORD_WITHIN_S
+            });
+            for (_, start) in same_word {
+                let from = start.min(word.start_s) - 0.5;
+                let to = start.max(word.start_s) + ONSET_S;
+                if louder(other, own, from, to, SAME_WORD_MARGIN_DB)? {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
     };
     for (own, segments) in channels.iter_mut().enumerate() {
         for segment in segments.iter_mut() {
-            let before = segment.words.len();
-            segment.words.retain(|w| !is_bleed(own, w));
-            if segment.words.len() != before {
+            let bleed = segment
+                .words
+                .iter()
+                .map(|w| is_bleed(own, w))
+                .collect::<std::io::Result<Vec<bool>>>()?;
+            if bleed.contains(&true) {
+                let mut flags = bleed.into_iter();
+                segment.words.retain(|_| !flags.next().unwrap_or(false));
                 rebuild_from_words(segment);
             }
         }
         segments.retain(|s| !s.words.is_empty() || !s.text.is_empty());
     }
+    Ok(())
 }
 
 /// A word compared across channels: lower case, letters and digits only.
@@ -174,12 +187,15 @@ fn to_segment(raw: RawSegment, speaker: Option<String>) -> Segment {
 /// Mono: clusters the speech into (at most) two voices and splits whisper's segments where the
 /// voice changes. One voice -> every segment is the agent's... unless nobody introduces
 /// themselves, in which case the speaker stays unknown (null).
-pub fn label_mono(segments: Vec<RawSegment>, audio: &CompactAudio) -> Vec<Segment> {
+pub fn label_mono(
+    segments: Vec<RawSegment>,
+    audio: &CompactAudio,
+) -> std::io::Result<Vec<Segment>> {
     let windows = windows(audio);
     let features: Vec<Vec<f64>> = windows
         .iter()
-        .map(|w| mfcc_stats(&audio.samples[w.0..w.1]))
-        .collect();
+        .map(|w| audio.samples.with(w.0..w.1, mfcc_stats))
+        .collect::<std::io::Result<_>>()?;
     let clusters = two_clusters(&features);
     let window_starts: Vec<f64> = windows
         .iter()
@@ -211,13 +227,13 @@ pub fn label_mono(segments: Vec<RawSegment>, audio: &CompactAudio) -> Vec<Segmen
     } else {
         pick_agent(&per_speaker)
     };
-    split
+    Ok(split
         .into_iter()
         .map(|(c, s)| {
             let speaker = agent.map(|a| label(c, a));
             to_segment(s, speaker)
         })
-        .collect()
+        .collect())
 }
 
 /// Cuts a segment into runs of words by the same speaker (by each word's midpoint).
@@ -482,14 +498,14 @@ mod tests {
             samples[range].iter_mut().for_each(|x| *x = level);
         }
         let len = samples.len();
-        CompactAudio {
+        CompactAudio::from_samples(
             samples,
-            pieces: vec![crate::asr::gate::Piece {
+            vec![crate::asr::gate::Piece {
                 compact_start: 0,
                 len,
                 original_start_s: 0.0,
             }],
-        }
+        )
     }
 
     #[test]
@@ -501,7 +517,7 @@ mod tests {
             vec![raw(0.1, "hello there friend")],
             vec![raw(0.1, "hello there friend"), raw(3.1, "wait what")],
         ];
-        drop_bleed(&mut per_channel, &[agent, customer]);
+        drop_bleed(&mut per_channel, &[agent, customer]).unwrap();
         assert_eq!(per_channel[0].len(), 1, "the agent keeps its own words");
         assert_eq!(per_channel[1].len(), 1, "the leaked copy is gone");
         assert_eq!(per_channel[1][0].text, "wait what");
@@ -586,15 +602,15 @@ mod tests {
             .map(|(s, e, _)| TimeRange::new(*s + 0.3, *e - 0.3))
             .collect();
         let mut gate = SpeechGate::new(&regions, 14.0, -55.0);
-        gate.push(&audio);
-        let compact = gate.finish();
+        gate.push(&audio).unwrap();
+        let compact = gate.finish().unwrap();
         let segments = vec![
             raw(0.5, "Thank you for calling Acme"),
             raw(4.0, "I want a refund"),
             raw(7.5, "Sure one moment"),
             raw(11.0, "Thanks"),
         ];
-        let labelled = label_mono(segments, &compact);
+        let labelled = label_mono(segments, &compact).unwrap();
         let speakers: Vec<_> = labelled
             .iter()
             .map(|s| s.speaker.clone().unwrap_or_default())
@@ -606,9 +622,10 @@ mod tests {
     fn one_voice_is_not_split() {
         let v = voice(8.0, 150.0, 1000.0, 3);
         let mut gate = SpeechGate::new(&[TimeRange::new(0.5, 7.5)], 8.0, -55.0);
-        gate.push(&v);
-        let compact = gate.finish();
-        let labelled = label_mono(vec![raw(1.0, "just me talking here for a while")], &compact);
+        gate.push(&v).unwrap();
+        let compact = gate.finish().unwrap();
+        let labelled =
+            label_mono(vec![raw(1.0, "just me talking here for a while")], &compact).unwrap();
         assert_eq!(labelled.len(), 1, "one voice split into {labelled:?}");
         assert_eq!(labelled[0].speaker, None, "nobody introduced themselves");
     }

@@ -2,6 +2,7 @@
 //! state per file being transcribed, language detection over several windows, word timings mapped
 //! back to the original timeline, hallucinations dropped.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -161,19 +162,84 @@ impl Engine {
         detect_language(&mut self.state()?, channels, options.threads)
     }
 
-    /// Transcribes one channel's kept speech; times are in the original recording. `progress`
-    /// hears whisper's progress through this channel, in percent (0..100).
-    pub fn transcribe<P: FnMut(i32) + 'static>(
+    /// Transcribes one channel's kept speech, one stretch of at most `max_stretch` samples at a
+    /// time (see [`CompactAudio::stretches`]: the memory whisper needs for its input, a padded
+    /// copy and the mel spectrogram, stays that of one stretch), on the same `state`; times are in
+    /// the original recording. `progress` hears the share of this channel done (0..1).
+    pub fn transcribe<P: Fn(f64) + Clone + 'static>(
         &self,
         state: &mut WhisperState,
         audio: &CompactAudio,
+        max_stretch: usize,
         language: &str,
         options: &DecodeOptions,
         progress: P,
     ) -> Result<Vec<RawSegment>, AsrError> {
-        if audio.samples.len() < RATE_HZ / 4 {
+        if audio.len() < RATE_HZ / 4 {
             return Ok(Vec::new());
         }
+        let stretches = audio.stretches(max_stretch).map_err(AsrError::Scratch)?;
+        let total = stretches
+            .iter()
+            .map(ExactSizeIterator::len)
+            .sum::<usize>()
+            .max(1) as f64;
+        let mut done = 0usize;
+        let mut segments = Vec::new();
+        for range in stretches {
+            if options.must_stop() {
+                break;
+            }
+            let progress = progress.clone();
+            let (before, len) = (done as f64, range.len() as f64);
+            let on_percent = move |percent: i32| {
+                progress((before + len * f64::from(percent.clamp(0, 100)) / 100.0) / total);
+            };
+            let params = self.params(language, options, on_percent);
+            let result = audio
+                .samples
+                .with(range.clone(), |samples| state.full(params, samples))
+                .map_err(AsrError::Scratch)?;
+            if let Err(err) = result {
+                if !options.must_stop() {
+                    return Err(AsrError::Transcribe(err));
+                }
+            }
+            let stretch = Stretch {
+                audio,
+                start_s: range.start as f64 / RATE_HZ as f64,
+                len_s: range.len() as f64 / RATE_HZ as f64,
+            };
+            let eot = self.context.token_eot();
+            for segment in state.as_iter() {
+                let words = segment_words(&segment, eot, &stretch);
+                let (start_s, end_s) = segment_span_s(&segment, &words, &stretch);
+                let raw = RawSegment {
+                    start_s,
+                    end_s,
+                    text: segment
+                        .to_str_lossy()
+                        .map(|t| t.trim().to_string())
+                        .unwrap_or_default(),
+                    no_speech_p: segment.no_speech_probability(),
+                    words,
+                };
+                if let Some(clean) = clean_segment(raw) {
+                    segments.extend(split_at_turns(clean));
+                }
+            }
+            done += range.len();
+        }
+        Ok(segments)
+    }
+
+    /// whisper's settings for one stretch.
+    fn params<'a, P: FnMut(i32) + 'static>(
+        &self,
+        language: &'a str,
+        options: &DecodeOptions,
+        progress: P,
+    ) -> FullParams<'a, 'a> {
         let strategy = if options.fast {
             SamplingStrategy::Greedy { best_of: 1 }
         } else {
@@ -202,7 +268,7 @@ impl Engine {
         // but reads it as the closure type (garbage: it aborted ordinary runs), so the plain C
         // callback is used, its data being `options`, which outlives `full`.
         // SAFETY: `abort_if_stopped` only reads the `DecodeOptions` behind the pointer, which
-        // lives until this function returns, after `full` is done with it.
+        // lives until `transcribe` returns, after `full` is done with it.
         unsafe {
             params.set_abort_callback(Some(abort_if_stopped));
             params.set_abort_callback_user_data(
@@ -211,31 +277,32 @@ impl Engine {
                     .cast::<std::ffi::c_void>(),
             );
         }
-        if let Err(err) = state.full(params, &audio.samples) {
-            if !options.must_stop() {
-                return Err(AsrError::Transcribe(err));
-            }
-        }
-        let eot = self.context.token_eot();
-        let mut segments = Vec::new();
-        for segment in state.as_iter() {
-            let words = segment_words(&segment, eot, audio);
-            let (start_s, end_s) = segment_span_s(&segment, &words, audio);
-            let raw = RawSegment {
-                start_s,
-                end_s,
-                text: segment
-                    .to_str_lossy()
-                    .map(|t| t.trim().to_string())
-                    .unwrap_or_default(),
-                no_speech_p: segment.no_speech_probability(),
-                words,
-            };
-            if let Some(clean) = clean_segment(raw) {
-                segments.extend(split_at_turns(clean));
-            }
-        }
-        Ok(segments)
+        params
+    }
+}
+
+/// The stretch of a channel's kept speech that whisper was given: maps its times (seconds from
+/// the stretch's start) back to the original recording.
+struct Stretch<'a> {
+    audio: &'a CompactAudio,
+    /// Where the stretch starts in the compact buffer, seconds.
+    start_s: f64,
+    /// Its length, seconds: later times (whisper's padding) are read as its end.
+    len_s: f64,
+}
+
+impl Stretch<'_> {
+    fn compact_s(&self, stretch_s: f64) -> f64 {
+        self.start_s + stretch_s.min(self.len_s)
+    }
+
+    fn to_original_s(&self, stretch_s: f64) -> f64 {
+        self.audio.to_original_s(self.compact_s(stretch_s))
+    }
+
+    fn span_to_original_s(&self, start_s: f64, end_s: f64) -> (f64, f64) {
+        self.audio
+            .span_to_original_s(self.compact_s(start_s), self.compact_s(end_s))
     }
 }
 
@@ -251,7 +318,7 @@ unsafe extern "C" fn abort_if_stopped(data: *mut std::ffi::c_void) -> bool {
 fn segment_span_s(
     segment: &whisper_rs::WhisperSegment<'_>,
     words: &[Word],
-    audio: &CompactAudio,
+    audio: &Stretch<'_>,
 ) -> (f64, f64) {
     match (words.first(), words.last()) {
         (Some(first), Some(_)) => (
@@ -320,7 +387,7 @@ fn token_end(data: &whisper_rs::WhisperTokenData) -> i64 {
 fn segment_words(
     segment: &whisper_rs::WhisperSegment<'_>,
     eot: i32,
-    audio: &CompactAudio,
+    audio: &Stretch<'_>,
 ) -> Vec<Word> {
     let mut words = Vec::new();
     let mut current: Option<(Vec<u8>, i64, i64, Vec<f32>)> = None;
@@ -387,13 +454,15 @@ fn detect_language(
     }
     let mut summed: Vec<f32> = Vec::new();
     let mut used = 0;
-    for window in &windows {
+    for (channel, window) in windows {
         if language_settled(&summed, used) {
             break;
         }
         used += 1;
-        state
-            .pcm_to_mel(window, threads.max(1))
+        channels[channel]
+            .samples
+            .with(window, |samples| state.pcm_to_mel(samples, threads.max(1)))
+            .map_err(AsrError::Scratch)?
             .map_err(AsrError::Mel)?;
         let (_, probs) = state
             .lang_detect(0, threads.max(1))
@@ -423,13 +492,14 @@ fn language_settled(summed: &[f32], windows: usize) -> bool {
 }
 
 /// Up to [`LANGUAGE_WINDOWS`] 30 s windows spread over the channels' kept speech (start, middle,
-/// end of each channel, each at least [`MIN_NEW_SPEECH_S`] after the previous one).
-pub fn language_windows<'a>(channels: &[&'a CompactAudio]) -> Vec<&'a [f32]> {
+/// end of each channel, each at least [`MIN_NEW_SPEECH_S`] after the previous one), as the
+/// channel's index and the window's samples in its compact buffer.
+pub fn language_windows(channels: &[&CompactAudio]) -> Vec<(usize, Range<usize>)> {
     let window = (WINDOW_S * RATE_HZ as f64) as usize;
     let min = (MIN_LANGUAGE_WINDOW_S * RATE_HZ as f64) as usize;
-    let mut candidates: Vec<&[f32]> = Vec::new();
-    for audio in channels {
-        let n = audio.samples.len();
+    let mut candidates: Vec<(usize, Range<usize>)> = Vec::new();
+    for (index, audio) in channels.iter().enumerate() {
+        let n = audio.len();
         let starts = [0, n.saturating_sub(window) / 2, n.saturating_sub(window)];
         let new_speech = (MIN_NEW_SPEECH_S * RATE_HZ as f64) as usize;
         let mut last: Option<usize> = None;
@@ -437,11 +507,11 @@ pub fn language_windows<'a>(channels: &[&'a CompactAudio]) -> Vec<&'a [f32]> {
             let adds_speech = last.is_none_or(|last| start >= last + new_speech);
             if adds_speech && n - start >= min {
                 last = Some(start);
-                candidates.push(&audio.samples[start..(start + window).min(n)]);
+                candidates.push((index, start..(start + window).min(n)));
             }
         }
     }
-    candidates.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    candidates.sort_by_key(|(_, w)| std::cmp::Reverse(w.len()));
     candidates.truncate(LANGUAGE_WINDOWS);
     candidates
 }
@@ -483,10 +553,7 @@ mod tests {
     }
 
     fn audio(seconds: usize) -> CompactAudio {
-        CompactAudio {
-            samples: vec![0.1; seconds * RATE_HZ],
-            pieces: Vec::new(),
-        }
+        CompactAudio::from_samples(vec![0.1; seconds * RATE_HZ], Vec::new())
     }
 
     #[test]
@@ -495,7 +562,9 @@ mod tests {
         let short = audio(1);
         let windows = language_windows(&[&long, &short]);
         assert_eq!(windows.len(), 3);
-        assert!(windows.iter().all(|w| w.len() == 30 * RATE_HZ));
+        assert!(windows
+            .iter()
+            .all(|(c, w)| *c == 0 && w.len() == 30 * RATE_HZ));
         let medium = audio(40);
         assert_eq!(language_windows(&[&medium, &long]).len(), LANGUAGE_WINDOWS);
         assert!(language_windows(&[&short]).is_empty());
