@@ -14,6 +14,7 @@ use regex::Regex;
 
 use super::normalize::Normalized;
 use super::numbers::{digit_runs, DigitRun};
+use super::rules::dfa_builder;
 use crate::lang;
 use crate::model::Severity;
 
@@ -86,7 +87,9 @@ fn cue_index() -> &'static CueIndex {
             }
         }
         CueIndex {
-            automaton: AhoCorasick::new(&patterns).expect("cue words build an automaton"),
+            automaton: dfa_builder()
+                .build(&patterns)
+                .expect("cue words build an automaton"),
             cue_of,
         }
     })
@@ -107,8 +110,10 @@ fn cue_mask(norm: &Normalized) -> u32 {
 pub struct Context<'a> {
     here: &'a Normalized,
     before: Option<&'a Normalized>,
-    /// Cue groups found in `here` and `before`, computed on first use.
-    mask: OnceCell<u32>,
+    /// Cue groups found in `here`, computed on first use.
+    here_mask: OnceCell<u32>,
+    /// Cue groups found in `before`, when the caller already knows them.
+    before_mask: Option<u32>,
 }
 
 impl<'a> Context<'a> {
@@ -116,8 +121,23 @@ impl<'a> Context<'a> {
         Self {
             here,
             before,
-            mask: OnceCell::new(),
+            here_mask: OnceCell::new(),
+            before_mask: None,
         }
+    }
+
+    /// [`Context::new`] with the cue groups of `before` known (its [`Context::cue_groups`] as the
+    /// segment scanned before): a transcript's lines are looked up once each.
+    pub fn after(here: &'a Normalized, before: &'a Normalized, before_groups: u32) -> Self {
+        Self {
+            before_mask: Some(before_groups),
+            ..Self::new(here, Some(before))
+        }
+    }
+
+    /// The cue groups found in this segment's own text (for [`Context::after`] on the next one).
+    pub fn cue_groups(&self) -> u32 {
+        *self.here_mask.get_or_init(|| cue_mask(self.here))
     }
 
     /// Of the cue groups `among`, the one whose word comes last before byte `offset` of `source`
@@ -140,10 +160,11 @@ impl<'a> Context<'a> {
     }
 
     fn has(&self, cue: Cue) -> bool {
-        let mask = *self
-            .mask
-            .get_or_init(|| cue_mask(self.here) | self.before.map_or(0, cue_mask));
-        mask & (1 << cue as u32) != 0
+        let before = match self.before_mask {
+            Some(mask) => mask,
+            None => self.before.map_or(0, cue_mask),
+        };
+        (self.cue_groups() | before) & (1 << cue as u32) != 0
     }
 }
 

@@ -135,6 +135,8 @@ struct SegmentScan {
     /// Original byte ranges of the phrase hits.
     phrase_spans: Vec<(usize, usize)>,
     claims: Vec<facts::RawClaim>,
+    /// The personal-data cue groups of the segment's text (see [`Context::cue_groups`]).
+    cue_groups: u32,
 }
 
 /// Findings of a transcript: personal data, phrase rules, missing required phrases and, with
@@ -162,6 +164,7 @@ pub fn scan_with_claims(
     let mut found_cues: Vec<cues::FoundCue> = Vec::new();
     let mut previous: Option<Normalized> = None;
     let mut previous_pii: Vec<PiiHit> = Vec::new();
+    let mut previous_groups = 0;
     let mut spare: Option<Normalized> = None;
     for (i, seg) in transcript.segments.iter().enumerate() {
         let norm = match spare.take() {
@@ -176,7 +179,7 @@ pub fn scan_with_claims(
             &languages,
             seg,
             &norm,
-            previous.as_ref(),
+            previous.as_ref().map(|p| (p, previous_groups)),
             agent_turns[i],
             options.facts,
         );
@@ -221,6 +224,7 @@ pub fn scan_with_claims(
         required_said.push(required_categories(rules, &scan.phrases));
         spare = previous.replace(norm);
         previous_pii = scan.pii;
+        previous_groups = scan.cue_groups;
     }
     if !findings.is_sorted_by_key(reading_order) {
         findings.sort_by_key(reading_order);
@@ -295,12 +299,16 @@ fn scan_segment(
     languages: &[String],
     seg: &Segment,
     norm: &Normalized,
-    previous: Option<&Normalized>,
+    previous: Option<(&Normalized, u32)>,
     agent_turn: bool,
     facts: Option<&FactSet>,
 ) -> SegmentScan {
-    let ctx = Context::new(norm, previous);
+    let ctx = match previous {
+        Some((before, groups)) => Context::after(norm, before, groups),
+        None => Context::new(norm, None),
+    };
     let pii = find_pii(&seg.text, &ctx, agent_turn);
+    let cue_groups = ctx.cue_groups();
     let phrases = rules.find(languages, norm, agent_turn);
     let phrase_spans = phrases
         .iter()
@@ -315,6 +323,7 @@ fn scan_segment(
         phrases,
         phrase_spans,
         claims,
+        cue_groups,
     }
 }
 
