@@ -161,10 +161,12 @@ fn name_start(
     if !words.get(i + 1).is_some_and(|next| is_surname(text, next)) {
         return None;
     }
-    let folded = Normalized::fold(&text[word.start..word.end], false);
-    if word.capital && g.given.contains(&folded) && joined(text, words, i) {
+    let (given, title) = Normalized::with_folded(&text[word.start..word.end], false, |folded| {
+        (g.given.contains(folded), g.titles.contains(folded))
+    });
+    if word.capital && given && joined(text, words, i) {
         Some((i, "a person's full name"))
-    } else if g.titles.contains(&folded) && after_title(text, words, i) {
+    } else if title && after_title(text, words, i) {
         Some((i + 1, "a person's name after a title"))
     } else {
         None
