@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use super::normalize::Normalized;
-use super::rules::{line_of, pattern_source_and_slots, ExampleFailure, WordPrefilter};
+use super::rules::{line_of, pattern_source_and_slots, ExampleFailure, PatternBits, WordPrefilter};
 use crate::lang::{self, ManipulationCueList, ManipulationCues};
 use crate::model::{Finding, FindingKind, Severity};
 
@@ -135,13 +135,27 @@ pub struct CueHit {
     pub end: usize,
 }
 
+/// The prefilter of every lexicon's patterns (for `RuleSet::line_words`).
+pub(crate) fn prefilter() -> &'static WordPrefilter {
+    &layer().prefilter
+}
+
 /// The cues of `languages` in one folded text, in order.
 pub fn find(languages: &[String], norm: &Normalized) -> Vec<CueHit> {
+    find_among(languages, norm, &layer().prefilter.candidates(norm.text()))
+}
+
+/// [`find`] given the patterns of [`prefilter`] whose anchor occurs in the text.
+pub(crate) fn find_among(
+    languages: &[String],
+    norm: &Normalized,
+    candidates: &PatternBits,
+) -> Vec<CueHit> {
     let text = norm.text();
     let layer = layer();
     let mut hits = Vec::new();
     let mut last = None;
-    for id in layer.prefilter.candidates(text).iter() {
+    for id in candidates.iter() {
         let (li, ki) = layer.owners[id];
         if last == Some((li, ki)) {
             continue;

@@ -72,6 +72,7 @@ const CUE_LISTS: [(Cue, CueList); 11] = [
 /// All cue words in one automaton over folded text (" stem" matches a word start).
 struct CueIndex {
     automaton: AhoCorasick,
+    patterns: Vec<String>,
     cue_of: Vec<Cue>,
 }
 
@@ -90,9 +91,21 @@ fn cue_index() -> &'static CueIndex {
             automaton: dfa_builder()
                 .build(&patterns)
                 .expect("cue words build an automaton"),
+            patterns,
             cue_of,
         }
     })
+}
+
+/// Each cue word as looked up in folded text (" stem"), with its group's bit (as in
+/// [`Context::cue_groups`]), for `RuleSet::line_words`.
+pub(crate) fn cue_words() -> impl Iterator<Item = (&'static str, u32)> {
+    let index = cue_index();
+    index
+        .patterns
+        .iter()
+        .zip(&index.cue_of)
+        .map(|(word, &cue)| (word.as_str(), 1 << cue as u32))
 }
 
 /// Bit set of the cue groups whose words occur in a folded text.
@@ -126,12 +139,19 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// [`Context::new`] with the cue groups of `before` known (its [`Context::cue_groups`] as the
-    /// segment scanned before): a transcript's lines are looked up once each.
-    pub fn after(here: &'a Normalized, before: &'a Normalized, before_groups: u32) -> Self {
+    /// [`Context::new`] with the cue groups of `here` known (from `RuleSet::line_words`) and
+    /// those of `before` (its [`Context::cue_groups`] as the segment scanned before): a
+    /// transcript's lines are looked up once each.
+    pub(crate) fn with_groups(
+        here: &'a Normalized,
+        here_groups: u32,
+        before: Option<(&'a Normalized, u32)>,
+    ) -> Self {
         Self {
-            before_mask: Some(before_groups),
-            ..Self::new(here, Some(before))
+            here,
+            before: before.map(|(b, _)| b),
+            here_mask: OnceCell::from(here_groups),
+            before_mask: before.map(|(_, groups)| groups),
         }
     }
 

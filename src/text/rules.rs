@@ -11,12 +11,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
 use regex::Regex;
 use serde::Deserialize;
 
 use super::normalize::Normalized;
+use super::{cues, pii};
 use crate::model::{FindingKind, Severity};
 
 /// The packs shipped inside the binary: (name, TOML text).
@@ -471,6 +473,8 @@ pub(crate) fn pattern_source_and_slots(
 /// none. Sets of patterns are bit sets ([`PatternBits`]).
 pub(crate) struct WordPrefilter {
     anchors: AhoCorasick,
+    /// The literals of `anchors`, in its pattern order.
+    literals: Vec<String>,
     /// For each literal of `anchors`, the patterns it anchors.
     owners: Vec<PatternBits>,
     /// How many patterns there are.
@@ -551,6 +555,7 @@ impl WordPrefilter {
             .map_err(|e| e.to_string())?;
         Ok(Self {
             anchors,
+            literals: owners.keys().map(|l| l.to_string()).collect(),
             owners: owners.into_values().collect(),
             len: patterns.len(),
         })
@@ -559,6 +564,11 @@ impl WordPrefilter {
     /// An empty set of this prefilter's patterns.
     pub(crate) fn empty(&self) -> PatternBits {
         PatternBits::new(self.len)
+    }
+
+    /// Each anchor literal, with the patterns it anchors.
+    pub(crate) fn anchors(&self) -> impl Iterator<Item = (&str, &PatternBits)> {
+        self.literals.iter().map(String::as_str).zip(&self.owners)
     }
 
     /// The patterns whose anchor occurs in `text`.
@@ -613,8 +623,27 @@ pub struct PhraseHit {
     pub end: usize,
 }
 
-/// All phrase rules, with one [`WordPrefilter`] over every pattern's required words: a text is
-/// scanned once for them and only the patterns whose required words all occur run their regex.
+/// What one pass of [`RuleSet::line_words`] found in a folded line.
+pub(crate) struct LineWords {
+    /// The phrase patterns whose anchor occurs (for [`RuleSet::find_among`]).
+    pub(crate) rules: PatternBits,
+    /// The cue-layer patterns whose anchor occurs (for `super::cues::find_among`).
+    pub(crate) cues: PatternBits,
+    /// The personal-data cue groups whose words occur (`super::pii::Context::cue_groups`).
+    pub(crate) pii_groups: u32,
+}
+
+/// The phrase rules' anchors, the cue layer's anchors and the personal-data cue words in one
+/// automaton, so that a transcript line is scanned for words once, not three times.
+struct LineIndex {
+    words: AhoCorasick,
+    /// For each word of `words`: its phrase anchor (index into the rules' prefilter), its cue-layer
+    /// anchor (index into the cue layer's prefilter) and the cue groups it belongs to.
+    meaning: Vec<(Option<usize>, Option<usize>, u32)>,
+}
+
+/// All phrase rules, with one [`WordPrefilter`] over every pattern's anchor: a text is scanned
+/// once for them and only the patterns whose anchor occurs run their regex.
 pub struct RuleSet {
     rules: Vec<Rule>,
     /// Languages some rule covers, sorted.
@@ -626,6 +655,8 @@ pub struct RuleSet {
     language_patterns: Vec<PatternBits>,
     /// The patterns of the rules that look at any speaker's speech.
     any_speaker_patterns: PatternBits,
+    /// Built on the first [`RuleSet::line_words`].
+    line_index: OnceLock<LineIndex>,
 }
 
 impl fmt::Debug for RuleSet {
@@ -701,6 +732,7 @@ impl RuleSet {
             patterns,
             language_patterns,
             any_speaker_patterns,
+            line_index: OnceLock::new(),
         })
     }
 
@@ -722,6 +754,19 @@ impl RuleSet {
         norm: &Normalized,
         agent_turn: bool,
     ) -> Vec<PhraseHit> {
+        let candidates = self.prefilter.candidates(norm.text());
+        self.find_among(languages, norm, agent_turn, candidates)
+    }
+
+    /// [`RuleSet::find`] given the patterns whose anchor occurs in the text (from
+    /// [`RuleSet::line_words`]).
+    pub(crate) fn find_among(
+        &self,
+        languages: &[String],
+        norm: &Normalized,
+        agent_turn: bool,
+        mut candidates: PatternBits,
+    ) -> Vec<PhraseHit> {
         let text = norm.text();
         let mut wanted = self.prefilter.empty();
         for (code, patterns) in self.languages.iter().zip(&self.language_patterns) {
@@ -732,7 +777,6 @@ impl RuleSet {
         if !agent_turn {
             wanted.intersect(&self.any_speaker_patterns);
         }
-        let mut candidates = self.prefilter.candidates(text);
         candidates.intersect(&wanted);
         let mut hits: Vec<PhraseHit> = Vec::new();
         for id in candidates.iter() {
@@ -749,6 +793,54 @@ impl RuleSet {
             }
         }
         hits
+    }
+}
+
+impl RuleSet {
+    fn line_index(&self) -> &LineIndex {
+        self.line_index.get_or_init(|| {
+            let mut meaning: BTreeMap<&str, (Option<usize>, Option<usize>, u32)> = BTreeMap::new();
+            for (i, (literal, _)) in self.prefilter.anchors().enumerate() {
+                meaning.entry(literal).or_default().0 = Some(i);
+            }
+            for (i, (literal, _)) in cues::prefilter().anchors().enumerate() {
+                meaning.entry(literal).or_default().1 = Some(i);
+            }
+            for (literal, groups) in pii::cue_words() {
+                meaning.entry(literal).or_default().2 |= groups;
+            }
+            let words = dfa_builder()
+                .build(meaning.keys())
+                .expect("the rules' anchors and the cue words build one automaton");
+            LineIndex {
+                words,
+                meaning: meaning.into_values().collect(),
+            }
+        })
+    }
+
+    /// One pass over a folded line for the words of the phrase rules, the cue layer and the
+    /// personal-data cues: what [`RuleSet::find`], `cues::find` and the personal-data context
+    /// would each look up on their own.
+    pub(crate) fn line_words(&self, norm: &Normalized) -> LineWords {
+        let index = self.line_index();
+        let cue_layer = cues::prefilter();
+        let mut found = LineWords {
+            rules: self.prefilter.empty(),
+            cues: cue_layer.empty(),
+            pii_groups: 0,
+        };
+        for m in index.words.find_overlapping_iter(norm.text()) {
+            let (rule, cue, groups) = index.meaning[m.pattern().as_usize()];
+            if let Some(i) = rule {
+                found.rules.union(&self.prefilter.owners[i]);
+            }
+            if let Some(i) = cue {
+                found.cues.union(&cue_layer.owners[i]);
+            }
+            found.pii_groups |= groups;
+        }
+        found
     }
 }
 

@@ -6,7 +6,7 @@ use super::cues;
 use super::facts::{self, Claim, FactSet};
 use super::normalize::Normalized;
 use super::pii::{find_pii, find_pii_across, number_at_edge, Context, PiiHit};
-use super::rules::{PhraseHit, RuleSet, TurnScope, REQUIRED_CATEGORIES};
+use super::rules::{PatternBits, PhraseHit, RuleSet, TurnScope, REQUIRED_CATEGORIES};
 use crate::lang;
 use crate::model::{
     Finding, FindingKind, Segment, Severity, TimeRange, Transcript, Word, LOW_CONFIDENCE_P,
@@ -137,6 +137,8 @@ struct SegmentScan {
     claims: Vec<facts::RawClaim>,
     /// The personal-data cue groups of the segment's text (see [`Context::cue_groups`]).
     cue_groups: u32,
+    /// The cue-layer patterns whose anchor occurs in the segment's text.
+    cue_candidates: PatternBits,
 }
 
 /// Findings of a transcript: personal data, phrase rules, missing required phrases and, with
@@ -211,7 +213,8 @@ pub fn scan_with_claims(
         }
         findings[first..].sort_by_key(reading_order);
         if agent_turns[i] {
-            found_cues.extend(cues::find(&languages, &norm).into_iter().map(|hit| {
+            let hits = cues::find_among(&languages, &norm, &scan.cue_candidates);
+            found_cues.extend(hits.into_iter().map(|hit| {
                 let span = norm.original_span(hit.start, hit.end, &seg.text);
                 cues::FoundCue {
                     kind: hit.kind,
@@ -303,13 +306,10 @@ fn scan_segment(
     agent_turn: bool,
     facts: Option<&FactSet>,
 ) -> SegmentScan {
-    let ctx = match previous {
-        Some((before, groups)) => Context::after(norm, before, groups),
-        None => Context::new(norm, None),
-    };
+    let words = rules.line_words(norm);
+    let ctx = Context::with_groups(norm, words.pii_groups, previous);
     let pii = find_pii(&seg.text, &ctx, agent_turn);
-    let cue_groups = ctx.cue_groups();
-    let phrases = rules.find(languages, norm, agent_turn);
+    let phrases = rules.find_among(languages, norm, agent_turn, words.rules);
     let phrase_spans = phrases
         .iter()
         .map(|h| norm.original_span(h.start, h.end, &seg.text))
@@ -323,7 +323,8 @@ fn scan_segment(
         phrases,
         phrase_spans,
         claims,
-        cue_groups,
+        cue_groups: words.pii_groups,
+        cue_candidates: words.cues,
     }
 }
 
