@@ -7,10 +7,10 @@
 
 use std::sync::OnceLock;
 
-use regex::{Regex, RegexSet};
+use regex::Regex;
 
 use super::normalize::Normalized;
-use super::rules::{line_of, pattern_source, ExampleFailure};
+use super::rules::{line_of, pattern_source_and_slots, ExampleFailure, PatternBits, WordPrefilter};
 use crate::lang::{self, ManipulationCueList, ManipulationCues};
 use crate::model::{Finding, FindingKind, Severity};
 
@@ -56,54 +56,74 @@ impl CueKind {
 }
 
 /// One language's lexicon: per cue kind, its patterns joined into one regex over folded text, and
-/// the same regexes as one set that tells in a single pass which kinds occur at all (most lines
-/// hold no cue, and then only that pass runs).
+/// each pattern's required words (with the index of its kind in `kinds`) for the prefilter.
 struct Lexicon {
     code: String,
     kinds: Vec<(CueKind, Regex)>,
-    any: RegexSet,
+    slots: Vec<(usize, Vec<Vec<String>>)>,
 }
 
 /// Compiles one language's cue lists; an error names the list and the pattern.
 fn compile(code: &str, cues: &ManipulationCues) -> Result<Lexicon, String> {
     let mut kinds = Vec::new();
-    let mut sources = Vec::new();
+    let mut slots = Vec::new();
     for kind in CueKind::ALL {
         let err = |e: String| format!("{code}: manipulation_cues.{}: {e}", kind.name());
-        let patterns = kind
-            .list(cues)
-            .patterns
-            .iter()
-            .map(|p| pattern_source(p).map(|s| format!("(?:{s})")))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(err)?;
+        let mut patterns = Vec::new();
+        for pattern in &kind.list(cues).patterns {
+            let (source, words) = pattern_source_and_slots(pattern).map_err(err)?;
+            patterns.push(format!("(?:{source})"));
+            slots.push((kinds.len(), words));
+        }
         if patterns.is_empty() {
             continue;
         }
         let source = patterns.join("|");
         kinds.push((kind, Regex::new(&source).map_err(|e| err(e.to_string()))?));
-        sources.push(source);
     }
-    let any = RegexSet::new(&sources).map_err(|e| format!("{code}: manipulation_cues: {e}"))?;
     Ok(Lexicon {
         code: code.to_string(),
         kinds,
-        any,
+        slots,
     })
 }
 
-/// Every shipped language's lexicon, compiled once. The lists are checked by the test suite, so a
-/// failure here is a build bug.
-fn lexicons() -> &'static [Lexicon] {
-    static LEXICONS: OnceLock<Vec<Lexicon>> = OnceLock::new();
-    LEXICONS.get_or_init(|| {
-        lang::all()
+/// Every shipped language's lexicon, with one prefilter over all their patterns: a text is scanned
+/// once for the patterns' words, and only a kind with a pattern whose required words all occur
+/// runs its regex (most lines hold no cue, and then only that pass runs).
+struct Layer {
+    lexicons: Vec<Lexicon>,
+    prefilter: WordPrefilter,
+    /// The (lexicon, kind) indices of each prefilter pattern id, ascending.
+    owners: Vec<(usize, usize)>,
+}
+
+/// The cue layer, compiled once. The lists are checked by the test suite, so a failure here is a
+/// build bug.
+fn layer() -> &'static Layer {
+    static LAYER: OnceLock<Layer> = OnceLock::new();
+    LAYER.get_or_init(|| {
+        let lexicons: Vec<Lexicon> = lang::all()
             .iter()
             .map(|l| {
                 compile(&l.code, &l.manipulation_cues)
                     .expect("cue lists compile (checked by tests)")
             })
-            .collect()
+            .collect();
+        let mut owners = Vec::new();
+        let mut slots = Vec::new();
+        for (li, lexicon) in lexicons.iter().enumerate() {
+            for (ki, words) in &lexicon.slots {
+                owners.push((li, *ki));
+                slots.push(words.clone());
+            }
+        }
+        let prefilter = WordPrefilter::new(&slots).expect("cue words build an automaton");
+        Layer {
+            lexicons,
+            prefilter,
+            owners,
+        }
     })
 }
 
@@ -115,19 +135,42 @@ pub struct CueHit {
     pub end: usize,
 }
 
+/// The prefilter of every lexicon's patterns (for `RuleSet::line_words`).
+pub(crate) fn prefilter() -> &'static WordPrefilter {
+    &layer().prefilter
+}
+
 /// The cues of `languages` in one folded text, in order.
 pub fn find(languages: &[String], norm: &Normalized) -> Vec<CueHit> {
+    find_among(languages, norm, &layer().prefilter.candidates(norm.text()))
+}
+
+/// [`find`] given the patterns of [`prefilter`] whose anchor occurs in the text.
+pub(crate) fn find_among(
+    languages: &[String],
+    norm: &Normalized,
+    candidates: &PatternBits,
+) -> Vec<CueHit> {
     let text = norm.text();
+    let layer = layer();
     let mut hits = Vec::new();
-    for lexicon in lexicons().iter().filter(|l| languages.contains(&l.code)) {
-        for i in lexicon.any.matches(text).iter() {
-            let (kind, regex) = &lexicon.kinds[i];
-            hits.extend(regex.find_iter(text).map(|m| CueHit {
-                kind: *kind,
-                start: m.start() + 1,
-                end: m.end() - 1,
-            }));
+    let mut last = None;
+    for id in candidates.iter() {
+        let (li, ki) = layer.owners[id];
+        if last == Some((li, ki)) {
+            continue;
         }
+        last = Some((li, ki));
+        let lexicon = &layer.lexicons[li];
+        if !languages.contains(&lexicon.code) {
+            continue;
+        }
+        let (kind, regex) = &lexicon.kinds[ki];
+        hits.extend(regex.find_iter(text).map(|m| CueHit {
+            kind: *kind,
+            start: m.start() + 1,
+            end: m.end() - 1,
+        }));
     }
     hits.sort_by_key(|h| (h.start, h.kind));
     hits

@@ -101,10 +101,11 @@ struct Builder {
 
 impl Builder {
     fn push_char(&mut self, c: char, orig: usize) {
-        let mut buf = [0u8; 4];
-        let bytes = c.encode_utf8(&mut buf).len();
         self.text.push(c);
-        self.map.extend(std::iter::repeat_n(orig as u32, bytes));
+        match c.len_utf8() {
+            1 => self.map.push(orig as u32),
+            bytes => self.map.extend(std::iter::repeat_n(orig as u32, bytes)),
+        }
     }
 
     fn start_word_if_needed(&mut self, is_digit: bool, orig: usize) {
@@ -178,6 +179,20 @@ impl Normalized {
     pub fn fold(source: &str, drop_fillers: bool) -> String {
         let text = Self::build(source, drop_fillers, String::new(), Vec::new()).0;
         text.trim().to_string()
+    }
+
+    /// Calls `f` with [`Normalized::fold`] of `source`, folded into buffers kept per thread (no
+    /// allocation for the many single words that are looked up and dropped).
+    pub fn with_folded<R>(source: &str, drop_fillers: bool, f: impl FnOnce(&str) -> R) -> R {
+        thread_local! {
+            static BUFFERS: std::cell::Cell<(String, Vec<u32>)> =
+                const { std::cell::Cell::new((String::new(), Vec::new())) };
+        }
+        let (text, map) = BUFFERS.take();
+        let (text, map) = Self::build(source, drop_fillers, text, map);
+        let out = f(text.trim());
+        BUFFERS.set((text, map));
+        out
     }
 
     /// Folds `source` into `text` and `map`, cleared first.

@@ -14,6 +14,7 @@ use regex::Regex;
 
 use super::normalize::Normalized;
 use super::numbers::{digit_runs, DigitRun};
+use super::rules::dfa_builder;
 use crate::lang;
 use crate::model::Severity;
 
@@ -74,6 +75,7 @@ const CUE_LISTS: [(Cue, CueList); 12] = [
 /// All cue words in one automaton over folded text (" stem" matches a word start).
 struct CueIndex {
     automaton: AhoCorasick,
+    patterns: Vec<String>,
     cue_of: Vec<Cue>,
 }
 
@@ -89,10 +91,24 @@ fn cue_index() -> &'static CueIndex {
             }
         }
         CueIndex {
-            automaton: AhoCorasick::new(&patterns).expect("cue words build an automaton"),
+            automaton: dfa_builder()
+                .build(&patterns)
+                .expect("cue words build an automaton"),
+            patterns,
             cue_of,
         }
     })
+}
+
+/// Each cue word as looked up in folded text (" stem"), with its group's bit (as in
+/// [`Context::cue_groups`]), for `RuleSet::line_words`.
+pub(crate) fn cue_words() -> impl Iterator<Item = (&'static str, u32)> {
+    let index = cue_index();
+    index
+        .patterns
+        .iter()
+        .zip(&index.cue_of)
+        .map(|(word, &cue)| (word.as_str(), 1 << cue as u32))
 }
 
 /// Bit set of the cue groups whose words occur in a folded text.
@@ -110,8 +126,10 @@ fn cue_mask(norm: &Normalized) -> u32 {
 pub struct Context<'a> {
     here: &'a Normalized,
     before: Option<&'a Normalized>,
-    /// Cue groups found in `here` and `before`, computed on first use.
-    mask: OnceCell<u32>,
+    /// Cue groups found in `here`, computed on first use.
+    here_mask: OnceCell<u32>,
+    /// Cue groups found in `before`, when the caller already knows them.
+    before_mask: Option<u32>,
 }
 
 impl<'a> Context<'a> {
@@ -119,8 +137,30 @@ impl<'a> Context<'a> {
         Self {
             here,
             before,
-            mask: OnceCell::new(),
+            here_mask: OnceCell::new(),
+            before_mask: None,
         }
+    }
+
+    /// [`Context::new`] with the cue groups of `here` known (from `RuleSet::line_words`) and
+    /// those of `before` (its [`Context::cue_groups`] as the segment scanned before): a
+    /// transcript's lines are looked up once each.
+    pub(crate) fn with_groups(
+        here: &'a Normalized,
+        here_groups: u32,
+        before: Option<(&'a Normalized, u32)>,
+    ) -> Self {
+        Self {
+            here,
+            before: before.map(|(b, _)| b),
+            here_mask: OnceCell::from(here_groups),
+            before_mask: before.map(|(_, groups)| groups),
+        }
+    }
+
+    /// The cue groups found in this segment's own text (for [`Context::after`] on the next one).
+    pub fn cue_groups(&self) -> u32 {
+        *self.here_mask.get_or_init(|| cue_mask(self.here))
     }
 
     /// Of the cue groups `among`, the one whose word comes last before byte `offset` of `source`
@@ -143,10 +183,11 @@ impl<'a> Context<'a> {
     }
 
     fn has(&self, cue: Cue) -> bool {
-        let mask = *self
-            .mask
-            .get_or_init(|| cue_mask(self.here) | self.before.map_or(0, cue_mask));
-        mask & (1 << cue as u32) != 0
+        let before = match self.before_mask {
+            Some(mask) => mask,
+            None => self.before.map_or(0, cue_mask),
+        };
+        (self.cue_groups() | before) & (1 << cue as u32) != 0
     }
 }
 

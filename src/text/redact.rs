@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 use super::normalize::Normalized;
 use super::numbers::numbers;
+use super::rules::dfa_builder;
 use crate::lang;
 use crate::model::{Finding, FindingKind, Recording, Report, Segment, Transcript};
 
@@ -84,10 +85,11 @@ pub fn masked_spans_by_segment(
     findings: &[Finding],
 ) -> BTreeMap<usize, Vec<Range<usize>>> {
     let mut spans_by_segment = pii_spans_by_segment(findings);
-    for (index, spans) in long_number_spans_by_segment(&transcript.segments) {
+    let runs = segment_number_runs(&transcript.segments);
+    for (index, spans) in long_number_spans_by_segment(&runs) {
         spans_by_segment.entry(index).or_default().extend(spans);
     }
-    extend_over_number_tails(&transcript.segments, &mut spans_by_segment);
+    extend_over_number_tails(&transcript.segments, &runs, &mut spans_by_segment);
     spans_by_segment.retain(|index, spans| match transcript.segments.get(*index) {
         Some(segment) => {
             for span in spans.iter_mut() {
@@ -344,7 +346,7 @@ fn number_word_finder() -> &'static aho_corasick::AhoCorasick {
         }
         forms.sort();
         forms.dedup();
-        aho_corasick::AhoCorasick::builder()
+        dfa_builder()
             .match_kind(aho_corasick::MatchKind::LeftmostLongest)
             .build(&forms)
             .expect("number words build an automaton")
@@ -363,17 +365,27 @@ fn strip_accent(c: char) -> char {
     }
 }
 
-/// Long-number spans per segment index, including a number split between two consecutive
-/// segments (each side too short alone, together 6+ digits).
-fn long_number_spans_by_segment(segments: &[Segment]) -> BTreeMap<usize, Vec<Range<usize>>> {
+/// The number runs of each segment (read once: the long-number spans and the number tails both
+/// start from them).
+fn segment_number_runs(segments: &[Segment]) -> Vec<Vec<NumberRun>> {
+    segments
+        .iter()
+        .map(|s| {
+            if might_hold_a_number(&s.text) {
+                number_runs(&s.text)
+            } else {
+                Vec::new()
+            }
+        })
+        .collect()
+}
+
+/// Long-number spans per segment index (`runs`: each segment's number runs), including a number
+/// split between two consecutive segments (each side too short alone, together 6+ digits).
+fn long_number_spans_by_segment(runs: &[Vec<NumberRun>]) -> BTreeMap<usize, Vec<Range<usize>>> {
     let mut spans: BTreeMap<usize, Vec<Range<usize>>> = BTreeMap::new();
-    let mut previous: Option<NumberRun> = None;
-    for (index, segment) in segments.iter().enumerate() {
-        let runs = if might_hold_a_number(&segment.text) {
-            number_runs(&segment.text)
-        } else {
-            Vec::new()
-        };
+    let mut previous: Option<&NumberRun> = None;
+    for (index, runs) in runs.iter().enumerate() {
         for run in runs
             .iter()
             .filter(|r| r.digits >= LONG_NUMBER_DIGITS && !r.safe)
@@ -393,7 +405,7 @@ fn long_number_spans_by_segment(segments: &[Segment]) -> BTreeMap<usize, Vec<Ran
                 spans.entry(index).or_default().push(first.span.clone());
             }
         }
-        previous = runs.last().filter(|r| r.at_end).cloned();
+        previous = runs.last().filter(|r| r.at_end);
     }
     spans
 }
@@ -408,18 +420,12 @@ const TAIL_GAP_WORD_CHARS: usize = 4;
 /// Extends every masked span over the number that follows it (any length, not a price, date or
 /// quantity) when at most [`TAIL_GAP_WORDS`] short words stand between them, in the same segment
 /// or across into the next one, and again from there: the rest of a card number read out after
-/// a misheard digit or a pause is part of it.
-fn extend_over_number_tails(segments: &[Segment], spans: &mut BTreeMap<usize, Vec<Range<usize>>>) {
-    let runs: Vec<Vec<NumberRun>> = segments
-        .iter()
-        .map(|s| {
-            if might_hold_a_number(&s.text) {
-                number_runs(&s.text)
-            } else {
-                Vec::new()
-            }
-        })
-        .collect();
+/// a misheard digit or a pause is part of it. `runs` holds each segment's number runs.
+fn extend_over_number_tails(
+    segments: &[Segment],
+    runs: &[Vec<NumberRun>],
+    spans: &mut BTreeMap<usize, Vec<Range<usize>>>,
+) {
     let mut ends: Vec<(usize, usize)> = spans
         .iter()
         .flat_map(|(index, list)| list.iter().map(move |span| (*index, span.end)))

@@ -11,12 +11,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
 use regex::Regex;
 use serde::Deserialize;
 
 use super::normalize::Normalized;
+use super::{cues, pii};
 use crate::model::{FindingKind, Severity};
 
 /// The packs shipped inside the binary: (name, TOML text).
@@ -147,11 +149,12 @@ pub struct Rule {
     compiled: Vec<CompiledPattern>,
 }
 
-/// A pattern as a regex over folded text, and literals one of which every match contains.
+/// A pattern as a regex over folded text, and for each of its required words the literals one of
+/// which every match contains.
 #[derive(Debug, Clone)]
 struct CompiledPattern {
     regex: Regex,
-    anchors: Vec<String>,
+    slots: Vec<Vec<String>>,
 }
 
 /// An example that did not behave as its rule promises.
@@ -435,18 +438,15 @@ fn alternation(alts: &[Alternative]) -> String {
     format!("(?:{})", alts.join("|"))
 }
 
-/// Literals of which every match of the pattern contains one: the alternatives of its required
-/// word with the longest shortest alternative (the rarest in text, roughly), with the spaces around
-/// them (" word " for a whole word, " stem" for a stem).
-fn anchors_of(words: &[PatternWord]) -> Vec<String> {
-    let shortest = |alts: &[Alternative]| alts.iter().map(|a| a.folded.chars().count()).min();
+/// For each required word of a pattern, the literals one of which every match contains: its
+/// alternatives with the spaces around them (" word " for a whole word, " stem" for a stem).
+fn slots_of(words: &[PatternWord]) -> Vec<Vec<String>> {
     words
         .iter()
         .filter_map(|w| match w {
             PatternWord::Required(alts) => Some(alts),
             _ => None,
         })
-        .max_by_key(|alts| shortest(alts))
         .map(|alts| {
             alts.iter()
                 .map(|a| {
@@ -455,7 +455,130 @@ fn anchors_of(words: &[PatternWord]) -> Vec<String> {
                 })
                 .collect()
         })
-        .unwrap_or_default()
+        .collect()
+}
+
+/// The regex source of one pattern over folded text and the literals of its required words (see
+/// [`WordPrefilter`]), for other lexicons written in the pack syntax (the manipulation cues of
+/// `super::cues`).
+pub(crate) fn pattern_source_and_slots(
+    pattern: &str,
+) -> Result<(String, Vec<Vec<String>>), String> {
+    checked_words(pattern).map(|words| (regex_of(&words), slots_of(&words)))
+}
+
+/// One Aho-Corasick pass over a folded text that tells which patterns may match: those whose
+/// anchor occurs, the literals of the required word with the longest shortest alternative (the
+/// rarest in text, roughly). A pattern's regex only runs when it passes; most lines of a call pass
+/// none. Sets of patterns are bit sets ([`PatternBits`]).
+pub(crate) struct WordPrefilter {
+    anchors: AhoCorasick,
+    /// The literals of `anchors`, in its pattern order.
+    literals: Vec<String>,
+    /// For each literal of `anchors`, the patterns it anchors.
+    owners: Vec<PatternBits>,
+    /// How many patterns there are.
+    len: usize,
+}
+
+/// An Aho-Corasick builder for the word lists scanned on every line: a full DFA without the
+/// start-byte prefilter (every folded word starts after a space, so the prefilter would stop at
+/// each word and cost more than it saves).
+pub(crate) fn dfa_builder() -> aho_corasick::AhoCorasickBuilder {
+    let mut builder = AhoCorasick::builder();
+    builder
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .prefilter(false);
+    builder
+}
+
+/// A set of pattern ids, one bit each.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PatternBits(Vec<u64>);
+
+impl PatternBits {
+    /// The empty set of `len` patterns.
+    pub(crate) fn new(len: usize) -> Self {
+        Self(vec![0; len.div_ceil(64)])
+    }
+
+    pub(crate) fn insert(&mut self, id: usize) {
+        self.0[id / 64] |= 1 << (id % 64);
+    }
+
+    /// Adds every pattern of `other` (a set of as many patterns).
+    pub(crate) fn union(&mut self, other: &Self) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a |= b;
+        }
+    }
+
+    /// Keeps only the patterns of `other` (a set of as many patterns).
+    pub(crate) fn intersect(&mut self, other: &Self) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a &= b;
+        }
+    }
+
+    /// The ids in the set, ascending.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(i, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                (rest != 0).then(|| {
+                    let bit = rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    i * 64 + bit
+                })
+            })
+        })
+    }
+}
+
+impl WordPrefilter {
+    /// The prefilter of patterns given as their required words' literals (from
+    /// [`pattern_source_and_slots`]); pattern ids are the indices of `patterns`.
+    pub(crate) fn new(patterns: &[Vec<Vec<String>>]) -> Result<Self, String> {
+        let shortest = |slot: &[String]| slot.iter().map(|l| l.trim().chars().count()).min();
+        let mut owners: BTreeMap<&str, PatternBits> = BTreeMap::new();
+        for (pi, slots) in patterns.iter().enumerate() {
+            let anchor = slots.iter().max_by_key(|slot| shortest(slot));
+            for literal in anchor.into_iter().flatten() {
+                owners
+                    .entry(literal)
+                    .or_insert_with(|| PatternBits::new(patterns.len()))
+                    .insert(pi);
+            }
+        }
+        let anchors = dfa_builder()
+            .build(owners.keys())
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            anchors,
+            literals: owners.keys().map(|l| l.to_string()).collect(),
+            owners: owners.into_values().collect(),
+            len: patterns.len(),
+        })
+    }
+
+    /// An empty set of this prefilter's patterns.
+    pub(crate) fn empty(&self) -> PatternBits {
+        PatternBits::new(self.len)
+    }
+
+    /// Each anchor literal, with the patterns it anchors.
+    pub(crate) fn anchors(&self) -> impl Iterator<Item = (&str, &PatternBits)> {
+        self.literals.iter().map(String::as_str).zip(&self.owners)
+    }
+
+    /// The patterns whose anchor occurs in `text`.
+    pub(crate) fn candidates(&self, text: &str) -> PatternBits {
+        let mut found = self.empty();
+        for m in self.anchors.find_overlapping_iter(text) {
+            found.union(&self.owners[m.pattern().as_usize()]);
+        }
+        found
+    }
 }
 
 /// Longest pattern accepted (bytes of its text): a phrase with its alternatives fits many times
@@ -478,14 +601,8 @@ fn checked_words(pattern: &str) -> Result<Vec<PatternWord>, String> {
     parse_pattern(pattern)
 }
 
-/// The regex source of one pattern over folded text (a space at each end), for other lexicons
-/// written in the pack syntax (the manipulation cues of `super::cues`).
-pub(crate) fn pattern_source(pattern: &str) -> Result<String, String> {
-    checked_words(pattern).map(|words| regex_of(&words))
-}
-
 /// Translates one pattern into a regex over folded text (leading and trailing space included)
-/// and the anchors that prefilter it.
+/// and the literals of its required words that prefilter it.
 fn compile_pattern(pattern: &str) -> Result<CompiledPattern, String> {
     let words = checked_words(pattern)?;
     let regex = regex::RegexBuilder::new(&regex_of(&words))
@@ -494,7 +611,7 @@ fn compile_pattern(pattern: &str) -> Result<CompiledPattern, String> {
         .map_err(|e| e.to_string())?;
     Ok(CompiledPattern {
         regex,
-        anchors: anchors_of(&words),
+        slots: slots_of(&words),
     })
 }
 
@@ -506,15 +623,40 @@ pub struct PhraseHit {
     pub end: usize,
 }
 
-/// All phrase rules, with one Aho-Corasick automaton over every pattern's anchors: a text is
-/// scanned once for the anchors and only the patterns whose anchor occurs run their regex.
+/// What one pass of [`RuleSet::line_words`] found in a folded line.
+pub(crate) struct LineWords {
+    /// The phrase patterns whose anchor occurs (for [`RuleSet::find_among`]).
+    pub(crate) rules: PatternBits,
+    /// The cue-layer patterns whose anchor occurs (for `super::cues::find_among`).
+    pub(crate) cues: PatternBits,
+    /// The personal-data cue groups whose words occur (`super::pii::Context::cue_groups`).
+    pub(crate) pii_groups: u32,
+}
+
+/// The phrase rules' anchors, the cue layer's anchors and the personal-data cue words in one
+/// automaton, so that a transcript line is scanned for words once, not three times.
+struct LineIndex {
+    words: AhoCorasick,
+    /// For each word of `words`: its phrase anchor (index into the rules' prefilter), its cue-layer
+    /// anchor (index into the cue layer's prefilter) and the cue groups it belongs to.
+    meaning: Vec<(Option<usize>, Option<usize>, u32)>,
+}
+
+/// All phrase rules, with one [`WordPrefilter`] over every pattern's anchor: a text is scanned
+/// once for them and only the patterns whose anchor occurs run their regex.
 pub struct RuleSet {
     rules: Vec<Rule>,
     /// Languages some rule covers, sorted.
     languages: Vec<String>,
-    anchors: AhoCorasick,
-    /// The (rule index, pattern index) pairs of each anchor of `anchors`, in its pattern order.
-    anchor_owners: Vec<Vec<(usize, usize)>>,
+    prefilter: WordPrefilter,
+    /// The (rule index, pattern index) of each pattern id of `prefilter`, ascending.
+    patterns: Vec<(usize, usize)>,
+    /// The patterns of the rules of each language of `languages`.
+    language_patterns: Vec<PatternBits>,
+    /// The patterns of the rules that look at any speaker's speech.
+    any_speaker_patterns: PatternBits,
+    /// Built on the first [`RuleSet::line_words`].
+    line_index: OnceLock<LineIndex>,
 }
 
 impl fmt::Debug for RuleSet {
@@ -556,25 +698,41 @@ impl RuleSet {
             .iter()
             .flat_map(|r| r.languages.iter().cloned())
             .collect();
-        let mut owners: BTreeMap<&str, Vec<(usize, usize)>> = BTreeMap::new();
+        let mut patterns = Vec::new();
+        let mut slots = Vec::new();
         for (ri, rule) in rules.iter().enumerate() {
             for (pi, pattern) in rule.compiled.iter().enumerate() {
-                for anchor in &pattern.anchors {
-                    owners.entry(anchor).or_default().push((ri, pi));
-                }
+                patterns.push((ri, pi));
+                slots.push(pattern.slots.clone());
             }
         }
-        let anchors = AhoCorasick::new(owners.keys()).map_err(|e| TextError {
+        let prefilter = WordPrefilter::new(&slots).map_err(|e| TextError {
             origin: "rule set".into(),
             line: 1,
-            message: format!("the patterns' anchor words do not compile together: {e}"),
+            message: format!("the patterns' words do not compile together: {e}"),
         })?;
-        let anchor_owners = owners.into_values().collect();
+        let languages: Vec<String> = languages.into_iter().collect();
+        let mut language_patterns = vec![prefilter.empty(); languages.len()];
+        let mut any_speaker_patterns = prefilter.empty();
+        for (id, &(ri, _)) in patterns.iter().enumerate() {
+            let rule = &rules[ri];
+            for (li, code) in languages.iter().enumerate() {
+                if rule.languages.contains(code) {
+                    language_patterns[li].insert(id);
+                }
+            }
+            if rule.speaker == SpeakerScope::Any {
+                any_speaker_patterns.insert(id);
+            }
+        }
         Ok(Self {
             rules,
-            languages: languages.into_iter().collect(),
-            anchors,
-            anchor_owners,
+            languages,
+            prefilter,
+            patterns,
+            language_patterns,
+            any_speaker_patterns,
+            line_index: OnceLock::new(),
         })
     }
 
@@ -596,23 +754,37 @@ impl RuleSet {
         norm: &Normalized,
         agent_turn: bool,
     ) -> Vec<PhraseHit> {
+        let candidates = self.prefilter.candidates(norm.text());
+        self.find_among(languages, norm, agent_turn, candidates)
+    }
+
+    /// [`RuleSet::find`] given the patterns whose anchor occurs in the text (from
+    /// [`RuleSet::line_words`]).
+    pub(crate) fn find_among(
+        &self,
+        languages: &[String],
+        norm: &Normalized,
+        agent_turn: bool,
+        mut candidates: PatternBits,
+    ) -> Vec<PhraseHit> {
         let text = norm.text();
-        let mut candidates: Vec<(usize, usize)> = self
-            .anchors
-            .find_overlapping_iter(text)
-            .flat_map(|m| self.anchor_owners[m.pattern().as_usize()].iter().copied())
-            .collect();
-        candidates.sort_unstable();
-        candidates.dedup();
+        let mut wanted = self.prefilter.empty();
+        for (code, patterns) in self.languages.iter().zip(&self.language_patterns) {
+            if languages.contains(code) {
+                wanted.union(patterns);
+            }
+        }
+        if !agent_turn {
+            wanted.intersect(&self.any_speaker_patterns);
+        }
+        candidates.intersect(&wanted);
         let mut hits: Vec<PhraseHit> = Vec::new();
-        for (rule, p) in candidates {
-            let r = &self.rules[rule];
-            let wanted = (agent_turn || r.speaker == SpeakerScope::Any)
-                && r.languages.iter().any(|l| languages.contains(l));
-            if !wanted || hits.last().is_some_and(|h| h.rule == rule) {
+        for id in candidates.iter() {
+            let (rule, p) = self.patterns[id];
+            if hits.last().is_some_and(|h| h.rule == rule) {
                 continue;
             }
-            if let Some(m) = r.compiled[p].regex.find(text) {
+            if let Some(m) = self.rules[rule].compiled[p].regex.find(text) {
                 hits.push(PhraseHit {
                     rule,
                     start: m.start() + 1,
@@ -621,6 +793,54 @@ impl RuleSet {
             }
         }
         hits
+    }
+}
+
+impl RuleSet {
+    fn line_index(&self) -> &LineIndex {
+        self.line_index.get_or_init(|| {
+            let mut meaning: BTreeMap<&str, (Option<usize>, Option<usize>, u32)> = BTreeMap::new();
+            for (i, (literal, _)) in self.prefilter.anchors().enumerate() {
+                meaning.entry(literal).or_default().0 = Some(i);
+            }
+            for (i, (literal, _)) in cues::prefilter().anchors().enumerate() {
+                meaning.entry(literal).or_default().1 = Some(i);
+            }
+            for (literal, groups) in pii::cue_words() {
+                meaning.entry(literal).or_default().2 |= groups;
+            }
+            let words = dfa_builder()
+                .build(meaning.keys())
+                .expect("the rules' anchors and the cue words build one automaton");
+            LineIndex {
+                words,
+                meaning: meaning.into_values().collect(),
+            }
+        })
+    }
+
+    /// One pass over a folded line for the words of the phrase rules, the cue layer and the
+    /// personal-data cues: what [`RuleSet::find`], `cues::find` and the personal-data context
+    /// would each look up on their own.
+    pub(crate) fn line_words(&self, norm: &Normalized) -> LineWords {
+        let index = self.line_index();
+        let cue_layer = cues::prefilter();
+        let mut found = LineWords {
+            rules: self.prefilter.empty(),
+            cues: cue_layer.empty(),
+            pii_groups: 0,
+        };
+        for m in index.words.find_overlapping_iter(norm.text()) {
+            let (rule, cue, groups) = index.meaning[m.pattern().as_usize()];
+            if let Some(i) = rule {
+                found.rules.union(&self.prefilter.owners[i]);
+            }
+            if let Some(i) = cue {
+                found.cues.union(&cue_layer.owners[i]);
+            }
+            found.pii_groups |= groups;
+        }
+        found
     }
 }
 

@@ -6,7 +6,7 @@ use super::cues;
 use super::facts::{self, Claim, FactSet};
 use super::normalize::Normalized;
 use super::pii::{find_pii, find_pii_across, number_at_edge, Context, PiiHit};
-use super::rules::{PhraseHit, RuleSet, TurnScope, REQUIRED_CATEGORIES};
+use super::rules::{PatternBits, PhraseHit, RuleSet, TurnScope, REQUIRED_CATEGORIES};
 use crate::lang;
 use crate::model::{
     Finding, FindingKind, Segment, Severity, TimeRange, Transcript, Word, LOW_CONFIDENCE_P,
@@ -115,6 +115,10 @@ struct SegmentScan {
     /// Original byte ranges of the phrase hits.
     phrase_spans: Vec<(usize, usize)>,
     claims: Vec<facts::RawClaim>,
+    /// The personal-data cue groups of the segment's text (see [`Context::cue_groups`]).
+    cue_groups: u32,
+    /// The cue-layer patterns whose anchor occurs in the segment's text.
+    cue_candidates: PatternBits,
 }
 
 /// Findings of a transcript: personal data, phrase rules, missing required phrases and, with
@@ -167,7 +171,7 @@ pub struct TranscriptScan<'r> {
     fed: usize,
     /// The last segment fed, its folded text and personal data: a value said across a piece
     /// boundary is found as across any two segments.
-    previous: Option<(Normalized, Vec<PiiHit>)>,
+    previous: Option<(Normalized, Vec<PiiHit>, u32)>,
     /// The last segment of the previous piece.
     carried: Option<Segment>,
     spare: Option<Normalized>,
@@ -219,13 +223,13 @@ impl<'r> TranscriptScan<'r> {
                 }
                 None => Normalized::new(&seg.text),
             };
-            let previous_norm = self.previous.as_ref().map(|(n, _)| n);
+            let previous = self.previous.as_ref().map(|(n, _, groups)| (n, *groups));
             let mut scan = scan_segment(
                 self.rules,
                 &self.languages,
                 seg,
                 &norm,
-                previous_norm,
+                previous,
                 agent_turn,
                 self.options.facts,
             );
@@ -233,7 +237,7 @@ impl<'r> TranscriptScan<'r> {
                 0 => carried.as_ref(),
                 _ => Some(&segments[j - 1]),
             };
-            if let (Some(before), Some((prev_norm, prev_pii))) = (before, &self.previous) {
+            if let (Some(before), Some((prev_norm, prev_pii, _))) = (before, &self.previous) {
                 if before.speaker == seg.speaker
                     && number_at_edge(prev_norm, true)
                     && number_at_edge(&norm, false)
@@ -245,13 +249,13 @@ impl<'r> TranscriptScan<'r> {
             }
             self.scan_findings(seg, i, &scan);
             if agent_turn {
-                self.note_cues(seg, i, &norm, &scan.pii);
+                self.note_cues(seg, i, &norm, &scan);
             }
             let said = required_categories(self.rules, &scan.phrases);
             self.turns.add(i, agent_turn, &seg.text, said);
             self.fed = i + 1;
-            let last = self.previous.replace((norm, scan.pii));
-            self.spare = last.map(|(n, _)| n);
+            let last = self.previous.replace((norm, scan.pii, scan.cue_groups));
+            self.spare = last.map(|(n, _, _)| n);
         }
         self.keep_anchors(base, segments, carried);
     }
@@ -294,18 +298,18 @@ impl<'r> TranscriptScan<'r> {
         self.findings[first..].sort_by_key(reading_order);
     }
 
-    fn note_cues(&mut self, seg: &Segment, i: usize, norm: &Normalized, pii: &[PiiHit]) {
-        let show_pii = self.options.show_pii;
-        self.found_cues
-            .extend(cues::find(&self.languages, norm).into_iter().map(|hit| {
-                let span = norm.original_span(hit.start, hit.end, &seg.text);
-                cues::FoundCue {
-                    kind: hit.kind,
-                    segment: i,
-                    span,
-                    text: cue_words(seg, span, pii, show_pii),
-                }
-            }));
+    fn note_cues(&mut self, seg: &Segment, i: usize, norm: &Normalized, scan: &SegmentScan) {
+        let (show_pii, pii) = (self.options.show_pii, &scan.pii);
+        let hits = cues::find_among(&self.languages, norm, &scan.cue_candidates);
+        self.found_cues.extend(hits.into_iter().map(|hit| {
+            let span = norm.original_span(hit.start, hit.end, &seg.text);
+            cues::FoundCue {
+                kind: hit.kind,
+                segment: i,
+                span,
+                text: cue_words(seg, span, pii, show_pii),
+            }
+        }));
     }
 
     /// Copies the segments of this piece that a finding decided at the end may be placed on.
@@ -415,13 +419,14 @@ fn scan_segment(
     languages: &[String],
     seg: &Segment,
     norm: &Normalized,
-    previous: Option<&Normalized>,
+    previous: Option<(&Normalized, u32)>,
     agent_turn: bool,
     facts: Option<&FactSet>,
 ) -> SegmentScan {
-    let ctx = Context::new(norm, previous);
+    let words = rules.line_words(norm);
+    let ctx = Context::with_groups(norm, words.pii_groups, previous);
     let pii = find_pii(&seg.text, &ctx, agent_turn);
-    let phrases = rules.find(languages, norm, agent_turn);
+    let phrases = rules.find_among(languages, norm, agent_turn, words.rules);
     let phrase_spans = phrases
         .iter()
         .map(|h| norm.original_span(h.start, h.end, &seg.text))
@@ -435,6 +440,8 @@ fn scan_segment(
         phrases,
         phrase_spans,
         claims,
+        cue_groups: words.pii_groups,
+        cue_candidates: words.cues,
     }
 }
 

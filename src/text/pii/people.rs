@@ -33,13 +33,15 @@ fn words(text: &str) -> Vec<Word> {
     let mut current: Option<Word> = None;
     let mut chars = text.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
-        let next_is_letter = chars.peek().is_some_and(|(_, n)| n.is_alphabetic());
-        let inner = matches!(c, '\'' | '’' | '-') && current.is_some() && next_is_letter;
-        if c.is_alphabetic() || inner {
+        let letter = is_letter(c)
+            || (matches!(c, '\'' | '’' | '-')
+                && current.is_some()
+                && chars.peek().is_some_and(|&(_, n)| is_letter(n)));
+        if letter {
             let word = current.get_or_insert(Word {
                 start: i,
                 end: i,
-                capital: c.is_uppercase(),
+                capital: is_capital(c),
             });
             word.end = i + c.len_utf8();
         } else if let Some(word) = current.take() {
@@ -48,6 +50,20 @@ fn words(text: &str) -> Vec<Word> {
     }
     out.extend(current);
     out
+}
+
+/// `char::is_alphabetic`, without the Unicode table for Russian letters (most of a Russian text).
+fn is_letter(c: char) -> bool {
+    matches!(c, 'а'..='я' | 'А'..='Я' | 'ё' | 'Ё') || c.is_alphabetic()
+}
+
+/// `char::is_uppercase`, without the Unicode table for Russian letters.
+fn is_capital(c: char) -> bool {
+    match c {
+        'а'..='я' | 'ё' => false,
+        'А'..='Я' | 'Ё' => true,
+        _ => c.is_uppercase(),
+    }
 }
 
 /// The gazetteers of every language, folded: given names with their case forms, and titles.
@@ -145,10 +161,12 @@ fn name_start(
     if !words.get(i + 1).is_some_and(|next| is_surname(text, next)) {
         return None;
     }
-    let folded = Normalized::fold(&text[word.start..word.end], false);
-    if word.capital && g.given.contains(&folded) && joined(text, words, i) {
+    let (given, title) = Normalized::with_folded(&text[word.start..word.end], false, |folded| {
+        (g.given.contains(folded), g.titles.contains(folded))
+    });
+    if word.capital && given && joined(text, words, i) {
         Some((i, "a person's full name"))
-    } else if g.titles.contains(&folded) && after_title(text, words, i) {
+    } else if title && after_title(text, words, i) {
         Some((i + 1, "a person's name after a title"))
     } else {
         None
@@ -226,6 +244,19 @@ pub(super) fn find_introduced_names(text: &str, hits: &mut Vec<PiiHit>) {
 /// Street" (number first) or "calle Mayor 5", "улица Ленина, дом 5" (street type first).
 pub(super) fn find_addresses(text: &str, hits: &mut Vec<PiiHit>) {
     static RE: OnceLock<Regex> = OnceLock::new();
+    static STREET_TYPE: OnceLock<Regex> = OnceLock::new();
+    // Every address shape holds a street type: texts without one (most lines with a number) skip
+    // the full pattern, whose Unicode word boundaries are slow on non-ASCII text.
+    let street_type = STREET_TYPE.get_or_init(|| {
+        let shapes: Vec<String> = lang::all()
+            .iter()
+            .map(|l| street_type_pattern(&l.pii.address))
+            .collect();
+        Regex::new(&shapes.join("|")).expect("street types compile")
+    });
+    if !street_type.is_match(text) {
+        return;
+    }
     let re = RE.get_or_init(|| {
         let shapes: Vec<String> = lang::all()
             .iter()
@@ -276,6 +307,28 @@ fn address_pattern(a: &lang::Address) -> String {
         )
     } else {
         format!(r"\b\d{{1,5}}[A-Za-z]?(?:\s+{NAME_WORD}){{1,3}}\s+{types}\.?")
+    }
+}
+
+/// What every match of one language's [`address_pattern`] holds, as a quick regex: one of its
+/// street types (after a space when the number comes first), a word ending in a letter or a digit
+/// followed by a non-word character. ASCII word boundaries only (they hold wherever Unicode ones
+/// do), so that the test stays fast on non-ASCII text.
+fn street_type_pattern(a: &lang::Address) -> String {
+    let types = a
+        .street_types
+        .iter()
+        .map(|t| match t.strip_suffix('*') {
+            Some(stem) => regex::escape(stem),
+            None if t.ends_with(char::is_alphanumeric) => format!(r"{}(?-u:\b)", regex::escape(t)),
+            None => regex::escape(t),
+        })
+        .collect::<Vec<_>>()
+        .join("|");
+    if a.type_first {
+        format!("(?i:{types})")
+    } else {
+        format!(r"\s(?i:{types})")
     }
 }
 
