@@ -137,6 +137,7 @@ const MERGE_GAP: usize = 30;
 /// [`weighted_median`] of the stretch's own, or of every stretch of a long recording so far.
 pub fn detect(
     frames: &[Frame],
+    neural: Option<&[bool]>,
     foreground_level: impl FnOnce(&[(f64, usize)]) -> Option<f64>,
 ) -> Activity {
     let n = frames.len();
@@ -150,7 +151,15 @@ pub fn detect(
     let full_db: Vec<f32> = frames.iter().map(Frame::power_db).collect();
     let (full_ref, _) = noise_reference(&full_db, &flat);
     let raw: Vec<bool> = (0..n)
-        .map(|t| !flat[t] && frame_is_speech(frames, &band_refs, &band_spreads, t))
+        .map(|t| {
+            !flat[t]
+                && match neural {
+                    Some(speech) => neural_frame(speech, t, || {
+                        frame_is_speech(frames, &band_refs, &band_spreads, t)
+                    }),
+                    None => frame_is_speech(frames, &band_refs, &band_spreads, t),
+                }
+        })
         .collect();
     let speech_ref: Vec<f64> = (0..n)
         .map(|t| (0..BANDS).map(|b| db_to_power(band_refs[b][t])).sum())
@@ -315,6 +324,14 @@ fn frame_is_speech(
     }
     let steady = swing <= PEAK_BAND_DB;
     (steady && peak > PEAK_BAND_DB) || mean > MEAN_BAND_DB.max(swing * MEAN_BAND_DB / PEAK_BAND_DB)
+}
+
+/// The speech decision of frame `t` when Silero's per-frame decisions `speech` are at hand
+/// (`energy` is the sub-band test). EXPERIMENT: `CALLQA_VAD_COMBINE=and` needs both.
+fn neural_frame(speech: &[bool], t: usize, energy: impl FnOnce() -> bool) -> bool {
+    static AND: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let and = *AND.get_or_init(|| std::env::var("CALLQA_VAD_COMBINE").is_ok_and(|v| v == "and"));
+    speech[t] && (!and || energy())
 }
 
 /// Frame ranges `[start, end)`.
