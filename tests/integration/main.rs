@@ -7,6 +7,7 @@ mod util;
 // Audio in: every format decoded, bad input refused, transcription with the real model.
 mod asr;
 mod decode;
+mod vad;
 
 // Text: `callqa scan` and `callqa rules` on the labelled set, the staged-call score, and the
 // fuzz targets' functions on their regression corpus and mutated inputs.

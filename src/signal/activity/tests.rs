@@ -467,3 +467,39 @@ fn activity_throughput() {
     );
     assert!(stats.snr_db.is_some());
 }
+
+/// Clatter (80 ms noise bursts every 250 ms, 40 dB over the floor): the energy
+/// detector takes them for speech, Silero does not; and the neural analyser fed in odd chunks
+/// gives what it gives fed whole.
+#[test]
+fn silero_rejects_clicks_the_energy_detector_calls_speech() {
+    let Some(model) = super::super::neural_vad::tests::model() else {
+        return;
+    };
+    let len = 6 * RATE as usize;
+    let mut x = synth::white(4, len, -70.0);
+    let burst = synth::white(5, 1280, -30.0);
+    for start in (RATE as usize..len - RATE as usize).step_by(4000) {
+        for (i, b) in burst.iter().enumerate() {
+            x[start + i] += b;
+        }
+    }
+    let energy = analyze(&x, RATE);
+    let neural = |chunk: usize| {
+        let mut analyzer = ActivityAnalyzer::with_neural(RATE, &model);
+        for block in x.chunks(chunk) {
+            analyzer.push_16k(block);
+            analyzer.push(block);
+        }
+        analyzer.finish(false)
+    };
+    let (whole, chunked) = (neural(len), neural(777));
+    eprintln!(
+        "speech fraction: energy {:.2}, silero {:.2}",
+        energy.speech_fraction, whole.speech_fraction
+    );
+    assert!(whole.neural && !energy.neural);
+    assert!(energy.speech_fraction > 0.3, "{}", energy.speech_fraction);
+    assert!(whole.speech_fraction < 0.05, "{}", whole.speech_fraction);
+    assert_eq!(whole, chunked);
+}
