@@ -94,15 +94,16 @@ impl<R: BufRead> Pieces<R> {
     /// Whether the piece may end after its last line (from `line_start`); decides the format on
     /// the first piece.
     fn cut_after(&mut self, bytes: &[u8], line_start: usize) -> Result<bool, String> {
+        // Undecided only within the first piece (the first piece's end decides it otherwise).
         let format = match self.format {
             Some(f) => f,
-            None if self.next_start.line == 0 => {
+            None => {
                 let text = utf8_text(bytes.to_vec(), 0, 0)?;
-                let f = detect_format(text.trim_start_matches('\u{feff}'), self.requested);
-                self.format = Some(f);
-                f
+                *self.format.insert(detect_format(
+                    text.trim_start_matches('\u{feff}'),
+                    self.requested,
+                ))
             }
-            None => self.requested,
         };
         let line = String::from_utf8_lossy(&bytes[line_start..]);
         Ok(match format {

@@ -75,7 +75,10 @@ impl<'r> PieceScan<'r> {
             }
             self.claims.push(claim);
         }
-        for index in self.scan.anchor_indices() {
+        // An index the scan no longer wants (a closing window that moved on) never comes back.
+        let wanted = self.scan.anchor_indices();
+        self.anchor_sources.retain(|(i, _)| wanted.contains(i));
+        for index in wanted {
             let kept = self.anchor_sources.iter().any(|(i, _)| *i == index);
             if let (false, Some(source)) = (kept, index.checked_sub(start)) {
                 if let Some(source) = piece.sources.get(source) {
