@@ -225,6 +225,28 @@ pub struct Cues {
     pub address: Vec<String>,
 }
 
+impl Cues {
+    /// Every cue list, for whatever needs all personal-data cue words (`--redact-audio`).
+    pub fn every_list(&self) -> [&[String]; 14] {
+        [
+            &self.card,
+            &self.cvv,
+            &self.expiry,
+            &self.passport,
+            &self.snils,
+            &self.inn,
+            &self.ssn,
+            &self.birth,
+            &self.account,
+            &self.account_number,
+            &self.routing,
+            &self.phone,
+            &self.email,
+            &self.address,
+        ]
+    }
+}
+
 /// `text/scan.rs`: guessing a pasted transcript's language.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

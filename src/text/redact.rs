@@ -183,25 +183,7 @@ fn cue_phrases() -> &'static [Vec<String>] {
     CUES.get_or_init(|| {
         let mut cues: Vec<Vec<String>> = lang::all()
             .iter()
-            .flat_map(|l| {
-                let c = &l.pii.cues;
-                [
-                    &c.card,
-                    &c.cvv,
-                    &c.expiry,
-                    &c.passport,
-                    &c.snils,
-                    &c.inn,
-                    &c.ssn,
-                    &c.birth,
-                    &c.account,
-                    &c.account_number,
-                    &c.routing,
-                    &c.phone,
-                    &c.email,
-                    &c.address,
-                ]
-            })
+            .flat_map(|l| l.pii.cues.every_list())
             .flatten()
             .map(|cue| {
                 Normalized::fold(cue, false)
