@@ -9,6 +9,10 @@
 //! - a long one (~0.5-0.75 s frames, 1.3-2 Hz bins, no overlap) up to [`HUM_MAX_HZ`], whose per-bin
 //!   30th-percentile level shows steady lines: mains hum is a line at 50 or 60 Hz or their harmonics
 //!   that stands out of its neighbourhood in most frames, which speech harmonics (moving pitch) do not.
+//!   Mains hum is also there in the speaker's pauses, at the exact multiple of the mains frequency,
+//!   so the line must stand out in the quietest long frames too (the long frames' bin powers are
+//!   summed per frame-level class) and its peak must lie on the harmonic: a voice held on one note
+//!   vanishes in its pauses, and a fan's or a motor's steady tone lies off the mains grid.
 //!
 //! Memory does not grow with the file length.
 
@@ -54,6 +58,13 @@ pub const HUM_MIN_LINE_DBFS: f64 = -80.0;
 const HUM_MARGIN_DB: f64 = 3.0;
 /// Neighbourhood of a hum line, Hz from the line (inner, outer).
 const HUM_RING_HZ: (f64, f64) = (4.0, 20.0);
+/// A hum line's peak (interpolated between bins) must lie this close to its harmonic, as a fraction
+/// of the harmonic's frequency. Grids hold the mains frequency within about ±0.2% in normal
+/// operation and recorders' clocks are off by ±0.1% at most; the rest is the estimate's error.
+pub const HUM_FREQUENCY_TOLERANCE: f64 = 0.005;
+/// The quietest long frames that a hum line must stand out in too: the frame-level classes from the
+/// bottom that hold at least this share of the frames (0..1); in speech, the pauses.
+pub const HUM_QUIET_SHARE: f64 = 0.1;
 /// Fewest long frames (a few seconds) before hum is judged.
 const HUM_MIN_FRAMES: u64 = 4;
 /// Most time columns of the spectrogram thumbnail.
@@ -90,6 +101,7 @@ pub struct SpectrumAnalyzer {
     long: Stft,
     hum_bins: usize,
     hum: DbHistogram,
+    hum_by_level: LevelClassSpectra,
 }
 
 impl SpectrumAnalyzer {
@@ -109,6 +121,7 @@ impl SpectrumAnalyzer {
             loud: LevelClassSpectra::new(grid.len()),
             spectrogram: SpectrogramBuilder::new(&short),
             hum: DbHistogram::new(hum_bins),
+            hum_by_level: LevelClassSpectra::new(hum_bins),
             hum_bins,
             grid,
             short,
@@ -128,6 +141,7 @@ impl SpectrumAnalyzer {
             long,
             hum_bins,
             hum,
+            hum_by_level,
         } = self;
         short.push(samples, |frame| {
             spectrogram.add_frame(frame.power);
@@ -140,12 +154,18 @@ impl SpectrumAnalyzer {
             }
         });
         long.push(samples, |frame| {
-            for (bin, power) in frame.power[..*hum_bins].iter().enumerate() {
+            let hum_power = &frame.power[..*hum_bins];
+            for (bin, power) in hum_power.iter().enumerate() {
                 hum.add(
                     bin,
                     Some(db::power_db_floored(f64::from(*power), db::FLOOR_POWER)),
                 );
             }
+            let frame_power: f64 = frame.power.iter().map(|p| f64::from(*p)).sum();
+            hum_by_level.add_at(
+                db::power_db_floored(frame_power, db::FLOOR_POWER),
+                hum_power.iter().map(|p| f64::from(*p)),
+            );
         });
     }
 
@@ -178,9 +198,20 @@ impl SpectrumAnalyzer {
         let levels: Vec<f64> = (0..self.hum_bins)
             .map(|bin| self.hum.percentile(bin, HUM_PERCENTILE).unwrap_or(f64::MIN))
             .collect();
+        let quiet: Vec<f64> = self
+            .hum_by_level
+            .quietest(HUM_QUIET_SHARE)?
+            .iter()
+            .map(|p| db::power_db_floored(*p, db::FLOOR_POWER))
+            .collect();
+        let spectra = HumSpectra {
+            stft: &self.long,
+            levels: &levels,
+            quiet: &quiet,
+        };
         let scores: Vec<(u32, Line)> = MAINS_HZ
             .iter()
-            .map(|&mains| (mains, hum_prominence(&self.long, &levels, mains)))
+            .map(|&mains| (mains, spectra.prominence(mains)))
             .collect();
         let (best, runner_up) = if scores[0].1.prominence_db >= scores[1].1.prominence_db {
             (scores[0], scores[1])
@@ -203,43 +234,80 @@ struct Line {
     level_dbfs: f64,
 }
 
-/// The most prominent harmonic of `mains_hz` in the per-bin `levels` (dB), leaving out harmonics
-/// shared with the other mains frequency (300 Hz).
-fn hum_prominence(stft: &Stft, levels: &[f64], mains_hz: u32) -> Line {
-    (1..=HUM_HARMONICS)
-        .map(|h| f64::from(h * mains_hz))
-        .filter(|hz| *hz + HUM_RING_HZ.1 <= stft.bin_hz(levels.len() - 1))
-        .filter(|hz| {
-            MAINS_HZ
-                .iter()
-                .filter(|m| hz % f64::from(**m) == 0.0)
-                .count()
-                == 1
-        })
-        .map(|hz| line_prominence(stft, levels, hz))
-        .fold(
-            Line {
-                prominence_db: f64::MIN,
-                level_dbfs: f64::MIN,
-            },
-            |best, line| {
+/// No line at all.
+const NO_LINE: Line = Line {
+    prominence_db: f64::MIN,
+    level_dbfs: f64::MIN,
+};
+
+/// The long STFT's per-bin levels (dB) over the whole recording ([`HUM_PERCENTILE`]) and in its
+/// quietest frames ([`HUM_QUIET_SHARE`]), from 0 Hz to [`HUM_MAX_HZ`].
+struct HumSpectra<'a> {
+    stft: &'a Stft,
+    levels: &'a [f64],
+    quiet: &'a [f64],
+}
+
+impl HumSpectra<'_> {
+    /// The most prominent mains line among the harmonics of `mains_hz`, leaving out harmonics
+    /// shared with the other mains frequency (300 Hz).
+    fn prominence(&self, mains_hz: u32) -> Line {
+        (1..=HUM_HARMONICS)
+            .map(|h| f64::from(h * mains_hz))
+            .filter(|hz| *hz + HUM_RING_HZ.1 <= self.stft.bin_hz(self.levels.len() - 1))
+            .filter(|hz| {
+                MAINS_HZ
+                    .iter()
+                    .filter(|m| hz % f64::from(**m) == 0.0)
+                    .count()
+                    == 1
+            })
+            .map(|hz| self.mains_line(hz))
+            .fold(NO_LINE, |best, line| {
                 if line.prominence_db > best.prominence_db {
                     line
                 } else {
                     best
                 }
-            },
-        )
+            })
+    }
+
+    /// The line at the harmonic `hz`: its prominence is the smaller of the two spectra's (it must
+    /// stand out over the recording and in its pauses); no line when its peak lies off `hz`.
+    fn mains_line(&self, hz: f64) -> Line {
+        let whole = line_prominence(self.stft, self.levels, hz);
+        let on_harmonic = whole
+            .peak_hz
+            .is_some_and(|peak| (peak - hz).abs() <= HUM_FREQUENCY_TOLERANCE * hz);
+        if !on_harmonic {
+            return NO_LINE;
+        }
+        let quiet = line_prominence(self.stft, self.quiet, hz);
+        Line {
+            prominence_db: whole.line.prominence_db.min(quiet.line.prominence_db),
+            level_dbfs: whole.line.level_dbfs,
+        }
+    }
 }
 
-/// How far the level near `hz` stands above the median level of its neighbourhood, and its level.
-fn line_prominence(stft: &Stft, levels: &[f64], hz: f64) -> Line {
+/// A line near a harmonic and where its peak lies.
+struct Measured {
+    line: Line,
+    /// Frequency of the peak, Hz, interpolated between bins; `None` when the loudest bin near the
+    /// harmonic is no local maximum (the slope of something else).
+    peak_hz: Option<f64>,
+}
+
+/// How far the level near `hz` stands above the median level of its neighbourhood, its level, and
+/// where its peak lies.
+fn line_prominence(stft: &Stft, levels: &[f64], hz: f64) -> Measured {
     let width = stft.bin_width_hz();
     let reach = width.max(0.004 * hz);
-    let line = (0..levels.len())
+    let peak_bin = (0..levels.len())
         .filter(|bin| (stft.bin_hz(*bin) - hz).abs() <= reach)
-        .map(|bin| levels[bin])
-        .fold(f64::MIN, f64::max);
+        .max_by(|a, b| levels[*a].total_cmp(&levels[*b]))
+        .expect("a harmonic below HUM_MAX_HZ has bins");
+    let line = levels[peak_bin];
     let mut ring: Vec<f64> = (0..levels.len())
         .filter(|bin| {
             let distance = (stft.bin_hz(*bin) - hz).abs();
@@ -247,17 +315,37 @@ fn line_prominence(stft: &Stft, levels: &[f64], hz: f64) -> Line {
         })
         .map(|bin| levels[bin])
         .collect();
+    let peak_hz = peak_offset(levels, peak_bin).map(|offset| (peak_bin as f64 + offset) * width);
     if ring.is_empty() {
-        return Line {
-            prominence_db: f64::MIN,
-            level_dbfs: line,
+        return Measured {
+            line: Line {
+                prominence_db: f64::MIN,
+                level_dbfs: line,
+            },
+            peak_hz,
         };
     }
     ring.sort_by(f64::total_cmp);
-    Line {
-        prominence_db: line - quantile::at_fraction(&ring, 1, 2).expect("ring is not empty"),
-        level_dbfs: line,
+    Measured {
+        line: Line {
+            prominence_db: line - quantile::at_fraction(&ring, 1, 2).expect("ring is not empty"),
+            level_dbfs: line,
+        },
+        peak_hz,
     }
+}
+
+/// Where the peak at `bin` of `levels` (dB) lies, in bins from `bin` (-0.5..0.5), by a parabola
+/// through it and its neighbours; `None` when `bin` is no local maximum.
+fn peak_offset(levels: &[f64], bin: usize) -> Option<f64> {
+    let (below, at, above) = (
+        *levels.get(bin.checked_sub(1)?)?,
+        levels[bin],
+        *levels.get(bin + 1)?,
+    );
+    let curvature = below - 2.0 * at + above;
+    (at >= below && at >= above && curvature < 0.0)
+        .then(|| (0.5 * (below - above) / curvature).clamp(-0.5, 0.5))
 }
 
 /// Effective bandwidth, Hz, from the loud-segment spectrum (dB per band). Walks up from the
@@ -471,7 +559,7 @@ const CLASS_FLOOR_DB: f64 = -160.0;
 /// Classes up to +20 dB.
 const CLASSES: usize = 90;
 
-/// Summed band spectra of segments, grouped by segment level.
+/// Summed spectra (band or bin powers) of segments or frames, grouped by their level.
 struct LevelClassSpectra {
     bands: usize,
     sums: Vec<f64>,
@@ -487,15 +575,40 @@ impl LevelClassSpectra {
         }
     }
 
+    /// Adds a spectrum (band powers) in the class of its own summed level.
     fn add(&mut self, band_power: &[f64]) {
         let level = db::power_db_floored(band_power.iter().sum(), db::FLOOR_POWER);
-        let class = ((level - CLASS_FLOOR_DB) / CLASS_STEP_DB).floor();
+        self.add_at(level, band_power.iter().copied());
+    }
+
+    /// Adds a spectrum (powers, linear) in the class of `level_db`.
+    fn add_at(&mut self, level_db: f64, power: impl IntoIterator<Item = f64>) {
+        let class = ((level_db - CLASS_FLOOR_DB) / CLASS_STEP_DB).floor();
         let class = class.clamp(0.0, (CLASSES - 1) as f64) as usize;
         self.counts[class] += 1;
         let sums = &mut self.sums[class * self.bands..(class + 1) * self.bands];
-        for (sum, p) in sums.iter_mut().zip(band_power) {
+        for (sum, p) in sums.iter_mut().zip(power) {
             *sum += p;
         }
+    }
+
+    /// Mean powers of the lowest classes that hold at least `share` (0..1) of the spectra; `None`
+    /// when there is none.
+    fn quietest(&self, share: f64) -> Option<Vec<f64>> {
+        let total: u64 = self.counts.iter().sum();
+        let mut spectrum = vec![0.0; self.bands];
+        let mut count = 0;
+        for class in 0..CLASSES {
+            if count > 0 && count as f64 >= share * total as f64 {
+                break;
+            }
+            count += self.counts[class];
+            let sums = &self.sums[class * self.bands..(class + 1) * self.bands];
+            for (out, sum) in spectrum.iter_mut().zip(sums) {
+                *out += sum;
+            }
+        }
+        (count > 0).then(|| spectrum.iter().map(|p| p / count as f64).collect())
     }
 
     /// Mean band powers of the segments within [`LOUD_RANGE_DB`] of the 95th-percentile level;
@@ -825,6 +938,55 @@ mod tests {
                 assert!(stats.hum_level_db.unwrap() >= HUM_MIN_PROMINENCE_DB);
             }
         }
+    }
+
+    #[test]
+    fn a_steady_tone_off_the_mains_grid_is_no_hum() {
+        for hz in [58.8, 61.2, 51.0, 178.0] {
+            let stats = analyse(&speech_with(16_000, 20.0, &[(hz, -40.0)]), 16_000);
+            assert_eq!(stats.hum_hz, None, "{hz} Hz: {:?}", stats.hum_level_db);
+        }
+    }
+
+    /// A voice held on one note (`pitch_hz`, a glottal pulse train with a -6 dB/octave tilt) in
+    /// 3 s phrases with 1.2 s pauses, at -20 dBFS, over white noise at -65 dBFS.
+    fn one_note_voice(rate: u32, seconds: f64, pitch_hz: f64) -> Vec<f32> {
+        let n = (f64::from(rate) * seconds) as usize;
+        let (mut phase, mut tilt) = (0.0f64, 0.0f64);
+        let raw: Vec<f64> = (0..n)
+            .map(|i| {
+                phase += pitch_hz / f64::from(rate);
+                let pulse = if phase >= 1.0 {
+                    phase -= 1.0;
+                    1.0
+                } else {
+                    0.0
+                };
+                tilt = 0.95 * tilt + pulse;
+                let voiced = (i as f64 / f64::from(rate)) % 4.2 < 3.0;
+                if voiced {
+                    tilt - 1.0 / 0.05 * pitch_hz / f64::from(rate)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        mix(&scale_to_rms(&raw, -20.0), &noise(10).white(n, -65.0))
+    }
+
+    #[test]
+    fn a_voice_held_on_a_harmonic_of_the_mains_is_no_hum() {
+        for pitch in [60.0, 100.0, 120.0] {
+            let stats = analyse(&one_note_voice(16_000, 30.0, pitch), 16_000);
+            assert_eq!(stats.hum_hz, None, "{pitch} Hz: {:?}", stats.hum_level_db);
+        }
+    }
+
+    #[test]
+    fn hum_in_the_pauses_of_a_voice_held_on_one_note_is_found() {
+        let voice = one_note_voice(16_000, 30.0, 120.0);
+        let hum = tone(16_000, voice.len(), 60.0, -45.0);
+        assert_eq!(analyse(&mix(&voice, &hum), 16_000).hum_hz, Some(60));
     }
 
     #[test]
