@@ -8,6 +8,7 @@
 //! - `clean_clips_fast` (runs by default, a few seconds): acoustic figures on a handful of clean
 //!   single-speaker clips (a regression guard).
 //! - `clean_speech_targets` (runs by default): background voices and dropouts on all 77 clean clips.
+//! - `off_grid_tones_are_no_hum` (runs by default): steady tones near but off 60 Hz are no hum.
 //! - `same_voice_realdev` (`#[ignore]`, ~1 min in release): the customer voice print
 //!   (`conversation::VoicePrinter`, the one `same_voice` compares) of every `speakers/` clip over its
 //!   VAD speech regions, then every pair: ROC AUC of same- vs different-speaker pairs, the false-match
@@ -116,6 +117,26 @@ fn clean_clips_fast() {
         assert!(!ch.background_voices.detected, "{rel}: background voices");
         assert_eq!(ch.hum_hz, None, "{rel}: hum");
         assert!(ch.dropouts.is_empty(), "{rel}: dropouts {:?}", ch.dropouts);
+    }
+}
+
+/// Real recordings with a steady tone near, but off, a mains harmonic (measured 2026-12-07 with a
+/// whole-file FFT: librispeech_1998 at 59.1-59.2 Hz; ESC-50 coughing and clapping at 58.3-59.3 Hz):
+/// a fan's or a motor's tone, not mains hum, which lies on the harmonic within ±0.5%.
+const OFF_GRID_TONES: &[&str] = &[
+    "speakers/librispeech_1998/1998-15444-0000.flac",
+    "speakers/librispeech_1998/1998-15444-0001.flac",
+    "speakers/librispeech_1998/1998-15444-0002.flac",
+    "noise/other_people_nonspeech/esc50_4-155650-B-24_coughing.flac",
+    "noise/other_people_nonspeech/esc50_4-189836-A-22_clapping.flac",
+];
+
+#[test]
+fn off_grid_tones_are_no_hum() {
+    let Some(root) = realdev() else { return };
+    for rel in OFF_GRID_TONES {
+        let ch = &measure(&root.join(rel)).channels[0];
+        assert_eq!(ch.hum_hz, None, "{rel}: hum {:?} dB", ch.hum_level_db);
     }
 }
 
