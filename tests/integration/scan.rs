@@ -624,3 +624,23 @@ fn findings_past_the_memory_budget_are_all_printed_in_order() {
         .collect::<Vec<_>>();
     assert_eq!(emails, (1..=20_000).collect::<Vec<u64>>());
 }
+
+/// The staged-call message of a long transcript states its word count readably: a count of six
+/// digits would be hidden by the long-number mask.
+#[test]
+fn a_long_transcript_staged_message_is_not_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "Agent: Thank you for calling, how can I help you today with your order?\n\
+                Client: I would like to know when the parcel arrives at my house.\n"
+        .repeat(4_500);
+    let input = write(dir.path(), "long.txt", &text);
+    let report = json(&run(&["scan", "--json", input.to_str().unwrap()]));
+    let findings = report["sources"][0]["findings"].as_array().unwrap();
+    let staged = findings
+        .iter()
+        .find(|f| f["kind"] == "staged_dialogue")
+        .unwrap();
+    let shown = staged.to_string();
+    assert!(shown.contains("formulas: 8.0 per 100 words"), "{shown}");
+    assert!(!shown.contains("******"), "{shown}");
+}
