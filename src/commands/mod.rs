@@ -13,5 +13,6 @@ pub mod report;
 mod report_set;
 pub mod rules;
 pub mod scan;
+mod spill;
 mod stdin;
 mod watch;

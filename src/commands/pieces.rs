@@ -1,7 +1,8 @@
 //! Reads a transcript for `scan` in pieces of whole lines, so that a long input never sits in
 //! memory whole: each piece ends where a segment ends (after a blank line in SRT and WebVTT, after
 //! a line that does not end in a number in line formats), is checked as UTF-8 text, and carries
-//! where it starts. A callqa JSON transcript is one document: it is read whole.
+//! where it starts. A callqa JSON transcript is one document: its first piece decides the format,
+//! and the reader goes on from there to a JSON reader that hands out its segments in batches.
 
 use std::io::BufRead;
 
@@ -26,8 +27,6 @@ pub struct Pieces<R> {
     next_start: PieceStart,
     seen_text: bool,
     done: bool,
-    /// The input's size in bytes, when known (a file): a whole-document read is sized once.
-    size_hint: Option<usize>,
 }
 
 /// One piece: its text (a UTF-8 byte-order mark at the input's start removed) and where it starts.
@@ -47,14 +46,17 @@ impl<R: BufRead> Pieces<R> {
             next_start: PieceStart::default(),
             seen_text: false,
             done: false,
-            size_hint: None,
         }
     }
 
-    /// Tells the reader the input's size in bytes (a file's length).
-    pub fn with_size_hint(mut self, bytes: Option<u64>) -> Self {
-        self.size_hint = bytes.and_then(|b| usize::try_from(b).ok());
-        self
+    /// Bytes a piece reaches before it is cut.
+    pub fn piece_bytes(&self) -> usize {
+        self.piece_bytes
+    }
+
+    /// The input after the pieces read so far (a JSON document's rest, for its own reader).
+    pub fn into_rest(self) -> R {
+        self.reader
     }
 
     /// The input's layout, known once the first piece has been read.
@@ -82,11 +84,6 @@ impl<R: BufRead> Pieces<R> {
             if bytes.len() >= self.piece_bytes && self.cut_after(&bytes, line_start)? {
                 break;
             }
-            if self.format == Some(InputFormat::Json) {
-                if let Some(size) = self.size_hint {
-                    bytes.reserve_exact(size.saturating_sub(bytes.len()));
-                }
-            }
         }
         self.finish_piece(bytes)
     }
@@ -107,7 +104,7 @@ impl<R: BufRead> Pieces<R> {
         };
         let line = String::from_utf8_lossy(&bytes[line_start..]);
         Ok(match format {
-            InputFormat::Json => false,
+            InputFormat::Json => true,
             InputFormat::Srt | InputFormat::Vtt => line.trim().is_empty(),
             _ => {
                 bytes.len() >= self.piece_bytes * HARD_CUT_FACTOR

@@ -1,36 +1,88 @@
 //! `callqa scan`: read transcripts from files or stdin, run the pure text analysis, print findings
 //! (human or JSON) and pick the exit code.
 
-use std::io::{BufRead, Write};
+use std::convert::Infallible;
+use std::io::{BufRead, Read, Write};
 
-use serde::Serialize;
+use serde::ser::{Error as _, SerializeSeq, SerializeStruct};
+use serde::{Serialize, Serializer};
 
 use super::files::{load_facts, load_packs};
 use super::output::{enum_name, ignore_broken_pipe, write_record, Paint};
 use super::pieces::{Pieces, PIECE_BYTES};
+use super::spill::{FindingSpill, KeptFindings, IN_MEMORY};
 use crate::config::{OutputFormat, ScanConfig, ScanInput, Terminal};
 use crate::conversation;
 use crate::escape;
 use crate::exit_codes::ExitCode;
 use crate::model::{Finding, FindingKind, InputError, SCHEMA};
 use crate::text::facts::{self, Claim};
-use crate::text::parse::{parse_input, parse_piece, InputFormat, ParseError};
+use crate::text::json_input::read_json;
+use crate::text::parse::{parse_input, parse_piece, InputFormat, ParseError, ParsedInput};
 use crate::text::redact;
 use crate::text::rules::RuleSet;
-use crate::text::scan::ScanOptions;
-use crate::text::stream::PieceScan;
+use crate::text::scan::{merge_in_order, ScanOptions};
+use crate::text::stream::{PieceScan, ScanEnd};
 
-#[derive(Debug, Serialize)]
+/// One transcript's findings, kept until they are printed: those of the scan in reading order
+/// (in the run's [`FindingSpill`]), the ones the scan placed at the end, the whole-call findings,
+/// and the inconsistencies with other inputs found after all were scanned.
 struct SourceFindings {
     source: String,
-    findings: Vec<Finding>,
+    kept: KeptFindings,
+    placed_late: Vec<Finding>,
+    whole_call: Vec<Finding>,
+    linked: Vec<Finding>,
 }
 
-#[derive(Debug, Serialize)]
-struct ScanReport {
+impl SourceFindings {
+    fn len(&self) -> usize {
+        self.kept.len() + self.placed_late.len() + self.whole_call.len() + self.linked.len()
+    }
+
+    /// The findings in the order they are printed.
+    fn findings<'a>(
+        &'a self,
+        spill: &'a FindingSpill,
+    ) -> impl Iterator<Item = std::io::Result<Finding>> + 'a {
+        let later = self.whole_call.iter().chain(&self.linked).cloned();
+        merge_in_order(spill.read(&self.kept), self.placed_late.clone()).chain(later.map(Ok))
+    }
+}
+
+/// A source as printed: its name and findings, read back as they are written.
+struct SourceView<'a> {
+    spill: &'a FindingSpill,
+    source: &'a SourceFindings,
+}
+
+impl Serialize for SourceView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut record = serializer.serialize_struct("SourceFindings", 2)?;
+        record.serialize_field("source", &self.source.source)?;
+        record.serialize_field("findings", &FindingsView(self))?;
+        record.end()
+    }
+}
+
+struct FindingsView<'a>(&'a SourceView<'a>);
+
+impl Serialize for FindingsView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let SourceView { spill, source } = self.0;
+        let mut seq = serializer.serialize_seq(Some(source.len()))?;
+        for finding in source.findings(spill) {
+            seq.serialize_element(&finding.map_err(S::Error::custom)?)?;
+        }
+        seq.end()
+    }
+}
+
+#[derive(Serialize)]
+struct ScanReport<'a> {
     schema: &'static str,
-    sources: Vec<SourceFindings>,
-    errors: Vec<InputError>,
+    sources: Vec<SourceView<'a>>,
+    errors: &'a [InputError],
 }
 
 /// A finding that a check across the inputs added after its source's record was streamed.
@@ -41,11 +93,11 @@ struct LateFinding<'a> {
 }
 
 /// One line of `scan --format jsonl`.
-#[derive(Debug, Serialize)]
+#[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ScanRecord<'a> {
     /// A transcript as soon as it is scanned.
-    Source(&'a SourceFindings),
+    Source(SourceView<'a>),
     /// An input that could not be read.
     Error { error: &'a InputError },
     /// Last: totals, every error, and the inconsistencies found across the inputs.
@@ -71,13 +123,13 @@ pub fn scan_text(
     let mut scan = PieceScan::new(rules, &parsed.transcript, options);
     let staged = conversation::analyze_text(&parsed.transcript);
     scan.feed(parsed, vec![staged]);
-    Ok(scan.finish())
+    Ok(in_memory(Vec::new(), scan.finish()))
 }
 
 /// A transcript read and scanned in pieces of about `piece_bytes` (see [`pieces`](super::pieces)):
-/// what [`scan_text`] gives for the whole text, with memory bounded by a piece and the findings.
-/// Where the input is longer than a piece, the agent and the language are judged on the first
-/// piece, and so is the staged-call finding (its details say on how many segments).
+/// what [`scan_text`] gives for the whole text. Where the input is longer than a piece, the agent
+/// and the language are judged on the first piece, and so is the staged-call finding (its details
+/// say on how many segments).
 pub fn scan_reader(
     reader: impl BufRead,
     format: InputFormat,
@@ -85,17 +137,48 @@ pub fn scan_reader(
     options: &ScanOptions,
     piece_bytes: usize,
 ) -> Result<(Vec<Finding>, Vec<Claim>), String> {
-    scan_pieces(Pieces::new(reader, format, piece_bytes), rules, options)
+    let mut taken = Vec::new();
+    let pieces = Pieces::new(reader, format, piece_bytes);
+    let end = scan_pieces(pieces, rules, options, |batch| {
+        taken.extend(batch);
+        Ok(())
+    })?;
+    Ok(in_memory(taken, end))
 }
 
+/// Every finding (`taken` during the scan, then the end's) and the claims, in memory.
+fn in_memory(taken: Vec<Finding>, end: ScanEnd) -> (Vec<Finding>, Vec<Claim>) {
+    let (findings, claims) = end.with_taken(taken.into_iter().map(Ok));
+    let Ok(findings) = findings.collect::<Result<Vec<_>, Infallible>>();
+    (findings, claims)
+}
+
+/// Scans `pieces`, giving `take` the findings that no later piece changes as they are ready (in
+/// reading order); memory holds a piece, not the findings. A JSON transcript goes on from its
+/// first piece through its own reader, in batches of segments of about a piece.
 fn scan_pieces(
     mut pieces: Pieces<impl BufRead>,
     rules: &RuleSet,
     options: &ScanOptions,
-) -> Result<(Vec<Finding>, Vec<Claim>), String> {
-    let mut scan: Option<PieceScan> = None;
-    let (mut first_segments, mut count) = (0, 0);
+    take: impl FnMut(Vec<Finding>) -> Result<(), String>,
+) -> Result<ScanEnd, String> {
+    let mut feeder = Feeder {
+        rules,
+        options,
+        scan: None,
+        first_segments: 0,
+        pieces: 0,
+        take,
+    };
     while let Some(piece) = pieces.next_piece()? {
+        if pieces.format() == InputFormat::Json {
+            let batch_bytes = pieces.piece_bytes();
+            let rest = std::io::Cursor::new(piece.text.into_bytes()).chain(pieces.into_rest());
+            let json = serde_json::Deserializer::from_reader(rest);
+            read_json(json, batch_bytes, &mut |batch| feeder.feed(batch))
+                .map_err(|e| e.to_string())?;
+            break;
+        }
         let parsed =
             parse_piece(&piece.text, pieces.format(), &piece.start).map_err(|e| e.to_string())?;
         drop(piece);
@@ -106,43 +189,65 @@ fn scan_pieces(
                 .last()
                 .and_then(|s| s.speaker.clone()),
         );
-        count += 1;
-        match scan.as_mut() {
-            Some(scan) => scan.feed(parsed, Vec::new()),
-            None => {
-                first_segments = parsed.transcript.segments.len();
-                let staged = conversation::analyze_text(&parsed.transcript);
-                let mut first = PieceScan::new(rules, &parsed.transcript, options);
-                first.feed(parsed, vec![staged]);
-                scan = Some(first);
-            }
-        }
+        feeder.feed(parsed)?;
     }
-    let Some(scan) = scan else {
-        return Err("is empty: nothing to scan".into());
-    };
-    let (mut findings, claims) = scan.finish();
-    if count > 1 {
-        let staged = findings.iter_mut().rev();
-        if let Some(f) = staged
-            .into_iter()
-            .find(|f| f.kind == FindingKind::StagedDialogue)
-        {
-            f.details
-                .insert("judged_on_first_segments".into(), first_segments.into());
-        }
-    }
-    Ok((findings, claims))
+    feeder.finish()
 }
 
-/// An input as a reader, with its size when it is a file.
-fn open_input(input: &ScanInput) -> Result<(Box<dyn BufRead>, Option<u64>), String> {
+/// The scan of one input as its pieces are parsed: the first piece starts it (agent, languages
+/// and the staged-call judgement).
+struct Feeder<'r, 'o, T> {
+    rules: &'r RuleSet,
+    options: &'o ScanOptions<'r>,
+    scan: Option<PieceScan<'r>>,
+    first_segments: usize,
+    pieces: usize,
+    take: T,
+}
+
+impl<T: FnMut(Vec<Finding>) -> Result<(), String>> Feeder<'_, '_, T> {
+    fn feed(&mut self, parsed: ParsedInput) -> Result<(), String> {
+        self.pieces += 1;
+        let whole_call = if self.scan.is_none() {
+            self.first_segments = parsed.transcript.segments.len();
+            self.scan = Some(PieceScan::new(self.rules, &parsed.transcript, self.options));
+            vec![conversation::analyze_text(&parsed.transcript)]
+        } else {
+            Vec::new()
+        };
+        let scan = self.scan.as_mut().expect("made with the first piece");
+        scan.feed(parsed, whole_call);
+        (self.take)(scan.take_masked())
+    }
+
+    fn finish(self) -> Result<ScanEnd, String> {
+        let Some(scan) = self.scan else {
+            return Err("is empty: nothing to scan".into());
+        };
+        let mut end = scan.finish();
+        if self.pieces > 1 {
+            let staged = end.whole_call.iter_mut().rev();
+            if let Some(f) = staged
+                .into_iter()
+                .find(|f| f.kind == FindingKind::StagedDialogue)
+            {
+                f.details.insert(
+                    "judged_on_first_segments".into(),
+                    self.first_segments.into(),
+                );
+            }
+        }
+        Ok(end)
+    }
+}
+
+/// An input as a reader.
+fn open_input(input: &ScanInput) -> Result<Box<dyn BufRead>, String> {
     Ok(match input {
-        ScanInput::Stdin => (Box::new(std::io::stdin().lock()), None),
+        ScanInput::Stdin => Box::new(std::io::stdin().lock()),
         ScanInput::File(path) => {
             let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
-            let size = file.metadata().ok().map(|m| m.len());
-            (Box::new(std::io::BufReader::new(file)), size)
+            Box::new(std::io::BufReader::new(file))
         }
     })
 }
@@ -164,7 +269,8 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<ExitCode> {
         show_pii: config.show_pii,
         facts: facts.as_ref(),
     };
-    let mut sources = Vec::new();
+    let mut spill = FindingSpill::new(IN_MEMORY);
+    let mut sources: Vec<SourceFindings> = Vec::new();
     let mut all_claims: Vec<(String, Vec<Claim>)> = Vec::new();
     let mut errors = Vec::new();
     let jsonl = config.output == OutputFormat::Jsonl;
@@ -174,24 +280,37 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<ExitCode> {
         let format = config
             .format
             .unwrap_or_else(|| InputFormat::from_extension(&name));
-        let scanned = open_input(input).and_then(|(reader, size)| {
-            let pieces = Pieces::new(reader, format, PIECE_BYTES).with_size_hint(size);
-            scan_pieces(pieces, &rules, &options)
+        let mut kept = KeptFindings::default();
+        let scanned = open_input(input).and_then(|reader| {
+            let pieces = Pieces::new(reader, format, PIECE_BYTES);
+            scan_pieces(pieces, &rules, &options, |batch| {
+                spill
+                    .keep(&mut kept, batch)
+                    .map_err(|e| format!("cannot keep its findings in a temporary file: {e}"))
+            })
         });
         match scanned {
-            Ok((findings, claims)) => {
+            Ok(end) => {
+                spill.keep(&mut kept, end.findings)?;
                 let source = SourceFindings {
                     source: name.clone(),
-                    findings,
+                    kept,
+                    placed_late: end.placed_late,
+                    whole_call: end.whole_call,
+                    linked: Vec::new(),
                 };
                 if jsonl {
+                    let view = SourceView {
+                        spill: &spill,
+                        source: &source,
+                    };
                     ignore_broken_pipe(write_record(
                         &mut stdout.lock(),
-                        &ScanRecord::Source(&source),
+                        &ScanRecord::Source(view),
                     ))?;
                 }
                 sources.push(source);
-                all_claims.push((name, claims));
+                all_claims.push((name, end.claims));
             }
             Err(message) => {
                 let error = InputError {
@@ -208,22 +327,16 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    let streamed: Vec<usize> = sources.iter().map(|s| s.findings.len()).collect();
     for (source, mut finding) in facts::inconsistencies(&all_claims) {
         if !config.show_pii {
             redact::mask_finding_text(&mut finding);
         }
         if let Some(s) = sources.iter_mut().find(|s| s.source == source) {
-            s.findings.push(finding);
+            s.linked.push(finding);
         }
     }
-    let report = ScanReport {
-        schema: SCHEMA,
-        sources,
-        errors,
-    };
-    print_report(&report, config.output, config.terminal, &streamed)?;
-    Ok(if report.errors.is_empty() {
+    print_report(&spill, &sources, &errors, config.output, config.terminal)?;
+    Ok(if errors.is_empty() {
         ExitCode::Success
     } else {
         ExitCode::InputErrors
@@ -231,13 +344,11 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<ExitCode> {
 }
 
 /// The JSON Lines summary record: the findings added after each source was streamed.
-fn summary_record<'a>(report: &'a ScanReport, streamed: &[usize]) -> ScanRecord<'a> {
-    let links = report
-        .sources
+fn summary_record<'a>(sources: &'a [SourceFindings], errors: &'a [InputError]) -> ScanRecord<'a> {
+    let links = sources
         .iter()
-        .zip(streamed)
-        .flat_map(|(source, &n)| {
-            source.findings[n..].iter().map(|finding| LateFinding {
+        .flat_map(|source| {
+            source.linked.iter().map(|finding| LateFinding {
                 source: &source.source,
                 finding,
             })
@@ -245,29 +356,40 @@ fn summary_record<'a>(report: &'a ScanReport, streamed: &[usize]) -> ScanRecord<
         .collect();
     ScanRecord::Summary {
         schema: SCHEMA,
-        sources: report.sources.len(),
-        errors: &report.errors,
+        sources: sources.len(),
+        errors,
         links,
     }
 }
 
 fn print_report(
-    report: &ScanReport,
+    spill: &FindingSpill,
+    sources: &[SourceFindings],
+    errors: &[InputError],
     output: OutputFormat,
     terminal: Terminal,
-    streamed: &[usize],
 ) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let written = match output {
-        OutputFormat::Json => serde_json::to_writer_pretty(&mut out, report)
-            .map_err(std::io::Error::from)
-            .and_then(|()| writeln!(out)),
-        OutputFormat::Jsonl => write_record(&mut out, &summary_record(report, streamed)),
-        OutputFormat::Text => write_human(report, terminal, &mut out),
+        OutputFormat::Json => {
+            let report = ScanReport {
+                schema: SCHEMA,
+                sources: sources
+                    .iter()
+                    .map(|source| SourceView { spill, source })
+                    .collect(),
+                errors,
+            };
+            serde_json::to_writer_pretty(&mut out, &report)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out))
+        }
+        OutputFormat::Jsonl => write_record(&mut out, &summary_record(sources, errors)),
+        OutputFormat::Text => write_human(spill, sources, errors, terminal, &mut out),
     };
     ignore_broken_pipe(written.and_then(|()| out.flush()))?;
-    for err in &report.errors {
+    for err in errors {
         eprintln!(
             "error: {}: {}",
             escape::terminal(&err.path),
@@ -280,23 +402,26 @@ fn print_report(
 /// The human listing: per source its findings (severity coloured); `quiet` leaves out sources
 /// without findings and the summary line.
 fn write_human(
-    report: &ScanReport,
+    spill: &FindingSpill,
+    sources: &[SourceFindings],
+    errors: &[InputError],
     terminal: Terminal,
     out: &mut impl Write,
 ) -> std::io::Result<()> {
     let paint = Paint { on: terminal.color };
     let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
-    for source in &report.sources {
-        if terminal.quiet && source.findings.is_empty() {
+    for source in sources {
+        if terminal.quiet && source.len() == 0 {
             continue;
         }
         writeln!(
             out,
             "{}: {} finding(s)",
             escape::terminal(&source.source),
-            source.findings.len()
+            source.len()
         )?;
-        for f in &source.findings {
+        for f in source.findings(spill) {
+            let f = f?;
             let kind = enum_name(&f.kind);
             *counts.entry(kind.clone()).or_default() += 1;
             let line = f.line.map_or("-".into(), |l| l.to_string());
@@ -325,8 +450,8 @@ fn write_human(
     writeln!(
         out,
         "summary: {} source(s), {} unreadable; {}",
-        report.sources.len(),
-        report.errors.len(),
+        sources.len(),
+        errors.len(),
         if summary.is_empty() {
             "no findings".to_string()
         } else {
@@ -373,6 +498,19 @@ mod tests {
             .collect()
     }
 
+    /// The same lines as a callqa JSON transcript, one segment per line (its speaker split off).
+    fn as_json(text: &str) -> String {
+        let segments: Vec<serde_json::Value> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| match l.split_once(": ") {
+                Some((speaker, said)) => serde_json::json!({"speaker": speaker, "text": said}),
+                None => serde_json::json!({ "text": l }),
+            })
+            .collect();
+        serde_json::to_string_pretty(&serde_json::json!({ "segments": segments })).unwrap()
+    }
+
     fn without_staged(findings: Vec<Finding>) -> Vec<String> {
         findings
             .into_iter()
@@ -400,6 +538,7 @@ mod tests {
                 let lines = joined(folder);
                 for (text, format) in [
                     (as_srt(&lines), InputFormat::Srt),
+                    (as_json(&lines), InputFormat::Auto),
                     (lines, InputFormat::Auto),
                 ] {
                     let (whole, whole_claims) = scan_text(&text, format, &rules, &options).unwrap();

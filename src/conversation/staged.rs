@@ -334,7 +334,12 @@ fn hesitations(turns: &[Turn]) -> Option<Signal> {
     let per_100 = 100.0 * count as f64 / words as f64;
     Some(HESITATIONS.signal(
         per_100,
-        format!("{count} mid-clause pauses of 0.25-2 s in {words} words"),
+        counted(
+            count,
+            words,
+            "mid-clause pauses of 0.25-2 s",
+            format!("{count} mid-clause pauses of 0.25-2 s in {words} words"),
+        ),
     ))
 }
 
@@ -449,7 +454,7 @@ fn disfluency(counts: &[TurnCounts]) -> Option<Signal> {
     let per_100 = 100.0 * count as f64 / words as f64;
     Some(DISFLUENCY.signal(
         per_100,
-        format!("{count} fillers, repeats and restarts in {words} words (spontaneous speech: about 6-10 per 100)"),
+        counted(count, words, "fillers, repeats and restarts (spontaneous speech: about 6-10 per 100)", format!("{count} fillers, repeats and restarts in {words} words (spontaneous speech: about 6-10 per 100)")),
     ))
 }
 
@@ -462,7 +467,12 @@ fn script_density(counts: &[TurnCounts]) -> Option<Signal> {
     let per_100 = 100.0 * count as f64 / words as f64;
     Some(SCRIPT_DENSITY.signal(
         per_100,
-        format!("{count} call-center script formulas in {words} words"),
+        counted(
+            count,
+            words,
+            "call-center script formulas",
+            format!("{count} call-center script formulas in {words} words"),
+        ),
     ))
 }
 
@@ -517,7 +527,12 @@ fn customer_sales_terms(counts: &[TurnCounts]) -> Option<Signal> {
     let per_100 = 100.0 * count as f64 / words as f64;
     Some(SALES_TERMS.signal(
         per_100,
-        format!("the customer uses {count} sales terms in {words} words"),
+        counted(
+            count,
+            words,
+            "the customer's sales terms",
+            format!("the customer uses {count} sales terms in {words} words"),
+        ),
     ))
 }
 
@@ -545,6 +560,19 @@ impl Likelihood {
             Likelihood::Possible => Severity::Low,
             Likelihood::Likely => Severity::Medium,
         }
+    }
+}
+
+/// A signal's note: `normal` (the count and the words it was counted in) where both are under
+/// 100,000, past that (a long pasted transcript) the rate alone, as "`what`: N per 100 words": a
+/// count of six digits, in digits or in number words, would be hidden by the long-number mask that
+/// reads every output.
+fn counted(count: usize, words: usize, what: &str, normal: String) -> String {
+    if count.max(words) < 100_000 {
+        normal
+    } else {
+        let per_100 = 100.0 * count as f64 / words.max(1) as f64;
+        format!("{what}: {per_100:.1} per 100 words")
     }
 }
 
@@ -699,6 +727,16 @@ mod tests {
     use super::*;
 
     use crate::model::Word;
+
+    #[test]
+    fn large_counts_are_stated_as_a_rate() {
+        let normal = || "normal".to_string();
+        assert_eq!(counted(5, 99_999, "formulas", normal()), "normal");
+        assert_eq!(
+            counted(12_000, 150_000, "formulas", normal()),
+            "formulas: 8.0 per 100 words"
+        );
+    }
 
     fn word(text: &str, start_s: f64, end_s: f64) -> Word {
         Word {

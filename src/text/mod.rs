@@ -6,6 +6,7 @@
 
 pub mod cues;
 pub mod facts;
+pub mod json_input;
 pub mod normalize;
 pub mod numbers;
 pub mod parse;

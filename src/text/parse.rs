@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use super::json_input::read_json;
 use crate::model::{Segment, Transcript};
 
 /// How an input is laid out.
@@ -284,7 +285,9 @@ fn sane_time(seconds: f64) -> bool {
 
 /// Refuses segment and word times that are negative, infinite or absurd (±1e308), naming the
 /// segment (1-based).
-fn check_times(transcript: &Transcript) -> Result<(), ParseError> {
+/// Checks every time of `transcript`'s segments, numbered after `before` segments: an error names
+/// the first segment with a time out of range.
+pub(super) fn check_times(transcript: &Transcript, before: usize) -> Result<(), ParseError> {
     for (i, segment) in transcript.segments.iter().enumerate() {
         let words = segment
             .words
@@ -296,11 +299,11 @@ fn check_times(transcript: &Transcript) -> Result<(), ParseError> {
             .flatten()
             .find(|t| !sane_time(*t));
         if let Some(time) = bad {
+            let number = before + i + 1;
             return Err(ParseError {
-                line: i + 1,
+                line: number,
                 message: format!(
-                    "segment {}: time {time} s is not between 0 and {MAX_TIME_S} s; fix the transcript's times",
-                    i + 1
+                    "segment {number}: time {time} s is not between 0 and {MAX_TIME_S} s; fix the transcript's times"
                 ),
             });
         }
@@ -443,40 +446,18 @@ fn push_cue(
     });
 }
 
-/// A JSON document that holds a transcript under `"transcript"` (a callqa recording).
-#[derive(serde::Deserialize)]
-struct Wrapped {
-    transcript: Transcript,
-}
-
+/// A whole JSON transcript as one parsed input (see [`read_json`]).
 fn parse_json(text: &str) -> Result<ParsedInput, ParseError> {
-    // Typed, straight from the text: a JSON tree in between took over 20 times the file's size.
-    let transcript = match serde_json::from_str::<Wrapped>(text) {
-        Ok(wrapped) => wrapped.transcript,
-        Err(_) => serde_json::from_str::<Transcript>(text).map_err(|e| match e.classify() {
-            serde_json::error::Category::Data => ParseError {
-                line: 1,
-                message: format!(
-                    "not a callqa transcript (expected {{\"segments\": [{{\"text\": ...}}]}}): {e}"
-                ),
-            },
-            _ => ParseError {
-                line: e.line().max(1),
-                message: format!("invalid JSON: {e}"),
-            },
-        })?,
-    };
-    check_times(&transcript)?;
-    let sources = (0..transcript.segments.len())
-        .map(|i| SegmentSource {
-            line: i + 1,
-            offset: None,
-        })
-        .collect();
-    Ok(ParsedInput {
-        transcript,
-        sources,
-    })
+    let mut whole = None;
+    read_json(
+        serde_json::Deserializer::from_str(text),
+        usize::MAX,
+        &mut |parsed| {
+            whole = Some(parsed);
+            Ok(())
+        },
+    )?;
+    Ok(whole.expect("a document read without error gives its one batch"))
 }
 
 #[cfg(test)]

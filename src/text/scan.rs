@@ -414,6 +414,30 @@ pub fn insert_in_order(findings: &mut Vec<Finding>, mut extra: Vec<Finding>) {
     }
 }
 
+/// `sorted` (findings in [`reading_order`], or errors reading them) with `extra` merged in, each
+/// after the findings that sort equal to it: what [`insert_in_order`] gives, for findings that are
+/// read back one at a time instead of held in a vector.
+pub fn merge_in_order<E>(
+    sorted: impl Iterator<Item = Result<Finding, E>>,
+    mut extra: Vec<Finding>,
+) -> impl Iterator<Item = Result<Finding, E>> {
+    extra.sort_by_key(reading_order);
+    let mut extra = extra.into_iter().peekable();
+    let mut sorted = sorted.peekable();
+    std::iter::from_fn(move || {
+        let extra_first = match (sorted.peek(), extra.peek()) {
+            (Some(Ok(g)), Some(e)) => reading_order(g) > reading_order(e),
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        if extra_first {
+            extra.next().map(Ok)
+        } else {
+            sorted.next()
+        }
+    })
+}
+
 fn scan_segment(
     rules: &RuleSet,
     languages: &[String],
@@ -943,7 +967,7 @@ mod tests {
     use crate::model::Severity;
 
     #[test]
-    fn inserting_in_order_equals_a_stable_sort() {
+    fn inserting_or_merging_in_order_equals_a_stable_sort() {
         let finding = |line: Option<usize>, start: Option<usize>, id: usize| {
             let mut f = Finding::new(FindingKind::Pii, "phone", Severity::Low, id.to_string());
             f.line = line;
@@ -964,9 +988,14 @@ mod tests {
         let mut reference = sorted.clone();
         reference.extend(extra.clone());
         reference.sort_by_key(reading_order);
+        let merged: Vec<Finding> =
+            merge_in_order(sorted.iter().cloned().map(Ok::<_, ()>), extra.clone())
+                .collect::<Result<_, _>>()
+                .unwrap();
         insert_in_order(&mut sorted, extra);
         let ids = |v: &[Finding]| v.iter().map(|f| f.message.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&sorted), ids(&reference));
+        assert_eq!(ids(&merged), ids(&reference));
     }
     use crate::model::Word;
 

@@ -7,8 +7,35 @@ use super::facts::Claim;
 use super::parse::{ParsedInput, SegmentSource};
 use super::redact;
 use super::rules::RuleSet;
-use super::scan::{insert_in_order, ScanOptions, TranscriptScan};
+use super::scan::{merge_in_order, ScanOptions, TranscriptScan};
 use crate::model::{Finding, FindingKind, Segment, Transcript};
+
+/// What is left of a [`PieceScan`] when its input has ended, masked and in input coordinates.
+pub struct ScanEnd {
+    /// The findings not taken with [`PieceScan::take_masked`], in reading order after those.
+    pub findings: Vec<Finding>,
+    /// Findings decided at the end (manipulation cues, missing required phrases) and placed on
+    /// earlier lines: they join the others in reading order ([`merge_in_order`]).
+    pub placed_late: Vec<Finding>,
+    /// Findings about the whole call (no line), listed after every other.
+    pub whole_call: Vec<Finding>,
+    /// The claims on facts, in input lines.
+    pub claims: Vec<Claim>,
+}
+
+impl ScanEnd {
+    /// Every finding of the input in its order, given those taken earlier (`taken`, in reading
+    /// order; read back from wherever the caller kept them), and the claims.
+    pub fn with_taken<E>(
+        self,
+        taken: impl Iterator<Item = Result<Finding, E>>,
+    ) -> (impl Iterator<Item = Result<Finding, E>>, Vec<Claim>) {
+        let sorted = taken.chain(self.findings.into_iter().map(Ok));
+        let findings =
+            merge_in_order(sorted, self.placed_late).chain(self.whole_call.into_iter().map(Ok));
+        (findings, self.claims)
+    }
+}
 
 /// Segments before a piece that the mask looks back at: a value quoted up to two lines after it
 /// was said, a number said across a segment split.
@@ -107,22 +134,31 @@ impl<'r> PieceScan<'r> {
         });
     }
 
-    /// The findings, masked (unless personal data is to be shown) and in input coordinates
-    /// (input line, byte offsets in the input), and the claims on facts.
-    pub fn finish(mut self) -> (Vec<Finding>, Vec<Claim>) {
+    /// The findings masked so far that no later piece changes, in reading order: masked (unless
+    /// personal data is to be shown), in input coordinates (input line, byte offsets in the input).
+    /// A caller that takes them after each piece holds no findings of its own.
+    pub fn take_masked(&mut self) -> Vec<Finding> {
+        std::mem::take(&mut self.findings)
+    }
+
+    /// The rest of the scan once the input has ended; see [`ScanEnd`].
+    pub fn finish(mut self) -> ScanEnd {
         let done = self.scan.finish();
         let mut ready = std::mem::take(&mut self.unmasked);
         ready.extend(done.findings);
         let late = done.placed_late.len();
         ready.extend(done.placed_late);
+        let mut placed_late = Vec::new();
         if let Some(piece) = self.held.take() {
             self.mask_piece(piece, ready);
-            let late = self.findings.split_off(self.findings.len() - late);
-            insert_in_order(&mut self.findings, late);
+            placed_late = self.findings.split_off(self.findings.len() - late);
         }
-        let mut findings = self.findings;
-        findings.extend(self.whole_call);
-        (findings, self.claims)
+        ScanEnd {
+            findings: self.findings,
+            placed_late,
+            whole_call: self.whole_call,
+            claims: self.claims,
+        }
     }
 
     /// Masks `findings` (segment coordinates; those on lines before the piece's edge are masked

@@ -572,3 +572,75 @@ fn pasted_transcripts_get_a_staged_call_finding_without_timing() {
     let message = staged["message"].as_str().unwrap();
     assert!(message.contains("timing was not available"), "{staged}");
 }
+
+/// A transcript with more findings than `scan` holds in memory (they go to a temporary file) prints
+/// every one of them, in order, as the in-memory scan of the library gives them; and a long
+/// pretty-printed JSON transcript (read in batches of segments) gives the findings of the same
+/// lines as plain text.
+#[test]
+fn findings_past_the_memory_budget_are_all_printed_in_order() {
+    use callqa::commands::scan::scan_text;
+    use callqa::text::parse::InputFormat;
+    use callqa::text::rules::RuleSet;
+    use callqa::text::scan::ScanOptions;
+
+    let dir = tempfile::tempdir().unwrap();
+    let text: String = (0..24_000)
+        .map(|i| format!("Client: write to client{i}@example.com please\n"))
+        .collect();
+    let input = write(dir.path(), "dense.txt", &text);
+    let printed = json(&run(&["scan", "--json", input.to_str().unwrap()]));
+    let printed = printed["sources"][0]["findings"].clone();
+    let (expected, _) = scan_text(
+        &text,
+        InputFormat::Auto,
+        &RuleSet::builtin(),
+        &ScanOptions::default(),
+    )
+    .unwrap();
+    assert!(expected.len() > 24_000, "{}", expected.len());
+    assert_eq!(printed, serde_json::to_value(&expected).unwrap());
+
+    let lines: Vec<String> = (0..20_000)
+        .map(|i| {
+            serde_json::json!({"speaker": "Client", "text": format!("my mail is client{i}@example.com")})
+                .to_string()
+        })
+        .collect();
+    let padded = format!("{{\"segments\": [\n{}\n]}}", lines.join(",\n")).replace(
+        "\"text\"",
+        &format!("\"note\": \"{}\", \"text\"", "x".repeat(200)),
+    );
+    let input = write(dir.path(), "long.json", &padded);
+    assert!(padded.len() > 5 << 20, "longer than a piece");
+    let out = run(&["scan", "--json", input.to_str().unwrap()]);
+    let report = json(&out);
+    let emails = report["sources"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["category"] == "email")
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect::<Vec<_>>();
+    assert_eq!(emails, (1..=20_000).collect::<Vec<u64>>());
+}
+
+/// The staged-call message of a long transcript states its word count readably: a count of six
+/// digits would be hidden by the long-number mask.
+#[test]
+fn a_long_transcript_staged_message_is_not_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "Agent: Thank you for calling, how can I help you today with your order?\n\
+                Client: I would like to know when the parcel arrives at my house.\n"
+        .repeat(4_500);
+    let input = write(dir.path(), "long.txt", &text);
+    let report = json(&run(&["scan", "--json", input.to_str().unwrap()]));
+    let findings = report["sources"][0]["findings"].as_array().unwrap();
+    let staged = findings
+        .iter()
+        .find(|f| f["kind"] == "staged_dialogue")
+        .unwrap();
+    let shown = staged.to_string();
+    assert!(shown.contains("formulas: 8.0 per 100 words"), "{shown}");
+    assert!(!shown.contains("******"), "{shown}");
+}
