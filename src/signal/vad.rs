@@ -18,7 +18,8 @@
 //!    but not Silero. Silero alone (its speech frames replacing the energy test) was measured too
 //!    and is not used: it hears a quieter talker all through the main speaker's pause, so the
 //!    pause and the talk around it join into one foreground segment and the background-voice
-//!    search finds nothing there (realdev: 3 of 24 second talkers, against 13 of 24 this way).
+//!    search finds nothing there (realdev: 3 of 24 second talkers, against 13 of 24 this way, both
+//!    measured before long pauses were judged by how much speech fills them).
 //!    The energy test's own speech stays out of the noise floor (see [`noise`](super::noise)).
 //! 3. **Segments**: speech frames closer than 100 ms are joined; segments under 50 ms are dropped.
 //! 4. **Foreground**: each segment's peak level (loudest 50 ms of speech-band power above the noise

@@ -428,18 +428,19 @@ fn check_background_rates(seeds: std::ops::Range<u64>, min_hits: f64) {
 
 /// A quick smoke check on 10 mixes of each kind; the sweep below checks the rate over 20.
 /// Since only the main speaker's pauses count (real talkers' own soft words made the older rule
-/// fire on a third of clean real clips), a talker in the 3 s pause is found in about 60% of
-/// the espeak-ng-like mixes; the real-speech figures are printed by `scripts/eval-real`.
+/// fire on a third of clean real clips), a talker in the 3 s pause was found in about 60% of
+/// the espeak-ng-like mixes; with long pauses judged by how much speech fills them, in 80% of
+/// these 10 and 85% of the 20. The real-speech figures are printed by `scripts/eval-real`.
 #[test]
 fn background_voices_are_found_in_mixes_and_not_in_steady_noise() {
-    check_background_rates(0..10, 0.5);
+    check_background_rates(0..10, 0.7);
 }
 
 /// The full sweep of the accuracy target (20 mixes of each kind); run with `--ignored`.
 #[test]
 #[ignore = "statistical sweep, about a minute in debug builds"]
 fn background_voice_rates_over_20_mixes_of_each_kind() {
-    check_background_rates(100..120, 0.5);
+    check_background_rates(100..120, 0.7);
 }
 
 /// A main speaker who stops for 3 s at 5 s and a colleague 12 dB under who talks from 4 s to
