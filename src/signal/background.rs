@@ -15,10 +15,12 @@
 //! quieter speech counts up to the main speaker's loud cores. In a long pause filled less, quieter
 //! speech does not count: a voice in the room keeps talking, while a call party's soft last word
 //! before the other party's turn (a long silence in its own channel) is a lone word. On realdev
-//! (`scripts/eval-real`, 2026-12-07) this took real second talkers 10-20 dB under from 13 to 16
-//! of 24 in 2.5 s pauses and from 8 to 14 of 24 in 1.5 s pauses (15 of 24 in 4 s pauses before
-//! and after), and the two-party calls that fire from 2 of 13 to 1 (a stereo caller channel's
-//! soft last words); clean clips that fire went from 0 to 1 of 77 (a reader's soft passage).
+//! (`scripts/eval-real`, 2026-12-07, Silero VAD) this took real second talkers 10-20 dB under
+//! from 13 to 16 of 24 in 2.5 s pauses and from 8 to 14 of 24 in 1.5 s pauses (15 of 24 in 4 s
+//! pauses before and after), and the two-party calls that fire from 2 of 13 to 1 (a stereo caller
+//! channel's soft last words); clean clips that fire went from 0 to 1 of 77 (a reader's soft
+//! passage). With the energy VAD alone, the other party's turns heard in a stereo channel fill
+//! that channel's pauses too (one SpokenWOZ call now fires; Silero hears no speech there).
 //!
 //! The detector ([`vad`](super::vad)) marks stretches of speech frames (sub-band energy well above
 //! the noise reference) that last at least 200 ms, stay more than 9 dB below the main speaker's
