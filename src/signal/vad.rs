@@ -18,7 +18,8 @@
 //!    but not Silero. Silero alone (its speech frames replacing the energy test) was measured too
 //!    and is not used: it hears a quieter talker all through the main speaker's pause, so the
 //!    pause and the talk around it join into one foreground segment and the background-voice
-//!    search finds nothing there (realdev: 3 of 24 second talkers, against 13 of 24 this way).
+//!    search finds nothing there (realdev: 3 of 24 second talkers, against 13 of 24 this way, both
+//!    measured before long pauses were judged by how much speech fills them).
 //!    The energy test's own speech stays out of the noise floor (see [`noise`](super::noise)).
 //! 3. **Segments**: speech frames closer than 100 ms are joined; segments under 50 ms are dropped.
 //! 4. **Foreground**: each segment's peak level (loudest 50 ms of speech-band power above the noise
@@ -27,7 +28,9 @@
 //!    more than 9 dB below it, are not wedged between louder speech on both sides, do not merely
 //!    fade out of (or into) louder speech on one side (they must climb again by 6 dB), and are voiced
 //!    (most of their 200-4000 Hz power below 1 kHz, unlike fricatives), are another, quieter
-//!    talker ([`background`](super::background)).
+//!    talker ([`background`](super::background)). Each foreground segment's loud core (its first
+//!    to its last speech frame within 9 dB of the foreground level) tells where the main speaker
+//!    itself talks when a quieter talker's speech is joined to its words.
 //! 5. **Speech regions** (the reported `speech_regions`, with hangover): foreground segments padded
 //!    by 100 ms each side and merged across gaps shorter than 300 ms.
 //!
@@ -64,6 +67,10 @@ pub struct Activity {
     pub foreground_level_db: Option<f64>,
     /// Foreground segments with hangover, merged.
     pub regions: Vec<(usize, usize)>,
+    /// Per foreground segment, its loud core: from its first to its last speech frame within
+    /// 9 dB of the foreground level (the main speaker's own voice; quieter speech joined to it
+    /// at either end lies outside).
+    pub cores: Vec<(usize, usize)>,
     /// With Silero deciding the speech frames: what the energy test took for speech (segments
     /// and blips), kept out of the noise floor as before, so that speech Silero leaves out (soft
     /// tails, breaths) does not raise it; empty otherwise.
@@ -209,7 +216,9 @@ pub fn detect(
                 activity.other.push(segment);
             }
         }
-        activity.background = quiet_islands(frames, &activity, gate);
+        let level_db = frame_levels(frames, &activity);
+        activity.background = quiet_islands(frames, &activity, &level_db, gate);
+        activity.cores = loud_cores(&activity, &level_db, gate);
     }
     activity.regions = pad_and_merge(&activity.foreground, n);
     activity
@@ -218,9 +227,8 @@ pub fn detect(
 /// Stretches of another, quieter talker: runs of at least 100 ms of speech frames whose 50 ms
 /// level stays below `gate_db` (dB above the noise), not wedged between louder speech on both
 /// sides (a weak syllable inside a word is; a word in the main speaker's pause is not).
-fn quiet_islands(frames: &[Frame], activity: &Activity, gate_db: f64) -> Ranges {
+fn quiet_islands(frames: &[Frame], activity: &Activity, level_db: &[f64], gate_db: f64) -> Ranges {
     let n = frames.len();
-    let level_db = frame_levels(frames, activity);
     let quiet: Vec<bool> = (0..n)
         .map(|t| activity.raw[t] && level_db[t] < gate_db)
         .collect();
@@ -238,6 +246,21 @@ fn quiet_islands(frames: &[Frame], activity: &Activity, gate_db: f64) -> Ranges 
             }
         })
         .filter(|&range| voiced(frames, range))
+        .collect()
+}
+
+/// The loud core of each foreground segment: first to last speech frame whose 50 ms level
+/// (`level_db`, dB above the noise) reaches `gate_db`.
+fn loud_cores(activity: &Activity, level_db: &[f64], gate_db: f64) -> Ranges {
+    let loud = |t: &usize| activity.raw[*t] && level_db[*t] >= gate_db;
+    activity
+        .foreground
+        .iter()
+        .filter_map(|&(a, b)| {
+            let first = (a..b).find(loud)?;
+            let last = (a..b).rev().find(loud)?;
+            Some((first, last + 1))
+        })
         .collect()
 }
 
@@ -351,7 +374,7 @@ fn frame_is_speech(
 }
 
 /// Frame ranges `[start, end)`.
-type Ranges = Vec<(usize, usize)>;
+pub type Ranges = Vec<(usize, usize)>;
 
 /// Runs of speech frames joined across short gaps: (segments, too-short blips).
 fn join_segments(raw: &[bool]) -> (Ranges, Ranges) {
@@ -387,7 +410,7 @@ pub fn weighted_median(segments: &[(f64, usize)]) -> Option<f64> {
 }
 
 /// Segments padded by the hangover on both sides and merged across short gaps.
-fn pad_and_merge(segments: &[(usize, usize)], n: usize) -> Vec<(usize, usize)> {
+pub fn pad_and_merge(segments: &[(usize, usize)], n: usize) -> Vec<(usize, usize)> {
     let mut regions: Vec<(usize, usize)> = Vec::new();
     for &(a, b) in segments {
         append_region(&mut regions, (a.saturating_sub(PAD), (b + PAD).min(n)));

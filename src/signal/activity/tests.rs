@@ -428,18 +428,77 @@ fn check_background_rates(seeds: std::ops::Range<u64>, min_hits: f64) {
 
 /// A quick smoke check on 10 mixes of each kind; the sweep below checks the rate over 20.
 /// Since only the main speaker's pauses count (real talkers' own soft words made the older rule
-/// fire on a third of clean real clips), a talker in the 3 s pause is found in about 60% of
-/// the espeak-ng-like mixes; the real-speech figures are printed by `scripts/eval-real`.
+/// fire on a third of clean real clips), a talker in the 3 s pause was found in about 60% of
+/// the espeak-ng-like mixes; with long pauses judged by how much speech fills them, in 80% of
+/// these 10 and 85% of the 20. The real-speech figures are printed by `scripts/eval-real`.
 #[test]
 fn background_voices_are_found_in_mixes_and_not_in_steady_noise() {
-    check_background_rates(0..10, 0.5);
+    check_background_rates(0..10, 0.7);
 }
 
 /// The full sweep of the accuracy target (20 mixes of each kind); run with `--ignored`.
 #[test]
 #[ignore = "statistical sweep, about a minute in debug builds"]
 fn background_voice_rates_over_20_mixes_of_each_kind() {
-    check_background_rates(100..120, 0.5);
+    check_background_rates(100..120, 0.7);
+}
+
+/// A main speaker who stops for 3 s at 5 s and a colleague 12 dB under who talks from 4 s to
+/// 9 s: already talking when the main speaker stops, still talking when it resumes.
+fn talk_through_pause(seed: u64) -> Vec<f32> {
+    let second = RATE as usize;
+    let mut fg = speech(seed, 15.0);
+    fg.samples[5 * second..8 * second].fill(0.0);
+    let mut bg = synth::talker(seed + 1000, RATE, 15.0, 220.0 - (seed % 5) as f32 * 20.0);
+    bg.set_active_level(-38.0);
+    bg.samples[..4 * second].fill(0.0);
+    bg.samples[9 * second..].fill(0.0);
+    synth::mix(&fg.samples, &bg.samples)
+}
+
+/// The segment detector joins a colleague's talk that runs on across the main speaker's last
+/// word to that word; in a long pause that the talk fills it still counts (the older rule, which
+/// searched outside the speech regions only, found it in 2 of these 10 mixes; this one in 7).
+#[test]
+fn a_colleague_talking_through_a_long_pause_is_found() {
+    let found = (0..10)
+        .filter(|&seed| {
+            analyze(&talk_through_pause(seed), RATE)
+                .background_voices
+                .detected
+        })
+        .count();
+    assert!(found >= 6, "found in {found} of 10");
+}
+
+/// A call party's channel: three 3 s phrases, each followed 300 ms later by one soft word 12 dB
+/// under and then silence while the other party talks on its own line (3 s in all).
+fn lone_words_before_long_silences(seed: u64) -> Vec<f32> {
+    let second = RATE as usize;
+    let fg = speech(seed, 9.0);
+    let mut soft = synth::talker(seed + 1000, RATE, 15.0, 220.0);
+    soft.set_active_level(-38.0);
+    let mut words = soft.words.clone();
+    words.sort_by_key(|&(a, b)| std::cmp::Reverse(b - a));
+    let mut x = Vec::new();
+    for (phrase, &(a, b)) in fg.samples.chunks(3 * second).zip(&words) {
+        x.extend_from_slice(phrase);
+        let pause_start = x.len();
+        x.extend(vec![0.0; 3 * second / 10]);
+        x.extend_from_slice(&soft.samples[a..b]);
+        x.resize(pause_start + 3 * second, 0.0);
+    }
+    x
+}
+
+/// One quiet word in a long pause that stays silent otherwise is a party's soft last word, not
+/// a voice in the room, which would keep talking (the older rule reported these mixes).
+#[test]
+fn lone_soft_words_before_long_silences_are_no_voices() {
+    for seed in 0..5 {
+        let voices = analyze(&lone_words_before_long_silences(seed), RATE).background_voices;
+        assert!(!voices.detected, "seed {seed}: {voices:?}");
+    }
 }
 
 /// Throughput of the activity analysis at 48 kHz; run in an optimised build:
