@@ -20,11 +20,12 @@ use crate::model::{Recording, Transcript};
 /// copied twice (dual mono) and are transcribed once.
 const DUAL_MONO_RATIO: f64 = 1e-4;
 
-/// Most kept speech (separators included) whisper gets in one call, seconds: 5 minutes. Its input,
+/// Most kept speech (separators included) whisper gets in one call, seconds: 2 minutes. Its input,
 /// the padded copy it makes and the mel spectrogram take about 10 MB per minute, so this bounds
-/// what a long call adds to the peak (about 50 MB) while calls with less speech per channel stay
-/// one call, as before (README "Memory of long recordings").
-pub const MAX_STRETCH_S: f64 = 300.0;
+/// what a long call adds to the peak (about 20 MB; 5 minutes took a complete run of a long file to
+/// 523 MB, over the 500 MB budget) while calls with less speech per channel stay one call, as
+/// before (README "Memory of long recordings").
+pub const MAX_STRETCH_S: f64 = 120.0;
 
 /// Finds the model (`--model`, `$CALLQA_MODEL`, models folder), fetches the default one when
 /// nothing is installed (telling `log` what happens), checks and loads it.
