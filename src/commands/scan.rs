@@ -175,8 +175,14 @@ fn scan_pieces(
             let batch_bytes = pieces.piece_bytes();
             let rest = std::io::Cursor::new(piece.text.into_bytes()).chain(pieces.into_rest());
             let json = serde_json::Deserializer::from_reader(rest);
-            read_json(json, batch_bytes, &mut |batch| feeder.feed(batch))
-                .map_err(|e| e.to_string())?;
+            // Line 0: the scan's own error (keeping the findings), not the document's.
+            read_json(json, batch_bytes, &mut |batch| feeder.feed(batch)).map_err(|e| {
+                if e.line == 0 {
+                    e.message
+                } else {
+                    e.to_string()
+                }
+            })?;
             break;
         }
         let parsed =
@@ -313,6 +319,7 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<ExitCode> {
                 all_claims.push((name, end.claims));
             }
             Err(message) => {
+                spill.discard(kept);
                 let error = InputError {
                     path: name,
                     message,

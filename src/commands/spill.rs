@@ -72,6 +72,11 @@ impl FindingSpill {
         Ok(())
     }
 
+    /// Drops the findings of a source that failed part-way (what it wrote stays unread in the file).
+    pub fn discard(&mut self, kept: KeptFindings) {
+        self.in_memory -= kept.memory.len();
+    }
+
     /// Moves `kept`'s findings in memory to the end of the file.
     fn write_out(&mut self, kept: &mut KeptFindings) -> io::Result<()> {
         let file = self.file.as_ref().expect("the file is made before writing");
@@ -187,5 +192,7 @@ mod tests {
             .unwrap();
         assert!(spill.file.is_none() && kept.spilled.is_none());
         assert_eq!(read_all(&spill, &kept).len(), 100);
+        spill.discard(kept);
+        assert_eq!(spill.in_memory, 0);
     }
 }
