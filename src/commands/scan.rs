@@ -17,27 +17,27 @@ use crate::escape;
 use crate::exit_codes::ExitCode;
 use crate::model::{Finding, FindingKind, InputError, SCHEMA};
 use crate::text::facts::{self, Claim};
-use crate::text::json_input::read_json;
+use crate::text::json_input::{read_json, JsonError};
 use crate::text::parse::{parse_input, parse_piece, InputFormat, ParseError, ParsedInput};
 use crate::text::redact;
 use crate::text::rules::RuleSet;
-use crate::text::scan::{merge_in_order, ScanOptions};
+use crate::text::scan::ScanOptions;
 use crate::text::stream::{PieceScan, ScanEnd};
 
 /// One transcript's findings, kept until they are printed: those of the scan in reading order
-/// (in the run's [`FindingSpill`]), the ones the scan placed at the end, the whole-call findings,
-/// and the inconsistencies with other inputs found after all were scanned.
+/// (in the run's [`FindingSpill`]), the ones its end adds, and the inconsistencies with other
+/// inputs found after all were scanned.
 struct SourceFindings {
     source: String,
     kept: KeptFindings,
-    placed_late: Vec<Finding>,
-    whole_call: Vec<Finding>,
+    /// The scan's end, its own findings and claims moved out.
+    end: ScanEnd,
     linked: Vec<Finding>,
 }
 
 impl SourceFindings {
     fn len(&self) -> usize {
-        self.kept.len() + self.placed_late.len() + self.whole_call.len() + self.linked.len()
+        self.kept.len() + self.end.count() + self.linked.len()
     }
 
     /// The findings in the order they are printed.
@@ -45,8 +45,8 @@ impl SourceFindings {
         &'a self,
         spill: &'a FindingSpill,
     ) -> impl Iterator<Item = std::io::Result<Finding>> + 'a {
-        let later = self.whole_call.iter().chain(&self.linked).cloned();
-        merge_in_order(spill.read(&self.kept), self.placed_late.clone()).chain(later.map(Ok))
+        let linked = self.linked.iter().cloned().map(Ok);
+        self.end.in_order(spill.read(&self.kept)).chain(linked)
     }
 }
 
@@ -120,10 +120,14 @@ pub fn scan_text(
     options: &ScanOptions,
 ) -> Result<(Vec<Finding>, Vec<Claim>), ParseError> {
     let parsed = parse_input(text, format)?;
-    let mut scan = PieceScan::new(rules, &parsed.transcript, options);
-    let staged = conversation::analyze_text(&parsed.transcript);
-    scan.feed(parsed, vec![staged]);
-    Ok(in_memory(Vec::new(), scan.finish()))
+    let mut taken = Vec::new();
+    let mut feeder = Feeder::new(rules, options, |batch| {
+        taken.extend(batch);
+        Ok(())
+    });
+    let fed = feeder.feed(parsed).and_then(|()| feeder.finish());
+    let end = fed.expect("one piece, kept in memory: no step can fail");
+    Ok(in_memory(taken, end))
 }
 
 /// A transcript read and scanned in pieces of about `piece_bytes` (see [`pieces`](super::pieces)):
@@ -147,10 +151,11 @@ pub fn scan_reader(
 }
 
 /// Every finding (`taken` during the scan, then the end's) and the claims, in memory.
-fn in_memory(taken: Vec<Finding>, end: ScanEnd) -> (Vec<Finding>, Vec<Claim>) {
-    let (findings, claims) = end.with_taken(taken.into_iter().map(Ok));
-    let Ok(findings) = findings.collect::<Result<Vec<_>, Infallible>>();
-    (findings, claims)
+fn in_memory(mut taken: Vec<Finding>, mut end: ScanEnd) -> (Vec<Finding>, Vec<Claim>) {
+    taken.append(&mut end.findings);
+    let in_order = end.in_order(taken.into_iter().map(Ok::<_, Infallible>));
+    let Ok(findings) = in_order.collect::<Result<Vec<_>, _>>();
+    (findings, end.claims)
 }
 
 /// Scans `pieces`, giving `take` the findings that no later piece changes as they are ready (in
@@ -162,26 +167,15 @@ fn scan_pieces(
     options: &ScanOptions,
     take: impl FnMut(Vec<Finding>) -> Result<(), String>,
 ) -> Result<ScanEnd, String> {
-    let mut feeder = Feeder {
-        rules,
-        options,
-        scan: None,
-        first_segments: 0,
-        pieces: 0,
-        take,
-    };
+    let mut feeder = Feeder::new(rules, options, take);
     while let Some(piece) = pieces.next_piece()? {
         if pieces.format() == InputFormat::Json {
             let batch_bytes = pieces.piece_bytes();
             let rest = std::io::Cursor::new(piece.text.into_bytes()).chain(pieces.into_rest());
             let json = serde_json::Deserializer::from_reader(rest);
-            // Line 0: the scan's own error (keeping the findings), not the document's.
-            read_json(json, batch_bytes, &mut |batch| feeder.feed(batch)).map_err(|e| {
-                if e.line == 0 {
-                    e.message
-                } else {
-                    e.to_string()
-                }
+            read_json(json, batch_bytes, &mut |batch| feeder.feed(batch)).map_err(|e| match e {
+                JsonError::Document(e) => e.to_string(),
+                JsonError::Feed(message) => message,
             })?;
             break;
         }
@@ -211,7 +205,19 @@ struct Feeder<'r, 'o, T> {
     take: T,
 }
 
-impl<T: FnMut(Vec<Finding>) -> Result<(), String>> Feeder<'_, '_, T> {
+impl<'r, 'o, T: FnMut(Vec<Finding>) -> Result<(), String>> Feeder<'r, 'o, T> {
+    /// A scan that gives `take` its findings as they are ready.
+    fn new(rules: &'r RuleSet, options: &'o ScanOptions<'r>, take: T) -> Self {
+        Self {
+            rules,
+            options,
+            scan: None,
+            first_segments: 0,
+            pieces: 0,
+            take,
+        }
+    }
+
     fn feed(&mut self, parsed: ParsedInput) -> Result<(), String> {
         self.pieces += 1;
         let whole_call = if self.scan.is_none() {
@@ -232,11 +238,8 @@ impl<T: FnMut(Vec<Finding>) -> Result<(), String>> Feeder<'_, '_, T> {
         };
         let mut end = scan.finish();
         if self.pieces > 1 {
-            let staged = end.whole_call.iter_mut().rev();
-            if let Some(f) = staged
-                .into_iter()
-                .find(|f| f.kind == FindingKind::StagedDialogue)
-            {
+            let mut whole_call = end.whole_call.iter_mut().rev();
+            if let Some(f) = whole_call.find(|f| f.kind == FindingKind::StagedDialogue) {
                 f.details.insert(
                     "judged_on_first_segments".into(),
                     self.first_segments.into(),
@@ -296,13 +299,13 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<ExitCode> {
             })
         });
         match scanned {
-            Ok(end) => {
-                spill.keep(&mut kept, end.findings)?;
+            Ok(mut end) => {
+                spill.keep(&mut kept, std::mem::take(&mut end.findings))?;
+                let claims = std::mem::take(&mut end.claims);
                 let source = SourceFindings {
                     source: name.clone(),
                     kept,
-                    placed_late: end.placed_late,
-                    whole_call: end.whole_call,
+                    end,
                     linked: Vec::new(),
                 };
                 if jsonl {
@@ -316,7 +319,7 @@ pub fn run(config: &ScanConfig) -> anyhow::Result<ExitCode> {
                     ))?;
                 }
                 sources.push(source);
-                all_claims.push((name, end.claims));
+                all_claims.push((name, claims));
             }
             Err(message) => {
                 spill.discard(kept);

@@ -13,12 +13,12 @@ use crate::model::{Segment, Transcript};
 /// `batch_bytes` of segment text; the last batch (the only one for a document shorter than that)
 /// is given when the document has ended, so it carries the transcript's language even where that
 /// follows the segments. A segment's line is its 1-based number; an error from `feed` stops the
-/// reading and is returned as it is (line 0).
+/// reading.
 pub fn read_json<'de, R: serde_json::de::Read<'de>>(
     mut de: serde_json::Deserializer<R>,
     batch_bytes: usize,
     feed: &mut dyn FnMut(ParsedInput) -> Result<(), String>,
-) -> Result<(), ParseError> {
+) -> Result<(), JsonError> {
     let mut reader = Batches {
         feed,
         batch_bytes,
@@ -36,14 +36,24 @@ pub fn read_json<'de, R: serde_json::de::Read<'de>>(
     if let Some(failed) = reader.failed.take() {
         return Err(failed);
     }
-    read.map_err(json_error)?;
+    read.map_err(|e| JsonError::Document(json_error(e)))?;
     if !reader.seen_segments {
-        return Err(json_error(de::Error::missing_field("segments")));
+        let missing = de::Error::missing_field("segments");
+        return Err(JsonError::Document(json_error(missing)));
     }
     if !reader.batch.is_empty() || reader.given == 0 {
         reader.give()?;
     }
     Ok(())
+}
+
+/// Why a JSON transcript was not read to its end.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JsonError {
+    /// The document is not a transcript, or not JSON: where and why.
+    Document(ParseError),
+    /// The consumer refused a batch, with its own message.
+    Feed(String),
 }
 
 /// Where a JSON document failed: a document that is not a transcript reads as such on line 1, a
@@ -76,11 +86,11 @@ struct Batches<'f> {
     /// Batches given to `feed`.
     given: usize,
     seen_segments: bool,
-    failed: Option<ParseError>,
+    failed: Option<JsonError>,
 }
 
 impl Batches<'_> {
-    fn push(&mut self, segment: Segment) -> Result<(), ParseError> {
+    fn push(&mut self, segment: Segment) -> Result<(), JsonError> {
         self.batch_text += segment.text.len() + 16 * segment.words.len();
         self.batch.push(segment);
         if self.batch_text >= self.batch_bytes {
@@ -90,12 +100,12 @@ impl Batches<'_> {
     }
 
     /// Checks the batch's times and gives it to `feed`.
-    fn give(&mut self) -> Result<(), ParseError> {
+    fn give(&mut self) -> Result<(), JsonError> {
         let transcript = Transcript {
             segments: std::mem::take(&mut self.batch),
             ..self.head.clone()
         };
-        check_times(&transcript, self.fed)?;
+        check_times(&transcript, self.fed).map_err(JsonError::Document)?;
         let sources = (self.fed..self.fed + transcript.segments.len())
             .map(|i| SegmentSource {
                 line: i + 1,
@@ -109,14 +119,13 @@ impl Batches<'_> {
             transcript,
             sources,
         })
-        .map_err(|message| ParseError { line: 0, message })
+        .map_err(JsonError::Feed)
     }
 
     /// Keeps `e` to be returned as it is, and stops the JSON reader.
-    fn stop<E: de::Error>(&mut self, e: ParseError) -> E {
-        let message = e.message.clone();
+    fn stop<E: de::Error>(&mut self, e: JsonError) -> E {
         self.failed = Some(e);
-        E::custom(message)
+        E::custom("stopped")
     }
 }
 
@@ -216,15 +225,19 @@ mod tests {
 
     fn read(text: &str, batch_bytes: usize) -> Result<Vec<ParsedInput>, ParseError> {
         let mut batches = Vec::new();
-        read_json(
+        let read = read_json(
             serde_json::Deserializer::from_str(text),
             batch_bytes,
             &mut |b| {
                 batches.push(b);
                 Ok(())
             },
-        )?;
-        Ok(batches)
+        );
+        match read {
+            Ok(()) => Ok(batches),
+            Err(JsonError::Document(e)) => Err(e),
+            Err(JsonError::Feed(m)) => panic!("the test's consumer does not fail: {m}"),
+        }
     }
 
     fn document(segments: usize) -> String {
@@ -302,7 +315,7 @@ mod tests {
             },
         )
         .unwrap_err();
-        assert_eq!((calls, err.message.as_str()), (1, "disk full"));
+        assert_eq!((calls, err), (1, JsonError::Feed("disk full".into())));
     }
 
     #[test]

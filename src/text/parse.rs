@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use super::json_input::read_json;
+use super::json_input::{read_json, JsonError};
 use crate::model::{Segment, Transcript};
 
 /// How an input is laid out.
@@ -449,15 +449,21 @@ fn push_cue(
 /// A whole JSON transcript as one parsed input (see [`read_json`]).
 fn parse_json(text: &str) -> Result<ParsedInput, ParseError> {
     let mut whole = None;
-    read_json(
+    let read = read_json(
         serde_json::Deserializer::from_str(text),
         usize::MAX,
         &mut |parsed| {
             whole = Some(parsed);
             Ok(())
         },
-    )?;
-    Ok(whole.expect("a document read without error gives its one batch"))
+    );
+    match read {
+        Ok(()) => Ok(whole.expect("a document read without error gives its one batch")),
+        Err(JsonError::Document(e)) => Err(e),
+        Err(JsonError::Feed(message)) => {
+            unreachable!("keeping the one batch cannot fail: {message}")
+        }
+    }
 }
 
 #[cfg(test)]

@@ -25,15 +25,20 @@ pub struct ScanEnd {
 
 impl ScanEnd {
     /// Every finding of the input in its order, given those taken earlier (`taken`, in reading
-    /// order; read back from wherever the caller kept them), and the claims.
-    pub fn with_taken<E>(
-        self,
-        taken: impl Iterator<Item = Result<Finding, E>>,
-    ) -> (impl Iterator<Item = Result<Finding, E>>, Vec<Claim>) {
-        let sorted = taken.chain(self.findings.into_iter().map(Ok));
-        let findings =
-            merge_in_order(sorted, self.placed_late).chain(self.whole_call.into_iter().map(Ok));
-        (findings, self.claims)
+    /// order; read back from wherever the caller kept them): the end's own findings after them,
+    /// the late-placed ones merged in, the whole-call ones last (copies of the end's).
+    pub fn in_order<'a, E: 'a>(
+        &'a self,
+        taken: impl Iterator<Item = Result<Finding, E>> + 'a,
+    ) -> impl Iterator<Item = Result<Finding, E>> + 'a {
+        let sorted = taken.chain(self.findings.iter().cloned().map(Ok));
+        merge_in_order(sorted, self.placed_late.clone())
+            .chain(self.whole_call.iter().cloned().map(Ok))
+    }
+
+    /// How many findings [`ScanEnd::in_order`] adds to those taken.
+    pub fn count(&self) -> usize {
+        self.findings.len() + self.placed_late.len() + self.whole_call.len()
     }
 }
 
