@@ -814,13 +814,25 @@ mod tests {
     /// Speech-like signal: a glottal pulse train with moving pitch (95-165 Hz), a -6 dB/octave tilt
     /// and a syllabic envelope, at the given RMS, dBFS.
     fn speech_like(rate: u32, seconds: f64, rms_dbfs: f64) -> Vec<f32> {
+        let pitch =
+            |t: f64| 130.0 + 25.0 * (2.0 * PI * 0.31 * t).sin() + 10.0 * (2.0 * PI * 1.7 * t).sin();
+        scale_to_rms(&pulse_voice(rate, seconds, pitch, syllabic), rms_dbfs)
+    }
+
+    /// A glottal pulse train at `pitch_hz(t)` (t in seconds) with a -6 dB/octave tilt, its DC
+    /// removed, times `envelope(t)`: the voice the hum tests speak with, unscaled.
+    fn pulse_voice(
+        rate: u32,
+        seconds: f64,
+        pitch_hz: impl Fn(f64) -> f64,
+        envelope: impl Fn(f64) -> f64,
+    ) -> Vec<f64> {
         let n = (f64::from(rate) * seconds) as usize;
         let (mut phase, mut tilt) = (0.0f64, 0.0f64);
-        let raw: Vec<f64> = (0..n)
+        (0..n)
             .map(|i| {
                 let t = i as f64 / f64::from(rate);
-                let pitch =
-                    130.0 + 25.0 * (2.0 * PI * 0.31 * t).sin() + 10.0 * (2.0 * PI * 1.7 * t).sin();
+                let pitch = pitch_hz(t);
                 phase += pitch / f64::from(rate);
                 let pulse = if phase >= 1.0 {
                     phase -= 1.0;
@@ -829,10 +841,9 @@ mod tests {
                     0.0
                 };
                 tilt = 0.95 * tilt + pulse;
-                (tilt - 1.0 / 0.05 * pitch / f64::from(rate)) * syllabic(t)
+                (tilt - 1.0 / 0.05 * pitch / f64::from(rate)) * envelope(t)
             })
-            .collect();
-        scale_to_rms(&raw, rms_dbfs)
+            .collect()
     }
 
     fn mix(a: &[f32], b: &[f32]) -> Vec<f32> {
@@ -951,27 +962,12 @@ mod tests {
     /// A voice held on one note (`pitch_hz`, a glottal pulse train with a -6 dB/octave tilt) in
     /// 3 s phrases with 1.2 s pauses, at -20 dBFS, over white noise at -65 dBFS.
     fn one_note_voice(rate: u32, seconds: f64, pitch_hz: f64) -> Vec<f32> {
-        let n = (f64::from(rate) * seconds) as usize;
-        let (mut phase, mut tilt) = (0.0f64, 0.0f64);
-        let raw: Vec<f64> = (0..n)
-            .map(|i| {
-                phase += pitch_hz / f64::from(rate);
-                let pulse = if phase >= 1.0 {
-                    phase -= 1.0;
-                    1.0
-                } else {
-                    0.0
-                };
-                tilt = 0.95 * tilt + pulse;
-                let voiced = (i as f64 / f64::from(rate)) % 4.2 < 3.0;
-                if voiced {
-                    tilt - 1.0 / 0.05 * pitch_hz / f64::from(rate)
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        mix(&scale_to_rms(&raw, -20.0), &noise(10).white(n, -65.0))
+        let phrases = |t: f64| if t % 4.2 < 3.0 { 1.0 } else { 0.0 };
+        let raw = pulse_voice(rate, seconds, |_| pitch_hz, phrases);
+        mix(
+            &scale_to_rms(&raw, -20.0),
+            &noise(10).white(raw.len(), -65.0),
+        )
     }
 
     #[test]
