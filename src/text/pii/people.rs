@@ -240,6 +240,20 @@ pub(super) fn find_introduced_names(text: &str, hits: &mut Vec<PiiHit>) {
     }
 }
 
+/// One regex (built once into `cell`) matching any language's `pattern` of its address shape.
+fn every_language(
+    cell: &'static OnceLock<Regex>,
+    pattern: fn(&lang::Address) -> String,
+) -> &'static Regex {
+    cell.get_or_init(|| {
+        let shapes: Vec<String> = lang::all()
+            .iter()
+            .map(|l| pattern(&l.pii.address))
+            .collect();
+        Regex::new(&shapes.join("|")).expect("built-in address patterns compile")
+    })
+}
+
 /// Street addresses with a house number, by each language's `[pii.address]` shape: "221 Baker
 /// Street" (number first) or "calle Mayor 5", "улица Ленина, дом 5" (street type first).
 pub(super) fn find_addresses(text: &str, hits: &mut Vec<PiiHit>) {
@@ -247,23 +261,10 @@ pub(super) fn find_addresses(text: &str, hits: &mut Vec<PiiHit>) {
     static STREET_TYPE: OnceLock<Regex> = OnceLock::new();
     // Every address shape holds a street type: texts without one (most lines with a number) skip
     // the full pattern, whose Unicode word boundaries are slow on non-ASCII text.
-    let street_type = STREET_TYPE.get_or_init(|| {
-        let shapes: Vec<String> = lang::all()
-            .iter()
-            .map(|l| street_type_pattern(&l.pii.address))
-            .collect();
-        Regex::new(&shapes.join("|")).expect("street types compile")
-    });
-    if !street_type.is_match(text) {
+    if !every_language(&STREET_TYPE, street_type_pattern).is_match(text) {
         return;
     }
-    let re = RE.get_or_init(|| {
-        let shapes: Vec<String> = lang::all()
-            .iter()
-            .map(|l| address_pattern(&l.pii.address))
-            .collect();
-        Regex::new(&shapes.join("|")).expect("built-in address pattern compiles")
-    });
+    let re = every_language(&RE, address_pattern);
     for m in re.find_iter(text) {
         let first_word = m.as_str().split_whitespace().next().unwrap_or("");
         let shown = if first_word.chars().all(|c| c.is_ascii_digit()) {
