@@ -7,6 +7,7 @@ use anyhow::{bail, Context};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::asr::quantize::Quantization;
+use crate::asr::model::Weights;
 use crate::config::{
     AgentChannel, AnalyzeConfig, AsrConfig, ColorChoice, ConfigFile, MergeConfig, OutputFormat,
     RedactAudio, RedactWith, ReportConfig, RulesConfig, ScanConfig, ScanInput, Terminal,
@@ -273,8 +274,9 @@ pub enum ModelCommand {
         /// activity detector's model; `base` fetches it too when it is missing).
         #[arg(default_value = "base", value_parser = ["base", "tiny.en", "silero"])]
         name: String,
-        /// Install the quantized model instead (ggml-base-q8_0.bin ...: smaller; see
-        /// models/README.md for speed and accuracy). Pinned for base only.
+        /// Which build to install: base's default is q8_0 (ggml-base-q8_0.bin: faster than f16
+        /// with the same word error rate, see models/README.md); f16 is ggml-base.bin, q5_0 the
+        /// smallest. tiny.en has f16 only.
         #[arg(long, value_enum)]
         quantize: Option<QuantizeArg>,
     },
@@ -285,7 +287,8 @@ pub enum ModelCommand {
         /// The ggml file to write, e.g. models/ggml-base.bin.
         #[arg(long, short)]
         output: PathBuf,
-        /// Write it quantized (2-D weights in 32-value blocks, as whisper.cpp's quantize does).
+        /// Write it quantized (2-D weights in 32-value blocks, as whisper.cpp's quantize does);
+        /// f16 (the default here) writes the float16 file.
         #[arg(long, value_enum)]
         quantize: Option<QuantizeArg>,
     },
@@ -296,6 +299,9 @@ pub enum ModelCommand {
 /// A weight quantization for `callqa model fetch|import --quantize`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum QuantizeArg {
+    /// Float16 weights, not quantized: the converter's own output.
+    #[value(name = "f16")]
+    F16,
     /// 8-bit blocks: about half the f16 file.
     #[value(name = "q8_0")]
     Q8_0,
@@ -304,12 +310,19 @@ pub enum QuantizeArg {
     Q5_0,
 }
 
-impl From<QuantizeArg> for Quantization {
-    fn from(arg: QuantizeArg) -> Self {
-        match arg {
-            QuantizeArg::Q8_0 => Quantization::Q8_0,
-            QuantizeArg::Q5_0 => Quantization::Q5_0,
+impl QuantizeArg {
+    /// The quantization asked for, `None` for f16.
+    pub fn quantization(self) -> Option<Quantization> {
+        match self {
+            QuantizeArg::F16 => None,
+            QuantizeArg::Q8_0 => Some(Quantization::Q8_0),
+            QuantizeArg::Q5_0 => Some(Quantization::Q5_0),
         }
+    }
+
+    /// The build `callqa model fetch` installs.
+    pub fn weights(self) -> Weights {
+        self.quantization().map_or(Weights::F16, Weights::Quantized)
     }
 }
 

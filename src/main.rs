@@ -13,13 +13,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scan(args) => scan::run(&args.into_config(term)?),
         Command::Rules(cmd) => rules::run(&cmd.into_config()?, term),
         Command::Model(ModelCommand::Fetch { name, quantize }) => {
-            model::fetch(&name, quantize.map(Into::into), term)
+            let weights = quantize.map_or(model::Weights::Default, |q| q.weights());
+            model::fetch(&name, weights, term)
         }
         Command::Model(ModelCommand::Import {
             ct2_dir,
             output,
             quantize,
-        }) => model::import(&ct2_dir, &output, quantize.map(Into::into)),
+        }) => model::import(&ct2_dir, &output, quantize.and_then(|q| q.quantization())),
         Command::Model(ModelCommand::List) => model::list(),
         Command::Report(args) => report::run(&args.into_config()?),
         Command::Completions { shell } => {

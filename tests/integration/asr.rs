@@ -1,4 +1,4 @@
-//! End-to-end transcription checks with the real Whisper model. They need `models/ggml-base.bin`
+//! End-to-end transcription checks with the real Whisper model. They need `models/ggml-base-q8_0.bin`
 //! (or `$CALLQA_MODEL`) and espeak-ng; without them they print a SKIPPED line and pass.
 
 use std::path::Path;

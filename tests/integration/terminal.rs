@@ -335,3 +335,77 @@ clitest!(without_out_a_hint_says_nothing_was_saved, |scratch| {
     let saved = scratch.callqa(&["analyze", "calls", "--no-transcribe", "--out", "r"]);
     assert!(!stderr(&saved).contains("--out"), "{}", stderr(&saved));
 });
+
+/// Copies (or links) the checkout's `models/NAME` into `dir`; false (SKIPPED) when it is absent.
+fn install_copy(name: &str, dir: &std::path::Path) -> bool {
+    let source = repo("models").join(name);
+    if !source.is_file() {
+        eprintln!("SKIPPED: no {} (run scripts/test once)", source.display());
+        return false;
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    let target = dir.join(name);
+    std::fs::hard_link(&source, &target)
+        .or_else(|_| std::fs::copy(&source, &target).map(drop))
+        .unwrap();
+    true
+}
+
+clitest!(
+    model_fetch_installs_base_as_q8_0_and_analyze_takes_it,
+    |scratch| {
+        let fetch_offline = |dir: &std::path::Path| {
+            callqa()
+                .args(["model", "fetch", "base"])
+                .env("CALLQA_MODEL_DIR", dir)
+                .env_remove("CALLQA_MODEL")
+                .env("PATH", "") // no pip: nothing may be downloaded
+                .output()
+                .unwrap()
+        };
+        let listed = |dir: &std::path::Path| {
+            stdout(
+                &callqa()
+                    .args(["model", "list"])
+                    .env("CALLQA_MODEL_DIR", dir)
+                    .env_remove("CALLQA_MODEL")
+                    .output()
+                    .unwrap(),
+            )
+        };
+        // Installed already: checked and kept, nothing fetched.
+        let ready = scratch.path("ready");
+        if !install_copy("ggml-base-q8_0.bin", &ready)
+            || !install_copy("silero_vad_openvino_16k.onnx", &ready)
+        {
+            return;
+        }
+        let out = fetch_offline(&ready);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(
+            stdout(&out).starts_with(&ready.join("ggml-base-q8_0.bin").display().to_string())
+                && stderr(&out).contains("is installed and checks out"),
+            "{}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+        // Only the f16 file: `fetch base` quantizes it into the pinned q8_0 file, which analyze
+        // then prefers.
+        let older = scratch.path("older");
+        if !install_copy("ggml-base.bin", &older)
+            || !install_copy("silero_vad_openvino_16k.onnx", &older)
+        {
+            return;
+        }
+        let out = fetch_offline(&older);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let list = listed(&older);
+        let q8 = older.join("ggml-base-q8_0.bin").display().to_string();
+        assert!(
+            list.lines().any(|line| line.starts_with(&q8)
+                && line.contains("verified `base q8_0`")
+                && line.ends_with("(used by analyze)")),
+            "{list}"
+        );
+    }
+);

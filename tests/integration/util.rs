@@ -78,21 +78,25 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// The Whisper model (`$CALLQA_MODEL`, else `models/ggml-base.bin`), or `None` with a SKIPPED
-/// line, so that the transcription tests pass without it.
+/// The Whisper model (`$CALLQA_MODEL`, else the default build `models/ggml-base-q8_0.bin`, else
+/// the f16 `models/ggml-base.bin`), or `None` with a SKIPPED line, so that the transcription
+/// tests pass without it.
 pub fn model() -> Option<PathBuf> {
-    let path = std::env::var_os("CALLQA_MODEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo("models/ggml-base.bin"));
-    if path.is_file() {
-        Some(path)
-    } else {
+    let candidates = match std::env::var_os("CALLQA_MODEL") {
+        Some(path) => vec![PathBuf::from(path)],
+        None => vec![
+            repo("models/ggml-base-q8_0.bin"),
+            repo("models/ggml-base.bin"),
+        ],
+    };
+    let found = candidates.iter().find(|path| path.is_file()).cloned();
+    if found.is_none() {
         eprintln!(
             "SKIPPED: no model at {}, run `callqa model fetch`",
-            path.display()
+            candidates[0].display()
         );
-        None
     }
+    found
 }
 
 /// A scratch folder, removed on drop, and a way to run the real binary in it.
