@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
-use crate::asr::quantize::Quantization;
 use crate::asr::model::Weights;
+use crate::asr::quantize::Quantization;
 use crate::config::{
     AgentChannel, AnalyzeConfig, AsrConfig, ColorChoice, ConfigFile, MergeConfig, OutputFormat,
     RedactAudio, RedactWith, ReportConfig, RulesConfig, ScanConfig, ScanInput, Terminal,

@@ -243,20 +243,68 @@ pub struct FoundCue {
 /// Cues needed before a transcript gets a `manipulation` finding: of two kinds at least.
 pub const MIN_CUE_KINDS: usize = 2;
 
+/// Cues a finding lists with their words and places (`details.cues`); past them it counts.
+pub const MAX_LISTED_CUES: usize = 20;
+
+/// Cues the finding's message quotes before "and N more".
+const QUOTED_CUES: usize = 8;
+
+/// The cues of one transcript as they are found: the first [`MAX_LISTED_CUES`] kept whole, and
+/// how many of each kind in all (so a long transcript holds a fixed amount, whatever it says).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CueTally {
+    listed: Vec<FoundCue>,
+    per_kind: [usize; CueKind::ALL.len()],
+}
+
+impl CueTally {
+    /// Counts `cue`, and keeps it while fewer than [`MAX_LISTED_CUES`] are kept.
+    pub fn push(&mut self, cue: FoundCue) {
+        self.per_kind[cue.kind as usize] += 1;
+        if self.listed.len() < MAX_LISTED_CUES {
+            self.listed.push(cue);
+        }
+    }
+
+    /// The first cue found.
+    pub fn first(&self) -> Option<&FoundCue> {
+        self.listed.first()
+    }
+
+    /// Cues found in all.
+    pub fn total(&self) -> usize {
+        self.per_kind.iter().sum()
+    }
+
+    /// The kinds found, with how many of each, in [`CueKind`] order.
+    fn kinds(&self) -> impl Iterator<Item = (CueKind, usize)> + '_ {
+        CueKind::ALL
+            .into_iter()
+            .zip(self.per_kind)
+            .filter(|&(_, count)| count > 0)
+    }
+}
+
+impl FromIterator<FoundCue> for CueTally {
+    fn from_iter<I: IntoIterator<Item = FoundCue>>(cues: I) -> Self {
+        let mut tally = CueTally::default();
+        cues.into_iter().for_each(|cue| tally.push(cue));
+        tally
+    }
+}
+
 /// The severity of a transcript's cues: none below [`MIN_CUE_KINDS`] kinds; high with three kinds
 /// or more, with a threat together with an authority (the impersonation scam), or with five cues
 /// or more; medium otherwise.
-pub fn severity(found: &[FoundCue]) -> Option<Severity> {
-    let mut kinds: Vec<CueKind> = found.iter().map(|c| c.kind).collect();
-    kinds.sort_unstable();
-    kinds.dedup();
+pub fn severity(found: &CueTally) -> Option<Severity> {
+    let kinds: Vec<CueKind> = found.kinds().map(|(kind, _)| kind).collect();
     if kinds.len() < MIN_CUE_KINDS {
         return None;
     }
     let threat_and_authority =
         kinds.contains(&CueKind::Threat) && kinds.contains(&CueKind::Authority);
     Some(
-        if kinds.len() >= 3 || threat_and_authority || found.len() >= 5 {
+        if kinds.len() >= 3 || threat_and_authority || found.total() >= 5 {
             Severity::High
         } else {
             Severity::Medium
@@ -265,17 +313,29 @@ pub fn severity(found: &[FoundCue]) -> Option<Severity> {
 }
 
 /// The one `manipulation` finding of a transcript's cues (category `pressure_cues`, rule
-/// `cues.manipulation`), listing every cue with its kind, line and span under `cues`; `None` when
-/// the cues are too few. The caller places it at the first cue.
-pub fn finding(found: &[FoundCue]) -> Option<Finding> {
+/// `cues.manipulation`): the message quotes the first cues, `details.cues` lists the first
+/// [`MAX_LISTED_CUES`] with kind, line and span, `details.cue_count` and `details.cue_counts`
+/// count them all (in total and per kind); `None` when the cues are too few. The caller places it
+/// at the first cue.
+pub fn finding(found: &CueTally) -> Option<Finding> {
     let severity = severity(found)?;
-    let mut kinds: Vec<&str> = found.iter().map(|c| c.kind.name()).collect();
+    let mut kinds: Vec<&str> = found.kinds().map(|(kind, _)| kind.name()).collect();
     kinds.sort_unstable();
-    kinds.dedup();
-    let listed: Vec<String> = found
+    let mut quoted: Vec<String> = found
+        .listed
         .iter()
+        .take(QUOTED_CUES)
         .map(|c| format!("{} {:?} (line {})", c.kind.name(), c.text, c.segment + 1))
         .collect();
+    let more = found.total() - quoted.len();
+    if more > 0 {
+        // a count of six digits would be hidden by the long-number mask of every output
+        quoted.push(if found.total() < 100_000 {
+            format!("and {more} more ({} in all)", found.total())
+        } else {
+            "and many more".to_string()
+        });
+    }
     let mut f = Finding::new(
         FindingKind::Manipulation,
         "pressure_cues",
@@ -286,11 +346,12 @@ pub fn finding(found: &[FoundCue]) -> Option<Finding> {
              cue is ordinary talk, several together are pressure.",
             kinds.len(),
             kinds.join(", "),
-            listed.join("; ")
+            quoted.join("; ")
         ),
     );
     f.rule = Some("cues.manipulation".to_string());
     let cues: Vec<serde_json::Value> = found
+        .listed
         .iter()
         .map(|c| {
             serde_json::json!({
@@ -302,6 +363,13 @@ pub fn finding(found: &[FoundCue]) -> Option<Finding> {
         })
         .collect();
     f.details.insert("cues".to_string(), cues.into());
+    f.details
+        .insert("cue_count".to_string(), found.total().into());
+    let per_kind: serde_json::Map<String, serde_json::Value> = found
+        .kinds()
+        .map(|(kind, count)| (kind.name().to_string(), count.into()))
+        .collect();
+    f.details.insert("cue_counts".to_string(), per_kind.into());
     Some(f)
 }
 
@@ -367,7 +435,7 @@ mod tests {
                     .map(move |h| cue(h.kind, i))
             })
             .collect();
-        severity(&found)
+        severity(&found.into_iter().collect())
     }
 
     #[test]
@@ -426,25 +494,55 @@ mod tests {
         }
     }
 
+    fn tally(cues: &[(CueKind, usize)]) -> CueTally {
+        cues.iter()
+            .map(|&(kind, segment)| cue(kind, segment))
+            .collect()
+    }
+
     #[test]
     fn severity_grows_with_kinds_and_count() {
         use CueKind::*;
-        assert_eq!(severity(&[cue(Urgency, 0), cue(Urgency, 1)]), None);
+        assert_eq!(severity(&tally(&[(Urgency, 0), (Urgency, 1)])), None);
         assert_eq!(
-            severity(&[cue(Urgency, 0), cue(TooGood, 1)]),
+            severity(&tally(&[(Urgency, 0), (TooGood, 1)])),
             Some(Severity::Medium)
         );
         assert_eq!(
-            severity(&[cue(Threat, 0), cue(Authority, 1)]),
+            severity(&tally(&[(Threat, 0), (Authority, 1)])),
             Some(Severity::High)
         );
         assert_eq!(
-            severity(&[cue(Urgency, 0), cue(TooGood, 1), cue(CallToAction, 2)]),
+            severity(&tally(&[(Urgency, 0), (TooGood, 1), (CallToAction, 2)])),
             Some(Severity::High)
         );
-        let f = finding(&[cue(Urgency, 0), cue(TooGood, 2)]).unwrap();
+        let f = finding(&tally(&[(Urgency, 0), (TooGood, 2)])).unwrap();
         assert_eq!(f.kind, FindingKind::Manipulation);
         assert_eq!(f.details["cues"].as_array().unwrap().len(), 2);
         assert_eq!(f.details["cues"][1]["line"], 3);
+        assert!(!f.message.contains("more"), "{}", f.message);
+    }
+
+    #[test]
+    fn a_long_transcript_lists_its_first_cues_and_counts_the_rest() {
+        use CueKind::*;
+        let many: Vec<(CueKind, usize)> = (0..5000)
+            .map(|i| (if i % 2 == 0 { Urgency } else { Authority }, i))
+            .collect();
+        let f = finding(&tally(&many)).unwrap();
+        let listed = f.details["cues"].as_array().unwrap();
+        assert_eq!(listed.len(), MAX_LISTED_CUES);
+        assert_eq!(listed[MAX_LISTED_CUES - 1]["line"], MAX_LISTED_CUES);
+        assert_eq!(f.details["cue_count"], 5000);
+        assert_eq!(f.details["cue_counts"]["urgency"], 2500);
+        assert_eq!(f.details["cue_counts"]["authority"], 2500);
+        assert!(
+            f.message.contains("and 4992 more (5000 in all)") && f.message.len() < 1000,
+            "{}",
+            f.message
+        );
+        let huge: CueTally = (0..100_000).map(|i| cue(Urgency, i)).collect();
+        assert_eq!(huge.total(), 100_000);
+        assert_eq!(huge.listed.len(), MAX_LISTED_CUES);
     }
 }

@@ -177,7 +177,7 @@ pub struct TranscriptScan<'r> {
     spare: Option<Normalized>,
     findings: Vec<Finding>,
     claims: Vec<Claim>,
-    found_cues: Vec<cues::FoundCue>,
+    found_cues: cues::CueTally,
     turns: AgentTurns,
     /// Segments that a finding decided at the end will be placed on.
     anchors: Vec<Anchor>,
@@ -200,7 +200,7 @@ impl<'r> TranscriptScan<'r> {
             spare: None,
             findings: Vec::new(),
             claims: Vec::new(),
-            found_cues: Vec::new(),
+            found_cues: cues::CueTally::default(),
             turns: AgentTurns::default(),
             anchors: Vec::new(),
         }
@@ -301,15 +301,15 @@ impl<'r> TranscriptScan<'r> {
     fn note_cues(&mut self, seg: &Segment, i: usize, norm: &Normalized, scan: &SegmentScan) {
         let (show_pii, pii) = (self.options.show_pii, &scan.pii);
         let hits = cues::find_among(&self.languages, norm, &scan.cue_candidates);
-        self.found_cues.extend(hits.into_iter().map(|hit| {
+        for hit in hits {
             let span = norm.original_span(hit.start, hit.end, &seg.text);
-            cues::FoundCue {
+            self.found_cues.push(cues::FoundCue {
                 kind: hit.kind,
                 segment: i,
                 span,
                 text: cue_words(seg, span, pii, show_pii),
-            }
-        }));
+            });
+        }
     }
 
     /// Copies the segments of this piece that a finding decided at the end may be placed on.
@@ -879,7 +879,7 @@ impl TranscriptScan<'_> {
     /// The one manipulation finding of the cues, placed at the first cue.
     fn cue_finding(&self) -> Option<Finding> {
         let mut f = cues::finding(&self.found_cues)?;
-        let first = &self.found_cues[0];
+        let first = self.found_cues.first()?;
         let at = self.anchor(first.segment);
         locate(
             &mut f,
