@@ -387,7 +387,8 @@ pub struct AnalyzeArgs {
     /// recording as it finishes, a summary record last).
     #[arg(long, value_enum, default_value = "text")]
     pub format: FormatArg,
-    /// Files analysed in parallel (default: number of cores).
+    /// Files analysed in parallel (default: number of cores); while transcribing, no more than
+    /// --max-memory leaves room for (the default 500 MB: one file at a time).
     #[arg(long, short)]
     pub jobs: Option<usize>,
     /// Also analyse hidden files and folders (names starting with a dot).
@@ -458,7 +459,8 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "N", requires = "shard")]
     pub shard_count: Option<usize>,
     /// Peak memory budget in MB: limits how many files are transcribed at once (they share one
-    /// loaded model; each adds its own decoding state); at least one always runs.
+    /// loaded model; each adds its own decoding state) and how many more are decoded and measured
+    /// beside them (20 MB each); at least one always runs.
     #[arg(long, value_name = "MB", default_value_t = 500)]
     pub max_memory: u64,
 }

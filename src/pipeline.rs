@@ -128,6 +128,15 @@ fn transcribers(config: &AnalyzeConfig, stages: &Stages) -> usize {
     config.jobs.min(within).max(1)
 }
 
+/// How many files are analysed at once: `--jobs`, fewer when the transcriptions leave too little
+/// of `--max-memory` for the others' decoding and measuring.
+fn analysis_workers(config: &AnalyzeConfig, stages: &Stages) -> usize {
+    let within = stages.asr.map_or(config.jobs, |engine| {
+        engine.analysis_workers_within(config.max_memory_mb, transcribers(config, stages))
+    });
+    config.jobs.min(within).max(1)
+}
+
 /// The cores shared among the transcriptions that run at once.
 fn whisper_threads(config: &AnalyzeConfig, stages: &Stages) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -183,7 +192,7 @@ pub(crate) fn analyze_found(
         files: found.audio.len(),
     });
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(config.jobs)
+        .num_threads(analysis_workers(config, stages))
         .build()
         .expect("a thread pool with a positive thread count");
     let analysed: Vec<Option<Outcome>> = pool.install(|| {

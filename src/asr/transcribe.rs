@@ -66,18 +66,35 @@ pub struct Engine {
     model_bytes: u64,
 }
 
-/// Peak RSS of a run with one transcribing worker, besides the model file's size, MB: `base`
-/// (148 MB file) peaked at 474 MB over the 19 samples with `--jobs 1` (README "Limits").
-const ONE_WORKER_BESIDES_MODEL_MB: u64 = 326;
-/// What each further transcribing worker (its own whisper state and buffers) added, MB: the same
-/// samples peaked at 705 MB with 2 workers.
+/// Peak RSS of a run with one transcribing worker, besides the model file's size, MB: complete
+/// default (beam search) runs of 10 and 42 minutes of speech peaked at 395 MB besides the model
+/// (476.9 and 477.2 MB with the 82 MB q8_0 file, 541.7 MB with the 148 MB f16 one; README
+/// "Memory of long recordings"); the 19 short samples reached 326 MB.
+const ONE_WORKER_BESIDES_MODEL_MB: u64 = 400;
+/// What each further transcribing worker (its own whisper state and buffers) added, MB: the
+/// samples peaked at 474 MB with one worker and 705 MB with 2.
 const EXTRA_WORKER_MB: u64 = 231;
+/// What each further file analysed beside the transcriptions (decoding, measuring, the voice
+/// activity detector) added, MB: the 10-minute default run beside short calls peaked at 476.9 MB
+/// alone, 498.2 MB with one more worker, 508.4 MB with three more.
+const ANALYSIS_WORKER_MB: u64 = 20;
 
 /// See [`Engine::workers_within`]; `model_bytes` is the model file's size.
 fn workers_within(model_bytes: u64, max_memory_mb: u64) -> usize {
-    let one = model_bytes / 1_000_000 + ONE_WORKER_BESIDES_MODEL_MB;
-    let extra = max_memory_mb.saturating_sub(one) / EXTRA_WORKER_MB;
+    let extra = max_memory_mb.saturating_sub(transcribers_mb(model_bytes, 1)) / EXTRA_WORKER_MB;
     1 + extra as usize
+}
+
+/// The peak RSS that `transcribers` transcribing workers take, MB.
+fn transcribers_mb(model_bytes: u64, transcribers: usize) -> u64 {
+    let further = transcribers.saturating_sub(1) as u64;
+    model_bytes / 1_000_000 + ONE_WORKER_BESIDES_MODEL_MB + further * EXTRA_WORKER_MB
+}
+
+/// See [`Engine::analysis_workers_within`].
+fn analysis_workers_within(model_bytes: u64, max_memory_mb: u64, transcribers: usize) -> usize {
+    let left = max_memory_mb.saturating_sub(transcribers_mb(model_bytes, transcribers));
+    transcribers + (left / ANALYSIS_WORKER_MB) as usize
 }
 
 /// Language detected for a recording: ISO code and probability (0..1).
@@ -121,6 +138,13 @@ impl Engine {
     /// least one): the loaded model is shared, each worker adds its own decoding state.
     pub fn workers_within(&self, max_memory_mb: u64) -> usize {
         workers_within(self.model_bytes, max_memory_mb)
+    }
+
+    /// How many files may be analysed at once within `max_memory_mb` of peak RSS while
+    /// `transcribers` of them are transcribed: those, plus one per 20 MB the transcriptions
+    /// leave (each file's decoding and measuring beside whisper).
+    pub fn analysis_workers_within(&self, max_memory_mb: u64, transcribers: usize) -> usize {
+        analysis_workers_within(self.model_bytes, max_memory_mb, transcribers)
     }
 
     /// The loaded model's file name and size, e.g. `ggml-base.bin (147951465 bytes)`.
@@ -525,12 +549,34 @@ mod tests {
         let base = 147_951_465;
         assert_eq!(workers_within(base, 500), 1);
         assert_eq!(workers_within(base, 100), 1, "never fewer than one");
-        assert_eq!(workers_within(base, 705), 2);
+        assert_eq!(workers_within(base, 779), 2);
         assert_eq!(workers_within(base, 2000), 7);
         assert_eq!(
-            workers_within(3 * base, 705),
+            workers_within(3 * base, 779),
             1,
             "a bigger model leaves room for fewer"
+        );
+    }
+
+    #[test]
+    fn files_analysed_beside_a_transcription_fit_what_the_budget_leaves() {
+        let q8_0 = 81_768_585;
+        assert_eq!(
+            analysis_workers_within(q8_0, 500, 1),
+            1,
+            "482 MB for the transcription leaves no 20 MB for a second file"
+        );
+        assert_eq!(analysis_workers_within(q8_0, 502, 1), 2);
+        assert_eq!(analysis_workers_within(q8_0, 1000, 1), 1 + 25);
+        let f16 = 147_951_465;
+        assert_eq!(
+            analysis_workers_within(f16, 500, 1),
+            1,
+            "never fewer than the transcribers"
+        );
+        assert_eq!(
+            analysis_workers_within(f16, 1000, workers_within(f16, 1000)),
+            2 + (1000 - 548 - 231) / 20
         );
     }
 
