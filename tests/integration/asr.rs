@@ -194,7 +194,10 @@ fn a_minute_of_silence_and_noise_gives_no_text() {
 fn language_is_detected_for_russian_speech() {
     let Some(model) = model() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let text = "Здравствуйте, меня зовут Ольга, компания Ромашка. Чем могу помочь?";
+    // espeak-ng's Russian is far from real speech: whisper gave the earlier phrase ("Здравствуйте,
+    // меня зовут Ольга, компания Ромашка...") only 0.12 and sometimes read it as Lithuanian; this
+    // one gets 0.38-0.39 from both the q8_0 and the f16 model.
+    let text = "Здравствуйте! Это служба поддержки. Чем я могу вам помочь сегодня?";
     let Some(speech) = speak("ru", text, dir.path()) else {
         return;
     };
