@@ -258,11 +258,12 @@ pub struct CueTally {
 }
 
 impl CueTally {
-    /// Counts `cue`, and keeps it while fewer than [`MAX_LISTED_CUES`] are kept.
-    pub fn push(&mut self, cue: FoundCue) {
-        self.per_kind[cue.kind as usize] += 1;
+    /// Counts a cue of `kind`, and keeps it (made by `cue`, only then) while fewer than
+    /// [`MAX_LISTED_CUES`] are kept.
+    pub fn push(&mut self, kind: CueKind, cue: impl FnOnce() -> FoundCue) {
+        self.per_kind[kind as usize] += 1;
         if self.listed.len() < MAX_LISTED_CUES {
-            self.listed.push(cue);
+            self.listed.push(cue());
         }
     }
 
@@ -288,7 +289,8 @@ impl CueTally {
 impl FromIterator<FoundCue> for CueTally {
     fn from_iter<I: IntoIterator<Item = FoundCue>>(cues: I) -> Self {
         let mut tally = CueTally::default();
-        cues.into_iter().for_each(|cue| tally.push(cue));
+        cues.into_iter()
+            .for_each(|cue| tally.push(cue.kind, || cue));
         tally
     }
 }

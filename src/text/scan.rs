@@ -302,12 +302,14 @@ impl<'r> TranscriptScan<'r> {
         let (show_pii, pii) = (self.options.show_pii, &scan.pii);
         let hits = cues::find_among(&self.languages, norm, &scan.cue_candidates);
         for hit in hits {
-            let span = norm.original_span(hit.start, hit.end, &seg.text);
-            self.found_cues.push(cues::FoundCue {
-                kind: hit.kind,
-                segment: i,
-                span,
-                text: cue_words(seg, span, pii, show_pii),
+            self.found_cues.push(hit.kind, || {
+                let span = norm.original_span(hit.start, hit.end, &seg.text);
+                cues::FoundCue {
+                    kind: hit.kind,
+                    segment: i,
+                    span,
+                    text: cue_words(seg, span, pii, show_pii),
+                }
             });
         }
     }
