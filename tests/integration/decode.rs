@@ -250,15 +250,28 @@ fn recorder_formats_callqa_cannot_read_are_named() {
 
 #[test]
 fn fuzzer_findings_are_errors_not_crashes() {
-    // Found by `cargo fuzz`: a WAVE_FORMAT_EXTENSIBLE header claiming 16383 channels makes
-    // symphonia 0.6.1's channel-mask fix-up overflow a shift (a panic with overflow checks on).
-    let err = AudioStream::open(&fixture("fuzz_wav_16383_channels.wav"))
-        .err()
-        .expect("a damaged header is refused");
-    assert!(
-        matches!(err, DecodeError::Corrupt(_) | DecodeError::Unsupported(_)),
-        "{err:?}"
-    );
+    // Found by `cargo fuzz` in symphonia 0.6.1's WAV header reader (panics with overflow checks
+    // on, as in debug builds): a WAVE_FORMAT_EXTENSIBLE header claiming 16383 channels overflows
+    // a shift in the channel-mask fix-up; a plain PCM header claiming tens of thousands of
+    // channels overflows the expected block alignment (channels x bytes per sample).
+    for name in [
+        "fuzz_wav_16383_channels.wav",
+        "fuzz_wav_pcm_channel_overflow.wav",
+    ] {
+        let err = AudioStream::open(&fixture(name))
+            .err()
+            .expect("a damaged header is refused");
+        assert!(
+            matches!(err, DecodeError::Corrupt(_) | DecodeError::Unsupported(_)),
+            "{name}: {err:?}"
+        );
+    }
+    // An MP4 whose time-to-sample table's sample counts add up past u32 overflows a sum in
+    // symphonia-format-isomp4 0.6.1 (stts.rs); without overflow checks it reads on, and callqa
+    // grades the quarter-second it decodes (or refuses the file) without panicking.
+    let m4a = fs::read(fixture("fuzz_m4a_stts_overflow.m4a")).unwrap();
+    let measured = std::panic::catch_unwind(|| decode_and_measure(m4a, Some("m4a")));
+    assert!(measured.is_ok(), "the stts overflow input panicked");
 }
 
 #[test]
